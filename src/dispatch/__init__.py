@@ -1,0 +1,3 @@
+"""Dispatch: self-hostable, API-first customer-support ticketing."""
+
+__version__ = "0.1.0"

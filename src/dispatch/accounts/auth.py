@@ -1,0 +1,47 @@
+"""Resolve the caller from `Authorization: Bearer sk_live_...` (or the legacy X-API-Key)."""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from dispatch.accounts import service
+from dispatch.accounts.errors import InvalidApiKey
+from dispatch.core.actor import Actor
+from dispatch.core.db import Database
+from dispatch.core.routing import READ_METHODS, get_session, get_settings
+from dispatch.settings import Settings
+
+# auto_error=False: missing credentials are answered by us, in the API's error format.
+bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer sk_live_...`")
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Legacy header")
+
+
+def _touch(request: Request, session: Session, key_id: str) -> None:
+    if request.method not in READ_METHODS:
+        service.touch_key(session, key_id)
+        return
+    # Its own short transaction, so read-only requests stay read-only.
+    database: Database = request.app.state.database
+    with database.session(write=True) as own:
+        service.touch_key(own, key_id)
+        own.commit()
+
+
+def current_actor(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    legacy_key: str | None = Depends(api_key_header),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+) -> Actor:
+    secret = credentials.credentials if credentials is not None else legacy_key
+    if not secret:
+        raise InvalidApiKey()
+    key = service.authenticate(session, secret.strip())
+    if service.needs_touch(key, settings.api_key_touch_seconds):
+        _touch(request, session, key.id)
+    actor = service.actor_for(key)
+    request.state.actor = actor
+    return actor

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from dispatch.core.errors import Forbidden, Unauthenticated
+
+
+class InvalidApiKey(Unauthenticated):
+    def __init__(self, reason: str = "Invalid or missing API key") -> None:
+        super().__init__(reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+class AllBrandsKeyRequired(Forbidden):
+    code = "insufficient_scope"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"Only a key with access to all brands can {action}")

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from dispatch.accounts.models import Account, ApiKey, Member
+
+
+def get_account(session: Session, account_id: str) -> Account | None:
+    return session.get(Account, account_id)
+
+
+def count_accounts(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Account)) or 0
+
+
+def find_key_by_hash(session: Session, secret_hash: str) -> ApiKey | None:
+    return session.scalar(
+        select(ApiKey).where(ApiKey.secret_hash == secret_hash, ApiKey.revoked_at.is_(None))
+    )
+
+
+def get_key(session: Session, account_id: str, key_id: str) -> ApiKey | None:
+    return session.scalar(
+        select(ApiKey).where(
+            ApiKey.id == key_id, ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None)
+        )
+    )
+
+
+def list_keys(session: Session, account_id: str) -> list[ApiKey]:
+    stmt = (
+        select(ApiKey)
+        .where(ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.created_at, ApiKey.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def touch_key(session: Session, key_id: str, at: datetime) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at))
+
+
+def find_member_by_email(session: Session, account_id: str, email: str) -> Member | None:
+    return session.scalar(
+        select(Member).where(Member.account_id == account_id, Member.email == email.lower())
+    )
+
+
+def get_member(session: Session, account_id: str, member_id: str) -> Member | None:
+    return session.scalar(
+        select(Member).where(Member.account_id == account_id, Member.id == member_id)
+    )
+
+
+def list_members(session: Session, account_id: str) -> list[Member]:
+    stmt = select(Member).where(Member.account_id == account_id).order_by(Member.email)
+    return list(session.scalars(stmt))

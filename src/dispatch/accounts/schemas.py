@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import EmailStr, Field, model_validator
+
+from dispatch.core.schemas import ApiModel, RequestModel
+
+
+class AccountOut(ApiModel):
+    id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ApiKeyOut(ApiModel):
+    id: str
+    name: str
+    # `keyPreview` is the SDK's name, `prefix` the dashboard's.
+    key_preview: str
+    prefix: str
+    all_brands: bool
+    brand_ids: list[str]
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    created_at: datetime
+
+
+class ApiKeyCreated(ApiKeyOut):
+    # Shown once. `key` is the SDK's and dashboard's name, `secret` the docs'.
+    key: str
+    secret: str
+
+
+class ApiKeyCreate(RequestModel):
+    name: str = Field("API key", min_length=1, max_length=200)
+    all_brands: bool | None = None
+    brand_ids: list[str] | None = Field(None, max_length=500)
+    expires_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _scope_is_consistent(self) -> ApiKeyCreate:
+        if self.all_brands is False and not self.brand_ids:
+            raise ValueError("brandIds is required when allBrands is false")
+        return self
+
+
+class ApiKeyScopeUpdate(RequestModel):
+    all_brands: bool | None = None
+    brand_ids: list[str] | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> ApiKeyScopeUpdate:
+        if self.all_brands is None and self.brand_ids is None:
+            raise ValueError("Give allBrands or brandIds")
+        if self.all_brands is False and not self.brand_ids:
+            raise ValueError("brandIds is required when allBrands is false")
+        return self
+
+
+MemberRole = Literal["owner", "admin", "member"]
+
+
+class MemberOut(ApiModel):
+    id: str
+    email: str
+    name: str | None
+    role: MemberRole
+    created_at: datetime
+
+
+class MemberCreate(RequestModel):
+    email: EmailStr
+    name: str | None = Field(None, max_length=200)
+    role: MemberRole = "member"

@@ -1,0 +1,229 @@
+"""Accounts, API keys and team members."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from dispatch.accounts import repository
+from dispatch.accounts.errors import AllBrandsKeyRequired, InvalidApiKey
+from dispatch.accounts.models import Account, ApiKey, Member
+from dispatch.brands import repository as brands_repository
+from dispatch.core import clock
+from dispatch.core.actor import Actor
+from dispatch.core.errors import Conflict, NotFound, ValidationFailed
+from dispatch.core.ids import new_id, random_token
+
+SECRET_PREFIX = "sk_live_"
+SECRET_RANDOM_LENGTH = 32
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    record: ApiKey
+    secret: str
+
+
+def create_account(session: Session, *, name: str) -> tuple[Account, IssuedKey]:
+    """A new account with its first key, which may use every brand."""
+    now = clock.now()
+    account = Account(id=new_id("acc"), name=name, created_at=now, updated_at=now)
+    session.add(account)
+    session.flush()
+    issued = _issue_key(session, account.id, name="Default key", brand_ids=None, expires_at=None)
+    return account, issued
+
+
+def get_account(session: Session, actor: Actor) -> Account:
+    account = repository.get_account(session, actor.account_id)
+    if account is None:
+        raise NotFound("account", actor.account_id)
+    return account
+
+
+def authenticate(session: Session, secret: str) -> ApiKey:
+    key = repository.find_key_by_hash(session, hash_secret(secret))
+    if key is None:
+        raise InvalidApiKey()
+    if key.expires_at is not None and key.expires_at <= clock.now():
+        raise InvalidApiKey("This API key has expired")
+    return key
+
+
+def needs_touch(key: ApiKey, touch_after_seconds: int) -> bool:
+    """lastUsedAt is refreshed at most every `touch_after_seconds`, not on every request."""
+    if key.last_used_at is None:
+        return True
+    return (clock.now() - key.last_used_at).total_seconds() >= touch_after_seconds
+
+
+def touch_key(session: Session, key_id: str) -> None:
+    repository.touch_key(session, key_id, clock.now())
+
+
+def actor_for(key: ApiKey) -> Actor:
+    return Actor(
+        type="api",
+        account_id=key.account_id,
+        brand_ids=None if key.all_brands else frozenset(key.brand_ids),
+        api_key_id=key.id,
+        api_key_prefix=key.prefix,
+        name=key.name,
+    )
+
+
+def _check_brand_scope(session: Session, account_id: str, brand_ids: list[str]) -> list[str]:
+    unique = list(dict.fromkeys(brand_ids))
+    found = brands_repository.existing_brand_ids(session, account_id, unique)
+    missing = [b for b in unique if b not in found]
+    if missing:
+        raise ValidationFailed("brandIds", f"Unknown brand ids: {', '.join(missing)}")
+    return unique
+
+
+def _issue_key(
+    session: Session,
+    account_id: str,
+    *,
+    name: str,
+    brand_ids: list[str] | None,
+    expires_at: datetime | None,
+) -> IssuedKey:
+    secret = SECRET_PREFIX + random_token(SECRET_RANDOM_LENGTH)
+    key = ApiKey(
+        id=new_id("key"),
+        account_id=account_id,
+        name=name,
+        secret_hash=hash_secret(secret),
+        prefix=secret[: len(SECRET_PREFIX) + 4],
+        last_four=secret[-4:],
+        all_brands=brand_ids is None,
+        brand_ids=brand_ids or [],
+        created_at=clock.now(),
+        last_used_at=None,
+        expires_at=expires_at,
+        revoked_at=None,
+    )
+    session.add(key)
+    session.flush()
+    return IssuedKey(record=key, secret=secret)
+
+
+def _require_all_brands(actor: Actor, action: str) -> None:
+    if not actor.all_brands:
+        raise AllBrandsKeyRequired(action)
+
+
+def create_key(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    all_brands: bool | None,
+    brand_ids: list[str] | None,
+    expires_at: datetime | None,
+) -> IssuedKey:
+    _require_all_brands(actor, "manage API keys")
+    return issue_key(
+        session, actor.account_id, name=name, all_brands=all_brands, brand_ids=brand_ids,
+        expires_at=expires_at,
+    )
+
+
+def issue_key(
+    session: Session,
+    account_id: str,
+    *,
+    name: str,
+    all_brands: bool | None = None,
+    brand_ids: list[str] | None = None,
+    expires_at: datetime | None = None,
+) -> IssuedKey:
+    """Issue a key for an account (used by the API and the CLI)."""
+    if repository.get_account(session, account_id) is None:
+        raise NotFound("account", account_id)
+    if expires_at is not None and expires_at <= clock.now():
+        raise ValidationFailed("expiresAt", "expiresAt must be in the future")
+    scoped = all_brands is False or (all_brands is None and bool(brand_ids))
+    scope = _check_brand_scope(session, account_id, brand_ids or []) if scoped else None
+    return _issue_key(session, account_id, name=name, brand_ids=scope, expires_at=expires_at)
+
+
+def list_keys(session: Session, actor: Actor) -> list[ApiKey]:
+    _require_all_brands(actor, "manage API keys")
+    return repository.list_keys(session, actor.account_id)
+
+
+def update_key_scope(
+    session: Session,
+    actor: Actor,
+    key_id: str,
+    *,
+    all_brands: bool | None,
+    brand_ids: list[str] | None,
+) -> ApiKey:
+    _require_all_brands(actor, "manage API keys")
+    key = repository.get_key(session, actor.account_id, key_id)
+    if key is None:
+        raise NotFound("api_key", key_id)
+    if all_brands is True:
+        key.all_brands, key.brand_ids = True, []
+    else:
+        key.all_brands = False
+        key.brand_ids = _check_brand_scope(session, actor.account_id, brand_ids or [])
+    session.flush()
+    return key
+
+
+def revoke_key(session: Session, actor: Actor, key_id: str) -> None:
+    _require_all_brands(actor, "manage API keys")
+    key = repository.get_key(session, actor.account_id, key_id)
+    if key is None:
+        raise NotFound("api_key", key_id)
+    key.revoked_at = clock.now()
+    session.flush()
+
+
+def add_member(
+    session: Session, account_id: str, *, email: str, name: str | None, role: str
+) -> Member:
+    if repository.get_account(session, account_id) is None:
+        raise NotFound("account", account_id)
+    email = email.lower()
+    if repository.find_member_by_email(session, account_id, email) is not None:
+        raise Conflict(f"A team member with email {email} already exists", code="member_exists")
+    now = clock.now()
+    member = Member(
+        id=new_id("user"), account_id=account_id, email=email, name=name, role=role,
+        created_at=now, updated_at=now,
+    )
+    session.add(member)
+    session.flush()
+    return member
+
+
+def create_member(
+    session: Session, actor: Actor, *, email: str, name: str | None, role: str
+) -> Member:
+    _require_all_brands(actor, "manage team members")
+    return add_member(session, actor.account_id, email=email, name=name, role=role)
+
+
+def list_members(session: Session, actor: Actor) -> list[Member]:
+    return repository.list_members(session, actor.account_id)
+
+
+def find_member(session: Session, account_id: str, *, member_id: str | None = None,
+                email: str | None = None) -> Member | None:
+    if member_id is not None:
+        return repository.get_member(session, account_id, member_id)
+    if email is not None:
+        return repository.find_member_by_email(session, account_id, email)
+    return None

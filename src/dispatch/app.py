@@ -1,0 +1,81 @@
+"""Application factory: settings and database in, a ready FastAPI app out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from starlette.concurrency import run_in_threadpool
+
+from dispatch import __version__
+from dispatch.api import build_v1_router
+from dispatch.core.db import Database
+from dispatch.core.errors import install_error_handlers, problem
+from dispatch.core.middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestIdMiddleware
+from dispatch.settings import Settings
+
+DESCRIPTION = """
+Dispatch is a self-hostable, API-first customer-support ticketing system.
+
+Authenticate with `Authorization: Bearer sk_live_...` (the legacy `X-API-Key` header works
+too). Every response carries `X-Request-Id` and `X-RateLimit-*` headers. Errors are
+`application/problem+json` with `message`, `code`, `requestId` and, for validation,
+`errors: [{field, message}]`. Send `Idempotency-Key` on any POST to make retries safe.
+"""
+
+
+def _ping(database: Database) -> None:
+    with database.session(write=False) as session:
+        session.execute(text("SELECT 1"))
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+    owns_database = database is None
+    db = database or Database.from_url(
+        settings.effective_database_url, pool_size=settings.db_pool_size, echo=settings.db_echo
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            db.dispose()
+
+    app = FastAPI(
+        title="Dispatch",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = db
+    install_error_handlers(app)
+
+    # Added innermost first: the request id wraps everything, so even a 429 carries one.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimitMiddleware, limit=settings.rate_limit, storage_uri=settings.rate_limit_storage
+        )
+    app.add_middleware(RequestIdMiddleware)
+
+    @app.get("/health", tags=["Health"], summary="Liveness and database reachability (no auth)")
+    async def health(request: Request) -> Any:
+        try:
+            await run_in_threadpool(_ping, db)
+        except DBAPIError:
+            return problem(request, 503, "database_unavailable", "The database is unavailable",
+                           headers={"Retry-After": "2"})
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    app.include_router(build_v1_router())
+    return app

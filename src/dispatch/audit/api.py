@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import Depends, Query
+from sqlalchemy.orm import Session
+
+from dispatch.audit import service
+from dispatch.audit.repository import LogFilter
+from dispatch.audit.schemas import AuditLogOut
+from dispatch.brands.dependencies import brand_in_scope
+from dispatch.brands.models import Brand
+from dispatch.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from dispatch.core.routing import api_router, get_session
+from dispatch.core.timeparse import as_utc
+
+router = api_router(prefix="/brands/{brandId}/logs", tags=["Activity log"])
+
+
+@router.get("", response_model=Page[AuditLogOut], summary="The brand's activity log, newest first")
+def list_logs(
+    entity_type: str | None = Query(None, alias="entityType", max_length=32),
+    entity_id: str | None = Query(None, alias="entityId", max_length=64),
+    event: str | None = Query(None, max_length=64),
+    start_date: datetime | None = Query(None, alias="startDate"),
+    end_date: datetime | None = Query(None, alias="endDate"),
+    performer_type: Literal["user", "api", "system"] | None = Query(None, alias="performerType"),
+    cursor: str | None = Query(None, max_length=500),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    brand: Brand = Depends(brand_in_scope),
+    session: Session = Depends(get_session),
+) -> Page[AuditLogOut]:
+    f = LogFilter(
+        entity_type=entity_type, entity_id=entity_id, event=event,
+        start=as_utc(start_date), end=as_utc(end_date), performer_type=performer_type,
+    )
+    entries, next_cursor = service.list_logs(session, brand.id, f, cursor=cursor, limit=limit)
+    return Page.build([AuditLogOut.model_validate(e) for e in entries], next_cursor)

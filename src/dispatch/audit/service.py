@@ -1,0 +1,69 @@
+"""The activity log: who changed what, when and through which channel."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dispatch.audit import repository
+from dispatch.audit.models import AuditLog
+from dispatch.audit.repository import LogFilter
+from dispatch.core import clock
+from dispatch.core.actor import Actor
+from dispatch.core.ids import new_id
+from dispatch.core.pagination import Cursor
+
+# Where a change came from, by the kind of actor when the caller does not say.
+DEFAULT_SOURCE = {"api": "api", "user": "portal", "system": "system"}
+LOG_SORT = "createdAt:desc"
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    *,
+    brand_id: str,
+    event: str,
+    entity_type: str,
+    entity_id: str,
+    ticket_id: str | None = None,
+    changes: Mapping[str, tuple[Any, Any]] | None = None,
+    source: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> AuditLog:
+    entry = AuditLog(
+        id=new_id("log"),
+        account_id=actor.account_id,
+        brand_id=brand_id,
+        ticket_id=ticket_id,
+        event=event,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        changes={f: {"old": old, "new": new} for f, (old, new) in changes.items()}
+        if changes
+        else None,
+        performed_by=actor.performed_by(),
+        source=source or DEFAULT_SOURCE[actor.type],
+        metadata_=metadata,
+        created_at=clock.now(),
+    )
+    session.add(entry)
+    return entry
+
+
+def list_logs(
+    session: Session, brand_id: str, f: LogFilter, *, cursor: str | None, limit: int
+) -> tuple[list[AuditLog], str | None]:
+    decoded = Cursor.decode(cursor, sort=LOG_SORT, datetime_value=True) if cursor else None
+    rows = repository.list_logs(session, brand_id, f, cursor=decoded, limit=limit)
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit and page:
+        next_cursor = Cursor(sort=LOG_SORT, value=page[-1].created_at, id=page[-1].id).encode()
+    return page, next_cursor
+
+
+def ticket_history(session: Session, ticket_id: str) -> list[AuditLog]:
+    return repository.ticket_history(session, ticket_id)

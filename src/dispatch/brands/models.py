@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dispatch.core.db import Base
+from dispatch.core.types import JSONType
+
+DEFAULT_TICKET_NUMBER_START = 1001
+
+
+class Brand(Base):
+    __tablename__ = "brands"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(63))
+    ticket_prefix: Mapped[str] = mapped_column(String(10))
+    next_ticket_number: Mapped[int]
+    url: Mapped[str | None] = mapped_column(String(2048))
+    icon_url: Mapped[str | None] = mapped_column(String(2048))
+    settings: Mapped[dict[str, Any]]
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
+
+    inbound_email_enabled: Mapped[bool] = mapped_column(default=True)
+    from_name: Mapped[str | None] = mapped_column(String(200))
+    from_email: Mapped[str | None] = mapped_column(String(320))
+    autoresponse_enabled: Mapped[bool] = mapped_column(default=False)
+    autoresponse_subject: Mapped[str | None] = mapped_column(String(200))
+    autoresponse_body: Mapped[str | None]
+
+    csat_enabled: Mapped[bool] = mapped_column(default=False)
+    csat_type: Mapped[str] = mapped_column(String(10), default="thumbs")
+    csat_delay_minutes: Mapped[int] = mapped_column(default=60)
+    csat_email_subject: Mapped[str | None] = mapped_column(String(200))
+    csat_email_body: Mapped[str | None]
+
+    sla_enabled: Mapped[bool] = mapped_column(default=False)
+    sla_default_hours: Mapped[float | None] = mapped_column(default=72)
+    sla_by_priority: Mapped[dict[str, Any]]
+    sla_notify_overdue: Mapped[bool] = mapped_column(default=True)
+    sla_business_hours_only: Mapped[bool] = mapped_column(default=False)
+    sla_business_hours: Mapped[dict[str, Any] | None]
+
+    portal_origins: Mapped[list[str]] = mapped_column(JSONType)
+
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+    deleted_by: Mapped[dict[str, Any] | None]
+
+    __table_args__ = (
+        # Slugs route inbound mail, so they are unique across accounts among live brands.
+        Index(
+            "uq_brands_live_slug",
+            "slug",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index("ix_brands_account_id", "account_id"),
+    )

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AnyHttpUrl, EmailStr, Field, field_validator
+
+from dispatch.core.schemas import ApiModel, RequestModel
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+PREFIX_PATTERN = r"^[A-Za-z0-9]{1,10}$"
+TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+PRIORITIES = ("low", "normal", "medium", "high", "urgent")
+
+CsatType = Literal["thumbs", "scale5", "scale10"]
+
+
+class BusinessHours(RequestModel):
+    start: str
+    end: str
+    days: list[int] = Field(min_length=1, max_length=7)
+    timezone: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        if not TIME_OF_DAY.match(value):
+            raise ValueError("use HH:mm, 24-hour")
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if any(d < 0 or d > 6 for d in value) or len(set(value)) != len(value):
+            raise ValueError("days are distinct numbers 0 (Sunday) to 6 (Saturday)")
+        return sorted(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+
+def _normalise_origins(origins: list[str]) -> list[str]:
+    normalised: list[str] = []
+    for origin in origins:
+        parts = urlsplit(origin.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{origin!r} is not an http(s) origin")
+        if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+            raise ValueError(f"{origin!r} must be an origin only, like https://app.example.com")
+        value = f"{parts.scheme}://{parts.netloc.lower()}"
+        if value in normalised:
+            raise ValueError(f"duplicate origin {value}")
+        normalised.append(value)
+    return normalised
+
+
+def _check_sla_hours(value: dict[str, float] | None) -> dict[str, float] | None:
+    if value is None:
+        return None
+    for priority, hours in value.items():
+        if priority not in PRIORITIES:
+            raise ValueError(f"unknown priority {priority!r}; use one of {', '.join(PRIORITIES)}")
+        if hours <= 0:
+            raise ValueError("hours must be positive")
+    return value
+
+
+class _BrandFields(RequestModel):
+    """Fields shared by create and update; all optional here."""
+
+    slug: str | None = Field(None, min_length=2, max_length=63, pattern=SLUG_PATTERN)
+    ticket_prefix: str | None = Field(None, pattern=PREFIX_PATTERN)
+    ticket_number_start: int | None = Field(None, ge=1, le=2_000_000_000)
+    url: AnyHttpUrl | None = None
+    icon_url: AnyHttpUrl | None = None
+    metadata: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = None
+
+    @field_validator("ticket_prefix")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value is not None else None
+
+
+class BrandCreate(_BrandFields):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class BrandUpdate(_BrandFields):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    inbound_email_enabled: bool | None = None
+    from_name: str | None = Field(None, max_length=200)
+    from_email: EmailStr | None = None
+    autoresponse_enabled: bool | None = None
+    autoresponse_subject: str | None = Field(None, max_length=200)
+    autoresponse_body: str | None = Field(None, max_length=20_000)
+    csat_enabled: bool | None = None
+    csat_type: CsatType | None = None
+    csat_delay_minutes: int | None = Field(None, ge=1, le=43_200)
+    csat_email_subject: str | None = Field(None, max_length=200)
+    csat_email_body: str | None = Field(None, max_length=20_000)
+    sla_enabled: bool | None = None
+    sla_default_hours: float | None = Field(None, gt=0, le=100_000)
+    sla_by_priority: dict[str, float] | None = None
+    sla_notify_overdue: bool | None = None
+    sla_business_hours_only: bool | None = None
+    sla_business_hours: BusinessHours | None = None
+    portal_origins: list[str] | None = Field(None, max_length=100)
+
+    _sla_hours = field_validator("sla_by_priority")(_check_sla_hours)
+
+    @field_validator("portal_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return _normalise_origins(value) if value is not None else None
+
+
+class BrandOut(ApiModel):
+    id: str
+    account_id: str
+    name: str
+    slug: str
+    ticket_prefix: str
+    next_ticket_number: int
+    url: str | None
+    icon_url: str | None
+    settings: dict[str, Any]
+    metadata: dict[str, Any] = Field(validation_alias="metadata_")
+    inbound_email_enabled: bool
+    from_name: str | None
+    from_email: str | None
+    autoresponse_enabled: bool
+    autoresponse_subject: str | None
+    autoresponse_body: str | None
+    csat_enabled: bool
+    csat_type: CsatType
+    csat_delay_minutes: int
+    csat_email_subject: str | None
+    csat_email_body: str | None
+    sla_enabled: bool
+    sla_default_hours: float | None
+    sla_by_priority: dict[str, float]
+    sla_notify_overdue: bool
+    sla_business_hours_only: bool
+    sla_business_hours: dict[str, Any] | None
+    portal_origins: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class BrandDeletePreview(ApiModel):
+    """What `DELETE /brands/:id` without `confirm=true` reports; nothing is deleted."""
+
+    brand_id: str
+    ticket_count: int
+    custom_status_count: int
+    confirm_required: bool = True

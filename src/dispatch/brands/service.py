@@ -1,0 +1,153 @@
+"""Brands: isolated workspaces with their own statuses, tickets and numbering."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from slugify import slugify
+from sqlalchemy.orm import Session
+
+from dispatch.accounts.errors import AllBrandsKeyRequired
+from dispatch.brands import repository
+from dispatch.brands.access import require_brand
+from dispatch.brands.models import DEFAULT_TICKET_NUMBER_START, Brand
+from dispatch.brands.schemas import BrandCreate, BrandDeletePreview, BrandUpdate
+from dispatch.core import clock
+from dispatch.core.actor import Actor
+from dispatch.core.errors import Conflict, ValidationFailed
+from dispatch.core.ids import new_id
+from dispatch.statuses import service as statuses
+from dispatch.tickets import repository as tickets_repository
+
+FALLBACK_PREFIX = "TKT"
+
+
+def derive_ticket_prefix(name: str) -> str:
+    """Initials of a multi-word name ("Epic Design Labs" -> EDL), else its first letters."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", slugify(name, separator=" ")) if w]
+    if not words:
+        return FALLBACK_PREFIX
+    prefix = "".join(w[0] for w in words) if len(words) > 1 else words[0][:4]
+    return prefix.upper()[:10]
+
+
+def _unique_slug(session: Session, name: str) -> str:
+    base = slugify(name, max_length=50, word_boundary=True) or "brand"
+    if len(base) < 2:
+        base = f"brand-{base}"
+    candidate = base
+    while repository.slug_taken(session, candidate):
+        # Same shape as the dashboard's: the name plus a short random suffix.
+        candidate = f"{base}-{secrets.token_hex(2)}"
+    return candidate
+
+
+def create_brand(session: Session, actor: Actor, data: BrandCreate) -> Brand:
+    if not actor.all_brands:
+        raise AllBrandsKeyRequired("create brands")
+    if data.slug is not None and repository.slug_taken(session, data.slug):
+        raise Conflict(f"The slug {data.slug!r} is already in use", code="slug_taken")
+    now = clock.now()
+    brand = Brand(
+        id=new_id("br"),
+        account_id=actor.account_id,
+        name=data.name,
+        slug=data.slug or _unique_slug(session, data.name),
+        ticket_prefix=data.ticket_prefix or derive_ticket_prefix(data.name),
+        next_ticket_number=data.ticket_number_start or DEFAULT_TICKET_NUMBER_START,
+        url=str(data.url) if data.url else None,
+        icon_url=str(data.icon_url) if data.icon_url else None,
+        settings=data.settings or {},
+        metadata_=data.metadata or {},
+        inbound_email_enabled=True,
+        autoresponse_enabled=False,
+        csat_enabled=False,
+        csat_type="thumbs",
+        csat_delay_minutes=60,
+        sla_enabled=False,
+        sla_default_hours=72,
+        sla_by_priority={"urgent": 4, "high": 24, "normal": 72, "low": 168},
+        sla_notify_overdue=True,
+        sla_business_hours_only=False,
+        sla_business_hours=None,
+        portal_origins=[],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(brand)
+    session.flush()
+    statuses.seed_system_statuses(session, brand)
+    return brand
+
+
+def list_brands(session: Session, actor: Actor) -> list[Brand]:
+    return repository.list_brands(session, actor.account_id, actor.brand_ids)
+
+
+def get_brand(session: Session, actor: Actor, brand_id: str) -> Brand:
+    return require_brand(session, actor, brand_id)
+
+
+_RENAMED = {"metadata": "metadata_"}
+
+
+def update_brand(session: Session, actor: Actor, brand_id: str, data: BrandUpdate) -> Brand:
+    brand = require_brand(session, actor, brand_id)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
+    if "slug" in changes:
+        if changes["slug"] is None:
+            raise ValidationFailed("slug", "slug cannot be removed")
+        if repository.slug_taken(session, changes["slug"], except_brand_id=brand.id):
+            raise Conflict(f"The slug {changes['slug']!r} is already in use", code="slug_taken")
+    for required in ("name", "ticket_prefix", "csat_type", "csat_delay_minutes"):
+        if required in changes and changes[required] is None:
+            raise ValidationFailed(_camel(required), f"{_camel(required)} cannot be null")
+    if "ticket_number_start" in changes:
+        _move_ticket_counter(session, brand, changes.pop("ticket_number_start"))
+    for field in ("settings", "metadata", "sla_by_priority", "portal_origins"):
+        if field in changes and changes[field] is None:
+            changes[field] = [] if field == "portal_origins" else {}
+    for field, value in changes.items():
+        setattr(brand, _RENAMED.get(field, field), value)
+    brand.updated_at = clock.now()
+    session.flush()
+    return brand
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _move_ticket_counter(session: Session, brand: Brand, start: int | None) -> None:
+    if start is None:
+        raise ValidationFailed("ticketNumberStart", "ticketNumberStart cannot be null")
+    highest = tickets_repository.highest_ticket_number(session, brand.id)
+    if highest is not None and start <= highest:
+        raise ValidationFailed(
+            "ticketNumberStart",
+            f"ticketNumberStart must be above the highest ticket number in use ({highest})",
+        )
+    brand.next_ticket_number = start
+
+
+def preview_delete(session: Session, actor: Actor, brand_id: str) -> BrandDeletePreview:
+    brand = require_brand(session, actor, brand_id)
+    return BrandDeletePreview(
+        brand_id=brand.id,
+        ticket_count=tickets_repository.count_live_tickets(session, brand.id),
+        custom_status_count=statuses.count_custom_statuses(session, brand.id),
+    )
+
+
+def delete_brand(session: Session, actor: Actor, brand_id: str) -> None:
+    if not actor.all_brands:
+        raise AllBrandsKeyRequired("delete brands")
+    brand = require_brand(session, actor, brand_id)
+    now = clock.now()
+    brand.deleted_at = now
+    brand.deleted_by = actor.performed_by()
+    brand.updated_at = now
+    session.flush()

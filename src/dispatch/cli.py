@@ -1,0 +1,148 @@
+"""The `dispatch` command: serve, migrate, and account/key/user administration."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from dispatch.accounts import repository as accounts_repository
+from dispatch.accounts import service as accounts
+from dispatch.core import migrate as migrations
+from dispatch.core.db import Database
+from dispatch.core.errors import DomainError
+from dispatch.settings import Settings
+
+app = typer.Typer(help="Dispatch: self-hostable customer-support ticketing.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+users_app = typer.Typer(help="Team members.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+
+log = logging.getLogger("dispatch")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def _database(settings: Settings) -> Database:
+    return Database.from_url(settings.effective_database_url, pool_size=2)
+
+
+def _fail(error: DomainError) -> None:
+    typer.echo(f"error: {error.message}", err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (safe to run repeatedly)."""
+    settings = _settings()
+    migrations.upgrade(settings.effective_database_url)
+    typer.echo("database is up to date")
+
+
+def _ensure_default_account(settings: Settings) -> None:
+    """On first start with an empty database, create an account and show its key once."""
+    database = _database(settings)
+    try:
+        with database.session() as session:
+            if accounts_repository.count_accounts(session) > 0:
+                return
+            account, issued = accounts.create_account(session, name="Default account")
+            session.commit()
+    finally:
+        database.dispose()
+    typer.echo(
+        "\nCreated the default account. Its API key is shown only this once:\n\n"
+        f"  account: {account.id}\n  api key: {issued.secret}\n"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (DISPATCH_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (DISPATCH_PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes (DISPATCH_WORKERS)")] = None,
+) -> None:
+    """Run the API server."""
+    settings = _settings()
+    migrations.upgrade(settings.effective_database_url)
+    _ensure_default_account(settings)
+    uvicorn.run(
+        "dispatch.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@accounts_app.command("create")
+def accounts_create(name: Annotated[str, typer.Option(help="Account name")]) -> None:
+    """Create an account; prints {"accountId", "apiKey"} with its first, all-brands key."""
+    settings = _settings()
+    database = _database(settings)
+    try:
+        with database.session() as session:
+            account, issued = accounts.create_account(session, name=name)
+            session.commit()
+    finally:
+        database.dispose()
+    typer.echo(json.dumps({"accountId": account.id, "apiKey": issued.secret}))
+
+
+@keys_app.command("create")
+def keys_create(
+    account: Annotated[str, typer.Option(help="Account id (acc_...)")],
+    name: Annotated[str, typer.Option(help="Key name")],
+    brand: Annotated[
+        list[str] | None, typer.Option(help="Limit the key to this brand (repeatable)")
+    ] = None,
+) -> None:
+    """Create an API key; prints the secret alone."""
+    settings = _settings()
+    database = _database(settings)
+    try:
+        with database.session() as session:
+            issued = accounts.issue_key(session, account, name=name, brand_ids=brand or None)
+            session.commit()
+    except DomainError as error:
+        _fail(error)
+    finally:
+        database.dispose()
+    typer.echo(issued.secret)
+
+
+@users_app.command("create")
+def users_create(
+    account: Annotated[str, typer.Option(help="Account id (acc_...)")],
+    email: Annotated[str, typer.Option(help="Email address")],
+    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+    role: Annotated[str, typer.Option(help="owner, admin or member")] = "member",
+) -> None:
+    """Add a team member (someone tickets can be assigned to); prints it as JSON."""
+    if role not in ("owner", "admin", "member"):
+        typer.echo("error: role must be owner, admin or member", err=True)
+        raise typer.Exit(code=2)
+    settings = _settings()
+    database = _database(settings)
+    try:
+        with database.session() as session:
+            member = accounts.add_member(session, account, email=email, name=name, role=role)
+            session.commit()
+    except DomainError as error:
+        _fail(error)
+    finally:
+        database.dispose()
+    typer.echo(json.dumps({"id": member.id, "email": member.email, "role": member.role}))

@@ -1,0 +1,170 @@
+"""Domain errors and the single renderer that turns any failure into problem+json."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("dispatch.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A failure a caller can act on. Services raise these; handlers never see HTTP."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.errors = errors
+        self.headers = headers
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+    def __init__(self, resource: str, resource_id: str | None = None) -> None:
+        label = resource.replace("_", " ")
+        message = f"{label.capitalize()} not found" + (f": {resource_id}" if resource_id else "")
+        super().__init__(message, code=f"{resource}_not_found")
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_error"
+
+    def __init__(self, field: str, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, code=code, errors=[{"field": field, "message": message}])
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    code = "authentication_error"
+
+
+def problem(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:dispatch:error:{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": message,
+        "message": message,
+        "code": code,
+        "requestId": getattr(request.state, "request_id", None),
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation_message(error: dict[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "Unknown field"
+    if error["type"] == "missing":
+        return "Field required"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem(
+        request, exc.status, exc.code, exc.message, errors=exc.errors, headers=exc.headers
+    )
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if any(e["type"] == "json_invalid" for e in raw):
+        return problem(request, 400, "invalid_json", "The request body is not valid JSON")
+    errors = [{"field": _field_path(e["loc"]), "message": _validation_message(e)} for e in raw]
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3])
+    return problem(request, 422, "validation_error", f"Invalid request: {summary}", errors=errors)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+    code = codes.get(exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_"))
+    return problem(request, exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+def is_connection_failure(exc: DBAPIError) -> bool:
+    return bool(exc.connection_invalidated) or "connection" in str(exc.orig).lower()
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if is_connection_failure(exc):
+        logger.warning("database unavailable: %s", exc.orig)
+        return problem(
+            request,
+            503,
+            "database_unavailable",
+            "The database is unavailable; retry shortly",
+            headers={"Retry-After": "2"},
+        )
+    logger.exception("database error", exc_info=exc)
+    return problem(request, 500, "server_error", "Internal server error")
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    return problem(request, 500, "server_error", "Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,61 @@
+"""The outbox: every change writes its event row in the caller's transaction.
+
+Nothing is sent from a request. The worker reads committed rows and fans them out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from dispatch.core import clock
+from dispatch.core.db import Base
+from dispatch.core.ids import new_id
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+PositionType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    position: Mapped[int] = mapped_column(PositionType, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    brand_id: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[str | None] = mapped_column(String(32))
+    # Per-ticket ordering for receivers: the ticket's version after this change.
+    sequence: Mapped[int | None]
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_events_brand_position", "brand_id", "position"),
+        Index("ix_events_ticket_position", "ticket_id", "position"),
+    )
+
+
+def emit(
+    session: Session,
+    type: str,
+    brand_id: str,
+    data: dict[str, Any],
+    *,
+    ticket_id: str | None = None,
+    sequence: int | None = None,
+) -> Event:
+    """Record an event in the current transaction; it exists only if the change commits."""
+    event = Event(
+        id=new_id("evt"),
+        type=type,
+        brand_id=brand_id,
+        ticket_id=ticket_id,
+        sequence=sequence,
+        data=data,
+        created_at=clock.now(),
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,184 @@
+"""ASGI middleware: request ids, per-key rate limits and the request body cap.
+
+Written as plain ASGI (not BaseHTTPMiddleware) because they sit on every request.
+Starlette/FastAPI have a body-size limiter, but it renders its own error body; ours
+answers in the API's problem+json format like every other error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from http import HTTPStatus
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dispatch.core.errors import PROBLEM_JSON
+from dispatch.core.ids import random_token
+
+REQUEST_ID_HEADER = "x-request-id"
+
+
+def _problem_bytes(status: int, code: str, message: str, request_id: str | None) -> bytes:
+    return json.dumps(
+        {
+            "type": f"urn:dispatch:error:{code}",
+            "title": HTTPStatus(status).phrase,
+            "status": status,
+            "detail": message,
+            "message": message,
+            "code": code,
+            "requestId": request_id,
+        }
+    ).encode()
+
+
+async def _send_problem(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    request_id: str | None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    body = _problem_bytes(status, code, message, request_id)
+    raw_headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *(headers or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestIdMiddleware:
+    """Give every request an id, echo it as X-Request-Id and keep it for error bodies."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = f"req_{random_token()}"
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def _client_identity(scope: Scope) -> str:
+    """Bucket by presented credential when there is one, else by client address."""
+    for name, value in scope.get("headers", []):
+        if name in (b"authorization", b"x-api-key") and value:
+            return "key:" + hashlib.sha256(value).hexdigest()
+    client = scope.get("client")
+    return "ip:" + (client[0] if client else "unknown")
+
+
+class RateLimitMiddleware:
+    """Moving-window limit per credential; every response reports the X-RateLimit-* state."""
+
+    def __init__(self, app: ASGIApp, *, limit: str, storage_uri: str) -> None:
+        self.app = app
+        self.item = parse(limit)
+        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+    def reset(self) -> None:
+        self.limiter.storage.reset()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        identity = _client_identity(scope)
+        allowed = self.limiter.hit(self.item, identity)
+        stats = self.limiter.get_window_stats(self.item, identity)
+        reset_at = math.ceil(stats.reset_time)
+        headers = [
+            (b"x-ratelimit-limit", str(self.item.amount).encode()),
+            (b"x-ratelimit-remaining", str(max(stats.remaining, 0)).encode()),
+            (b"x-ratelimit-reset", str(reset_at).encode()),
+        ]
+        if not allowed:
+            retry_after = max(1, reset_at - math.floor(time.time()))
+            request_id = scope.get("state", {}).get("request_id")
+            await _send_problem(
+                send,
+                429,
+                "rate_limit_exceeded",
+                f"Rate limit of {self.item} exceeded; retry after {retry_after}s",
+                request_id,
+                [*headers, (b"retry-after", str(retry_after).encode())],
+            )
+            return
+
+        async def send_with_limits(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], *headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)
+
+
+class _BodyTooLarge(HTTPException):
+    """An HTTPException so FastAPI's body parsing re-raises it to our error handlers."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request body exceeds the limit of {limit} bytes")
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over the cap, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = scope.get("dispatch.max_body_bytes", self.max_bytes)
+        request_id = scope.get("state", {}).get("request_id")
+        message = f"Request body exceeds the limit of {limit} bytes"
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _send_problem(send, 413, "payload_too_large", message, request_id)
+                return
+
+        received = 0
+        response_started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            incoming = await receive()
+            if incoming["type"] == "http.request":
+                received += len(incoming.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge(limit)
+            return incoming
+
+        async def tracking_send(outgoing: Message) -> None:
+            nonlocal response_started
+            if outgoing["type"] == "http.response.start":
+                response_started = True
+            await send(outgoing)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if not response_started:
+                await _send_problem(send, 413, "payload_too_large", message, request_id)

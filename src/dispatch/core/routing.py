@@ -1,0 +1,93 @@
+"""Every API request is one unit of work: one session, committed once, before the reply.
+
+`TransactionalRoute` opens the session, runs the endpoint, stores the idempotency record
+(if the request carried a key) and commits; on any error it rolls back. Services only flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute, APIRouter
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from dispatch.core import idempotency
+from dispatch.core.db import Database
+from dispatch.settings import Settings
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request) -> Session:
+    session: Session = request.state.session
+    return session
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _finish(session: Session, request: Request, response: Response) -> Response:
+    """Commit a successful unit of work; runs in the threadpool (blocking I/O)."""
+    pending: idempotency.PendingKey | None = getattr(request.state, "idempotency", None)
+    try:
+        if pending is not None:
+            settings: Settings = request.app.state.settings
+            idempotency.store(session, pending, response, settings.idempotency_ttl_seconds)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if pending is None:
+            raise
+        # A concurrent request with the same key committed first: answer as it did.
+        winner = idempotency.find_live(session, pending.account_id, pending.key)
+        if winner is None:
+            raise
+        if winner.fingerprint != pending.fingerprint:
+            raise idempotency.IdempotencyKeyReused() from None
+        return idempotency.StoredResponse(winner).to_response()
+    return response
+
+
+def _abandon(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+class TransactionalRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run_in_transaction(request: Request) -> Response:
+            database: Database = request.app.state.database
+            session = database.session(write=request.method not in READ_METHODS)
+            request.state.session = session
+            try:
+                response = await handler(request)
+            except idempotency.StoredResponse as replay:
+                await run_in_threadpool(_abandon, session)
+                return replay.to_response()
+            except BaseException:
+                await run_in_threadpool(_abandon, session)
+                raise
+            if response.status_code >= 400:
+                await run_in_threadpool(_abandon, session)
+                return response
+            try:
+                return await run_in_threadpool(_finish, session, request, response)
+            finally:
+                await run_in_threadpool(session.close)
+
+        return run_in_transaction
+
+
+def api_router(**kwargs: Any) -> APIRouter:
+    """A router whose every route runs as one transaction."""
+    return APIRouter(route_class=TransactionalRoute, **kwargs)

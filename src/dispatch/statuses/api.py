@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from fastapi import Body, Depends, Path, Query
+from sqlalchemy.orm import Session
+
+from dispatch.accounts.auth import current_actor
+from dispatch.brands.dependencies import brand_in_scope
+from dispatch.brands.models import Brand
+from dispatch.core.actor import Actor
+from dispatch.core.routing import api_router, get_session
+from dispatch.core.schemas import ApiModel
+from dispatch.statuses import service
+from dispatch.statuses.schemas import (
+    StatusCreate,
+    StatusOut,
+    StatusReorder,
+    StatusReplacement,
+    StatusStats,
+    StatusUpdate,
+)
+
+router = api_router(prefix="/brands/{brandId}/statuses", tags=["Statuses"])
+StatusId = Path(alias="statusId", max_length=64)
+
+
+class StatusDeleted(ApiModel):
+    deleted: bool = True
+    id: str
+    key: str
+    replacement_status_id: str | None
+    replacement_status_key: str | None
+    moved_ticket_count: int
+
+
+@router.get("", response_model=list[StatusOut], summary="List statuses in display order")
+def list_statuses(
+    brand: Brand = Depends(brand_in_scope), session: Session = Depends(get_session)
+) -> list[StatusOut]:
+    return [StatusOut.model_validate(s) for s in service.list_for_brand(session, brand.id)]
+
+
+@router.get(
+    "/stats", response_model=list[StatusStats],
+    summary="Ticket count per status (live, non-spam tickets)",
+)
+def status_stats(
+    brand: Brand = Depends(brand_in_scope), session: Session = Depends(get_session)
+) -> list[StatusStats]:
+    return service.stats(session, brand)
+
+
+@router.post(
+    "/reorder", response_model=list[StatusOut],
+    summary="Set the display order",
+    description=(
+        "`statusIds` lists statuses in their new order. A full list sets the whole order; "
+        "a partial list (for example only the custom statuses) permutes just those "
+        "statuses among the positions they already hold. System statuses keep their "
+        "frame: open first, closed last, open → pending → resolved → closed; custom "
+        "statuses may sit in any gap between them. An order that breaks the frame is "
+        "refused with 422 `invalid_status_order` and nothing changes."
+    ),
+)
+def reorder_statuses(
+    body: StatusReorder,
+    brand: Brand = Depends(brand_in_scope),
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> list[StatusOut]:
+    ordered = service.reorder(session, actor, brand, body.status_ids)
+    return [StatusOut.model_validate(s) for s in ordered]
+
+
+@router.get("/{statusId}", response_model=StatusOut, summary="Get a status")
+def get_status(
+    status_id: str = StatusId,
+    brand: Brand = Depends(brand_in_scope),
+    session: Session = Depends(get_session),
+) -> StatusOut:
+    return StatusOut.model_validate(service.get_status(session, brand, status_id))
+
+
+@router.post(
+    "", response_model=StatusOut, status_code=201,
+    summary="Create a custom status (placed before Resolved unless sortOrder says where)",
+)
+def create_status(
+    body: StatusCreate,
+    brand: Brand = Depends(brand_in_scope),
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> StatusOut:
+    return StatusOut.model_validate(service.create_status(session, actor, brand, body))
+
+
+@router.patch(
+    "/{statusId}", response_model=StatusOut,
+    summary="Rename, recolor, re-describe or move a status (keys never change)",
+)
+def update_status(
+    body: StatusUpdate,
+    status_id: str = StatusId,
+    brand: Brand = Depends(brand_in_scope),
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> StatusOut:
+    return StatusOut.model_validate(service.update_status(session, actor, brand, status_id, body))
+
+
+@router.delete(
+    "/{statusId}", response_model=StatusDeleted,
+    summary="Delete a custom status, moving its tickets to a replacement",
+    description=(
+        "Give the replacement as `replacementStatusId` or `replacementStatusKey`, in the "
+        "query or the JSON body. It is required while live tickets use the status. All "
+        "tickets move atomically; each gets an activity entry and a `ticket.updated` event. "
+        "System statuses cannot be deleted (422 `system_status_immutable`)."
+    ),
+)
+def delete_status(
+    status_id: str = StatusId,
+    replacement_status_id: str | None = Query(None, alias="replacementStatusId", max_length=64),
+    replacement_status_key: str | None = Query(None, alias="replacementStatusKey", max_length=50),
+    body: StatusReplacement | None = Body(None),
+    brand: Brand = Depends(brand_in_scope),
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> StatusDeleted:
+    given = StatusReplacement.model_validate(
+        {
+            "replacementStatusId": replacement_status_id
+            or (body.replacement_status_id if body else None),
+            "replacementStatusKey": replacement_status_key
+            or (body.replacement_status_key if body else None),
+        }
+    )
+    status, replacement, moved = service.delete_status(
+        session, actor, brand, status_id,
+        replacement_id=given.replacement_status_id, replacement_key=given.replacement_status_key,
+    )
+    return StatusDeleted(
+        id=status.id, key=status.key,
+        replacement_status_id=replacement.id if replacement else None,
+        replacement_status_key=replacement.key if replacement else None,
+        moved_ticket_count=moved,
+    )

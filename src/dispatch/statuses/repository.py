@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from dispatch.statuses.models import TicketStatus
+
+
+def list_statuses(session: Session, brand_id: str) -> list[TicketStatus]:
+    stmt = (
+        select(TicketStatus)
+        .where(TicketStatus.brand_id == brand_id)
+        .order_by(TicketStatus.sort_order, TicketStatus.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def get_status(session: Session, brand_id: str, status_id: str) -> TicketStatus | None:
+    return session.scalar(
+        select(TicketStatus).where(TicketStatus.brand_id == brand_id, TicketStatus.id == status_id)
+    )
+
+
+def get_status_by_key(session: Session, brand_id: str, key: str) -> TicketStatus | None:
+    return session.scalar(
+        select(TicketStatus).where(TicketStatus.brand_id == brand_id, TicketStatus.key == key)
+    )
+
+
+def name_taken(session: Session, brand_id: str, name: str, *, except_id: str | None = None) -> bool:
+    stmt = select(TicketStatus.id).where(
+        TicketStatus.brand_id == brand_id, func.lower(TicketStatus.name) == name.lower()
+    )
+    if except_id is not None:
+        stmt = stmt.where(TicketStatus.id != except_id)
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def count_custom(session: Session, brand_id: str) -> int:
+    stmt = select(func.count()).where(
+        TicketStatus.brand_id == brand_id, TicketStatus.is_system.is_(False)
+    )
+    return session.scalar(stmt) or 0
+
+
+def delete_status(session: Session, status: TicketStatus) -> None:
+    session.execute(delete(TicketStatus).where(TicketStatus.id == status.id))
+    session.expunge(status)

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import Depends, Path, Query
+from sqlalchemy.orm import Session
+
+from dispatch.accounts.auth import current_actor
+from dispatch.audit.schemas import AuditLogOut
+from dispatch.brands.dependencies import brand_in_scope
+from dispatch.brands.models import Brand
+from dispatch.core.actor import Actor
+from dispatch.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from dispatch.core.routing import api_router, get_session
+from dispatch.core.timeparse import as_utc
+from dispatch.tickets import service
+from dispatch.tickets.schemas import SortField, TicketCreate, TicketOut, TicketUpdate
+
+router = api_router(prefix="/brands/{brandId}/tickets", tags=["Tickets"])
+TicketId = Path(alias="ticketId", max_length=64)
+
+
+@router.post("", response_model=TicketOut, status_code=201, summary="Create a ticket")
+def create_ticket(
+    body: TicketCreate,
+    brand: Brand = Depends(brand_in_scope),
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> TicketOut:
+    return service.create_ticket(session, actor, brand, body)
+
+
+@router.get(
+    "", response_model=Page[TicketOut], summary="List tickets (cursor pagination)",
+    description=(
+        "`status` takes a key, a comma-separated list of keys, `active` (open, pending and "
+        "custom statuses) or `inactive` (resolved, closed). `assigneeId=null` lists "
+        "unassigned tickets. Dates without a zone are UTC."
+    ),
+)
+def list_tickets(
+    status: str | None = Query(None, max_length=1000),
+    status_id: str | None = Query(None, alias="statusId", max_length=2000),
+    priority: str | None = Query(None, max_length=100),
+    assignee_id: str | None = Query(None, alias="assigneeId", max_length=64),
+    assignee_email: str | None = Query(None, alias="assigneeEmail", max_length=320),
+    created_by: str | None = Query(None, alias="createdBy", max_length=320),
+    created_after: datetime | None = Query(None, alias="createdAfter"),
+    created_before: datetime | None = Query(None, alias="createdBefore"),
+    search: str | None = Query(None, max_length=200),
+    sort: SortField = Query("createdAt"),
+    order: Literal["asc", "desc"] = Query("desc"),
+    cursor: str | None = Query(None, max_length=500),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    brand: Brand = Depends(brand_in_scope),
+    session: Session = Depends(get_session),
+) -> Page[TicketOut]:
+    query = service.TicketQuery(
+        status=status, status_id=status_id, priority=priority, assignee_id=assignee_id,
+        assignee_email=assignee_email, created_by=created_by,
+        created_after=as_utc(created_after), created_before=as_utc(created_before),
+        search=search.strip() if search else None, sort=sort, order=order, cursor=cursor,
+        limit=limit,
+    )
+    tickets, next_cursor = service.list_tickets(session, brand, query)
+    return Page.build(tickets, next_cursor)
+
+
+@router.get("/{ticketId}", response_model=TicketOut, summary="Get a ticket")
+def get_ticket(
+    ticket_id: str = TicketId,
+    brand: Brand = Depends(brand_in_scope),
+    session: Session = Depends(get_session),
+) -> TicketOut:
+    return service.get_ticket(session, brand, ticket_id)
+
+
+@router.patch(
+    "/{ticketId}", response_model=TicketOut, summary="Update a ticket",
+    description=(
+        "Any status can follow any other: give `status` (a key) or `statusId`. "
+        "`customFields` and `metadata` merge: given keys are set, a null value removes a key. "
+        "`assigneeEmail` may be any address; it links to the team member who has it."
+    ),
+)
+def update_ticket(
+    body: TicketUpdate,
+    ticket_id: str = TicketId,
+    brand: Brand = Depends(brand_in_scope),
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> TicketOut:
+    return service.update_ticket(session, actor, brand, ticket_id, body)
+
+
+@router.delete("/{ticketId}", response_model=TicketOut, summary="Delete a ticket (soft)")
+def delete_ticket(
+    ticket_id: str = TicketId,
+    brand: Brand = Depends(brand_in_scope),
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> TicketOut:
+    return service.delete_ticket(session, actor, brand, ticket_id)
+
+
+@router.get(
+    "/{ticketId}/logs", response_model=list[AuditLogOut],
+    summary="The ticket's activity log, oldest first",
+)
+def ticket_logs(
+    ticket_id: str = TicketId,
+    brand: Brand = Depends(brand_in_scope),
+    session: Session = Depends(get_session),
+) -> list[AuditLogOut]:
+    return [AuditLogOut.model_validate(e) for e in service.history(session, brand, ticket_id)]

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dispatch.core.db import Base
+from dispatch.core.types import JSONType
+from dispatch.tickets.priority import PriorityType
+
+LIVE = text("deleted_at IS NULL")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(32))
+    brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    ticket_number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str | None]
+    status_id: Mapped[str] = mapped_column(ForeignKey("statuses.id", ondelete="RESTRICT"))
+    close_reason: Mapped[str | None] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(PriorityType())
+    source: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[str | None] = mapped_column(String(500))
+    source_data: Mapped[dict[str, Any] | None]
+    assignee_id: Mapped[str | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    assignee_email: Mapped[str | None] = mapped_column(String(320))
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    custom_fields: Mapped[dict[str, Any]]
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
+    links: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    comment_count: Mapped[int] = mapped_column(default=0)
+    attachment_count: Mapped[int] = mapped_column(default=0)
+    due_at: Mapped[datetime | None]
+    is_spam: Mapped[bool] = mapped_column(default=False)
+    merged_into_id: Mapped[str | None] = mapped_column(String(32))
+    # Bumped by every change; also the per-ticket sequence number of its events.
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+    deleted_by: Mapped[dict[str, Any] | None]
+
+    __table_args__ = (
+        UniqueConstraint("brand_id", "ticket_number"),
+        # Keyset pages of live tickets: newest first, and per status (the active view).
+        Index(
+            "ix_tickets_live_created", "brand_id", "created_at", "id",
+            sqlite_where=LIVE, postgresql_where=LIVE,
+        ),
+        Index(
+            "ix_tickets_live_status_created", "brand_id", "status_id", "created_at", "id",
+            sqlite_where=LIVE, postgresql_where=LIVE,
+        ),
+        Index(
+            "ix_tickets_live_updated", "brand_id", "updated_at", "id",
+            sqlite_where=LIVE, postgresql_where=LIVE,
+        ),
+        # Moving every ticket off a status, and the foreign-key check when it is deleted.
+        Index("ix_tickets_status_id", "status_id"),
+    )

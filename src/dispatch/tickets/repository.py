@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from dispatch.core.pagination import Cursor, after_cursor
+from dispatch.statuses.models import TicketStatus
+from dispatch.tickets.models import Ticket
+from dispatch.tickets.priority import RANKS
+
+UNASSIGNED = "null"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    status_ids: Sequence[str] | None = None
+    priorities: Sequence[str] | None = None
+    assignee_id: str | None = None  # UNASSIGNED for tickets without an assignee
+    assignee_email: str | None = None
+    created_by: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    search: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """A sortable column; `datetime_value` tells the cursor how to decode its values."""
+
+    column: Any
+    datetime_value: bool = False
+
+
+SORT_KEYS: dict[str, SortKey] = {
+    "createdAt": SortKey(Ticket.created_at, datetime_value=True),
+    "updatedAt": SortKey(Ticket.updated_at, datetime_value=True),
+    "dueAt": SortKey(Ticket.due_at, datetime_value=True),
+    "priority": SortKey(Ticket.priority),
+    "ticketNumber": SortKey(Ticket.ticket_number),
+    "title": SortKey(Ticket.title),
+    "status": SortKey(TicketStatus.sort_order),
+}
+
+
+def sort_value(ticket: Ticket, sort: str, status_order: int) -> Any:
+    if sort == "status":
+        return status_order
+    if sort == "priority":
+        # Cursors carry the stored rank, which is what the comparison runs against.
+        return RANKS[ticket.priority]
+    attribute: InstrumentedAttribute[Any] = SORT_KEYS[sort].column
+    return getattr(ticket, attribute.key)
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(stmt: Select[Any], brand_id: str, f: TicketFilter) -> Select[Any]:
+    stmt = stmt.where(
+        Ticket.brand_id == brand_id,
+        Ticket.deleted_at.is_(None),
+        Ticket.is_spam.is_(False),
+        Ticket.merged_into_id.is_(None),
+    )
+    if f.status_ids is not None:
+        stmt = stmt.where(Ticket.status_id.in_(f.status_ids))
+    if f.priorities is not None:
+        stmt = stmt.where(Ticket.priority.in_(f.priorities))
+    if f.assignee_id == UNASSIGNED:
+        stmt = stmt.where(Ticket.assignee_id.is_(None), Ticket.assignee_email.is_(None))
+    elif f.assignee_id is not None:
+        stmt = stmt.where(Ticket.assignee_id == f.assignee_id)
+    if f.assignee_email is not None:
+        stmt = stmt.where(Ticket.assignee_email == f.assignee_email.lower())
+    if f.created_by is not None:
+        stmt = stmt.where(Ticket.created_by == f.created_by)
+    if f.created_after is not None:
+        stmt = stmt.where(Ticket.created_at >= f.created_after)
+    if f.created_before is not None:
+        stmt = stmt.where(Ticket.created_at < f.created_before)
+    if f.search:
+        pattern = f"%{_escape_like(f.search)}%"
+        stmt = stmt.where(
+            or_(Ticket.title.ilike(pattern, escape="\\"), Ticket.body.ilike(pattern, escape="\\"))
+        )
+    return stmt
+
+
+def list_tickets(
+    session: Session,
+    brand_id: str,
+    f: TicketFilter,
+    *,
+    sort: str,
+    descending: bool,
+    cursor: Cursor | None,
+    limit: int,
+) -> list[Ticket]:
+    """One page plus one row, so the caller can tell whether another page follows."""
+    key = SORT_KEYS[sort]
+    column: ColumnElement[Any] = key.column
+    stmt = _filtered(select(Ticket), brand_id, f)
+    if sort == "status":
+        stmt = stmt.join(TicketStatus, TicketStatus.id == Ticket.status_id)
+    if cursor is not None:
+        stmt = stmt.where(after_cursor(column, Ticket.id, cursor, descending=descending))
+    direction = column.desc() if descending else column.asc()
+    id_direction = Ticket.id.desc() if descending else Ticket.id.asc()
+    stmt = stmt.order_by(direction.nulls_last(), id_direction).limit(limit + 1)
+    return list(session.scalars(stmt))
+
+
+def get_ticket(session: Session, brand_id: str, ticket_id: str) -> Ticket | None:
+    return session.scalar(
+        select(Ticket).where(
+            Ticket.id == ticket_id, Ticket.brand_id == brand_id, Ticket.deleted_at.is_(None)
+        )
+    )
+
+
+def get_ticket_for_update(session: Session, brand_id: str, ticket_id: str) -> Ticket | None:
+    """Lock the row (PostgreSQL) so concurrent changes to one ticket apply in turn."""
+    return session.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.brand_id == brand_id, Ticket.deleted_at.is_(None))
+        .with_for_update()
+    )
+
+
+def tickets_with_status(session: Session, status_id: str, *, batch: int) -> list[Ticket]:
+    stmt = (
+        select(Ticket)
+        .where(Ticket.status_id == status_id)
+        .order_by(Ticket.id)
+        .limit(batch)
+        .with_for_update()
+    )
+    return list(session.scalars(stmt))
+
+
+def has_tickets_with_status(session: Session, status_id: str, *, live_only: bool) -> bool:
+    stmt = select(Ticket.id).where(Ticket.status_id == status_id)
+    if live_only:
+        stmt = stmt.where(Ticket.deleted_at.is_(None))
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def highest_ticket_number(session: Session, brand_id: str) -> int | None:
+    return session.scalar(select(func.max(Ticket.ticket_number)).where(Ticket.brand_id == brand_id))
+
+
+def count_live_tickets(session: Session, brand_id: str) -> int:
+    stmt = select(func.count()).where(Ticket.brand_id == brand_id, Ticket.deleted_at.is_(None))
+    return session.scalar(stmt) or 0
+
+
+def count_by_status(session: Session, brand_id: str) -> dict[str, int]:
+    """Counted from the tickets themselves: the oracle the kept counts are checked against."""
+    stmt = (
+        _filtered(select(Ticket.status_id, func.count()), brand_id, TicketFilter())
+        .group_by(Ticket.status_id)
+    )
+    return {status_id: int(n) for status_id, n in session.execute(stmt)}

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import EmailStr, Field, field_validator, model_validator
+
+from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.statuses.schemas import StatusOut
+from dispatch.tickets.priority import Priority
+
+Source = Literal[
+    "api", "web", "email", "portal", "slack", "sms", "discord", "instagram", "twitter",
+    "whatsapp", "custom", "other",
+]
+CloseReason = Literal["no_response", "out_of_scope", "customer_left", "duplicate"]
+
+TITLE_MAX = 500
+BODY_MAX = 200_000
+
+
+class Link(ApiModel):
+    url: str = Field(min_length=1, max_length=2048)
+    title: str | None = Field(None, max_length=500)
+    type: str | None = Field(None, max_length=50)
+
+
+def _links(value: list[Any] | None) -> list[dict[str, Any]] | None:
+    """Accept both wire forms: `[{url, title?, type?}]` (SDK) and `["https://..."]` (UI)."""
+    if value is None:
+        return None
+    links = [Link(url=item) if isinstance(item, str) else Link.model_validate(item) for item in value]
+    return [link.model_dump(exclude_none=True) for link in links]
+
+
+class TicketOut(ApiModel):
+    id: str
+    brand_id: str
+    account_id: str
+    ticket_number: int
+    # `PREFIX-NUMBER`, the form used in email subjects and the portal.
+    public_id: str
+    title: str
+    body: str | None
+    status: str
+    status_id: str
+    status_ref: StatusOut
+    close_reason: CloseReason | None
+    priority: Priority
+    source: str
+    source_id: str | None
+    source_data: dict[str, Any] | None
+    assignee_id: str | None
+    assignee_email: str | None
+    created_by: str | None
+    customer_email: str | None
+    customer_name: str | None
+    custom_fields: dict[str, Any]
+    metadata: dict[str, Any]
+    links: list[dict[str, Any]]
+    comment_count: int
+    attachment_count: int
+    due_at: datetime | None
+    is_spam: bool
+    merged_into_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+class _TicketWritable(RequestModel):
+    body: str | None = Field(None, max_length=BODY_MAX)
+    status: str | None = Field(None, max_length=50)
+    status_id: str | None = Field(None, max_length=64)
+    close_reason: CloseReason | None = None
+    assignee_id: str | None = Field(None, max_length=64)
+    assignee_email: EmailStr | None = None
+    custom_fields: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    links: list[Any] | None = Field(None, max_length=100)
+    due_at: datetime | None = None
+
+    _links = field_validator("links")(_links)
+
+    @field_validator("due_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("dueAt needs a time zone, e.g. 2026-01-31T17:00:00Z")
+        return value
+
+
+class TicketCreate(_TicketWritable):
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    priority: Priority | None = None
+    source: Source = "api"
+    source_id: str | None = Field(None, max_length=500)
+    source_data: dict[str, Any] | None = None
+    customer_email: EmailStr | None = None
+    customer_name: str | None = Field(None, max_length=200)
+    # Sent by the reference SDK; the server records the authenticated caller instead.
+    created_by: str | None = Field(None, max_length=320)
+
+
+class TicketUpdate(_TicketWritable):
+    title: str | None = Field(None, min_length=1, max_length=TITLE_MAX)
+    priority: Priority | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TicketUpdate:
+        if not self.model_fields_set:
+            raise ValueError("Nothing to update: give at least one field")
+        return self
+
+
+SortField = Literal[
+    "createdAt", "updatedAt", "priority", "ticketNumber", "title", "status", "dueAt"
+]

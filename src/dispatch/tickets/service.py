@@ -1,0 +1,330 @@
+"""Tickets: create, read, list, change and delete, each one unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import EmailStr, TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
+
+from dispatch.accounts import service as accounts
+from dispatch.audit import service as audit
+from dispatch.audit.models import AuditLog
+from dispatch.brands import repository as brands_repository
+from dispatch.brands.models import Brand
+from dispatch.core import clock, events
+from dispatch.core.actor import Actor
+from dispatch.core.errors import NotFound, ValidationFailed
+from dispatch.core.ids import new_id
+from dispatch.core.pagination import Cursor
+from dispatch.statuses import counts
+from dispatch.statuses import service as statuses
+from dispatch.statuses.models import TicketStatus
+from dispatch.tickets import repository, views
+from dispatch.tickets.errors import UnknownAssignee
+from dispatch.tickets.models import Ticket
+from dispatch.tickets.priority import DEFAULT_PRIORITY, RANKS
+from dispatch.tickets.schemas import TicketCreate, TicketOut, TicketUpdate
+from dispatch.tickets.workflow import apply_changes, is_counted
+
+REQUESTER_EMAIL = "requesterEmail"
+REQUESTER_NAME = "requesterName"
+_email = TypeAdapter(EmailStr)
+
+
+def _status_for(session: Session, brand: Brand, key: str | None, status_id: str | None,
+                default: str | None) -> TicketStatus | None:
+    if key is None and status_id is None:
+        return statuses.resolve(session, brand.id, key=default) if default else None
+    return statuses.resolve(session, brand.id, key=key, status_id=status_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    member_id: str | None
+    email: str | None
+
+
+def _assignment(session: Session, account_id: str, fields: dict[str, Any]) -> Assignment | None:
+    """Resolve `assigneeId`/`assigneeEmail` from a request; None when neither was given.
+
+    An email may be any address (a team alias, say); it links to the team member who
+    has it, when there is one.
+    """
+    has_id, has_email = "assignee_id" in fields, "assignee_email" in fields
+    if not has_id and not has_email:
+        return None
+    member_id, email = fields.get("assignee_id"), fields.get("assignee_email")
+    if member_id is None and email is None:
+        return Assignment(None, None)
+    if member_id is not None:
+        member = accounts.find_member(session, account_id, member_id=member_id)
+        if member is None:
+            raise UnknownAssignee(member_id)
+        if email is not None and email.lower() != member.email:
+            raise ValidationFailed("assigneeEmail", "assigneeEmail and assigneeId disagree")
+        return Assignment(member.id, member.email)
+    if has_id:
+        raise ValidationFailed("assigneeId", "assigneeId is null but assigneeEmail is set")
+    assert email is not None
+    member = accounts.find_member(session, account_id, email=email)
+    return Assignment(member.id if member else None, email.lower())
+
+
+def _requester(data: TicketCreate) -> tuple[str | None, str | None]:
+    """Contact details from `customerEmail`/`customerName` or the dashboard's
+    `customFields.requesterEmail`/`requesterName`."""
+    custom = data.custom_fields or {}
+    email = data.customer_email
+    if email is None and custom.get(REQUESTER_EMAIL) is not None:
+        try:
+            email = _email.validate_python(custom[REQUESTER_EMAIL])
+        except ValidationError as exc:
+            raise ValidationFailed(
+                f"customFields.{REQUESTER_EMAIL}", "not a valid email address"
+            ) from exc
+    name = data.customer_name
+    if name is None and isinstance(custom.get(REQUESTER_NAME), str):
+        name = custom[REQUESTER_NAME].strip()[:200] or None
+    return (email.lower() if email else None), name
+
+
+def _check_close_reason(status: TicketStatus, close_reason: str | None) -> None:
+    if close_reason is not None and status.key != "closed":
+        raise ValidationFailed("closeReason", "closeReason applies only to closed tickets")
+
+
+def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCreate) -> TicketOut:
+    fields = data.model_dump(exclude_unset=True)
+    status = _status_for(session, brand, data.status, data.status_id, default="open")
+    assert status is not None
+    _check_close_reason(status, data.close_reason)
+    assignment = _assignment(session, brand.account_id, fields) or Assignment(None, None)
+    customer_email, customer_name = _requester(data)
+    now = clock.now()
+    ticket = Ticket(
+        id=new_id("tkt"),
+        account_id=brand.account_id,
+        brand_id=brand.id,
+        ticket_number=brands_repository.allocate_ticket_number(session, brand.id),
+        title=data.title,
+        body=data.body,
+        status_id=status.id,
+        close_reason=data.close_reason,
+        priority=data.priority or DEFAULT_PRIORITY,
+        source=data.source,
+        source_id=data.source_id,
+        source_data=data.source_data,
+        assignee_id=assignment.member_id,
+        assignee_email=assignment.email,
+        created_by=actor.email or actor.name,
+        customer_email=customer_email,
+        customer_name=customer_name,
+        custom_fields=data.custom_fields or {},
+        metadata_=data.metadata or {},
+        links=data.links or [],
+        comment_count=0,
+        attachment_count=0,
+        due_at=data.due_at,
+        is_spam=False,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    counts.record(session, brand.id, status.id, +1)
+    audit.record(
+        session, actor, brand_id=brand.id, event="ticket.created", entity_type="ticket",
+        entity_id=ticket.id, ticket_id=ticket.id,
+        metadata={"ticketNumber": ticket.ticket_number, "status": status.key},
+    )
+    out = views.ticket_out(ticket, status, brand)
+    events.emit(
+        session, "ticket.created", brand.id,
+        views.created_payload(out.model_dump(mode="json", by_alias=True)),
+        ticket_id=ticket.id, sequence=ticket.version,
+    )
+    return out
+
+
+def _load(session: Session, brand: Brand, ticket_id: str, *, for_update: bool = False) -> Ticket:
+    lookup = repository.get_ticket_for_update if for_update else repository.get_ticket
+    ticket = lookup(session, brand.id, ticket_id)
+    if ticket is None:
+        raise NotFound("ticket", ticket_id)
+    return ticket
+
+
+def get_ticket(session: Session, brand: Brand, ticket_id: str) -> TicketOut:
+    ticket = _load(session, brand, ticket_id)
+    return views.ticket_out(ticket, statuses.by_id(session, brand.id)[ticket.status_id], brand)
+
+
+def _merge_map(current: dict[str, Any], patch: dict[str, Any] | None) -> dict[str, Any]:
+    """Keys in the patch are set; a null value removes the key; others are kept."""
+    if patch is None:
+        return {}
+    merged = dict(current)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def update_ticket(
+    session: Session, actor: Actor, brand: Brand, ticket_id: str, data: TicketUpdate
+) -> TicketOut:
+    ticket = _load(session, brand, ticket_id, for_update=True)
+    fields = data.model_dump(exclude_unset=True)
+    current_status = statuses.by_id(session, brand.id)[ticket.status_id]
+    new_status = _status_for(session, brand, data.status, data.status_id, default=None)
+    effective_status = new_status or current_status
+
+    values: dict[str, Any] = {}
+    for name in ("title", "priority"):
+        if name in fields:
+            if fields[name] is None:
+                raise ValidationFailed(name, f"{name} cannot be null")
+            values[name] = fields[name]
+    if "body" in fields:
+        values["body"] = fields["body"]
+    if "due_at" in fields:
+        values["dueAt"] = fields["due_at"]
+    if "links" in fields:
+        values["links"] = fields["links"] or []
+    if "close_reason" in fields:
+        _check_close_reason(effective_status, data.close_reason)
+        values["closeReason"] = data.close_reason
+    for name, wire, attribute in (
+        ("custom_fields", "customFields", "custom_fields"),
+        ("metadata", "metadata", "metadata_"),
+    ):
+        if name in fields:
+            values[wire] = _merge_map(getattr(ticket, attribute), fields[name])
+    assignment = _assignment(session, brand.account_id, fields)
+    if assignment is not None:
+        values["assigneeId"], values["assigneeEmail"] = assignment.member_id, assignment.email
+
+    apply_changes(
+        session, actor, brand, ticket, current_status, values, new_status=new_status
+    )
+    return views.ticket_out(ticket, effective_status, brand)
+
+
+def delete_ticket(session: Session, actor: Actor, brand: Brand, ticket_id: str) -> TicketOut:
+    ticket = _load(session, brand, ticket_id, for_update=True)
+    status = statuses.by_id(session, brand.id)[ticket.status_id]
+    if is_counted(ticket):
+        counts.record(session, brand.id, status.id, -1)
+    now = clock.now()
+    ticket.deleted_at = now
+    ticket.deleted_by = actor.performed_by()
+    ticket.updated_at = now
+    ticket.version += 1
+    session.flush()
+    audit.record(
+        session, actor, brand_id=brand.id, event="ticket.deleted", entity_type="ticket",
+        entity_id=ticket.id, ticket_id=ticket.id,
+    )
+    out = views.ticket_out(ticket, status, brand)
+    snapshot = out.model_dump(mode="json", by_alias=True)
+    events.emit(
+        session, "ticket.deleted", brand.id,
+        {**views.updated_payload(snapshot, {}), "deletedAt": snapshot["deletedAt"]},
+        ticket_id=ticket.id, sequence=ticket.version,
+    )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class TicketQuery:
+    status: str | None = None
+    status_id: str | None = None
+    priority: str | None = None
+    assignee_id: str | None = None
+    assignee_email: str | None = None
+    created_by: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    search: str | None = None
+    sort: str = "createdAt"
+    order: str = "desc"
+    cursor: str | None = None
+    limit: int = 25
+
+
+def _status_filter(session: Session, brand: Brand, q: TicketQuery) -> list[str] | None:
+    if q.status is None and q.status_id is None:
+        return None
+    brand_statuses = statuses.list_for_brand(session, brand.id)
+    ids: set[str] = set()
+    if q.status_id is not None:
+        known = {s.id for s in brand_statuses}
+        for status_id in _split(q.status_id):
+            if status_id not in known:
+                raise ValidationFailed("statusId", f"Unknown status id {status_id!r}")
+            ids.add(status_id)
+    if q.status is not None:
+        by_key = {s.key: s for s in brand_statuses}
+        for token in _split(q.status):
+            if token == "active":
+                ids.update(s.id for s in brand_statuses if s.is_active)
+            elif token == "inactive":
+                ids.update(s.id for s in brand_statuses if not s.is_active)
+            elif token in by_key:
+                ids.add(by_key[token].id)
+            else:
+                raise ValidationFailed("status", f"Unknown status {token!r} in this brand")
+    return sorted(ids)
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def list_tickets(
+    session: Session, brand: Brand, q: TicketQuery
+) -> tuple[list[TicketOut], str | None]:
+    descending = q.order == "desc"
+    key = repository.SORT_KEYS[q.sort]
+    cursor = (
+        Cursor.decode(q.cursor, sort=f"{q.sort}:{q.order}", datetime_value=key.datetime_value)
+        if q.cursor
+        else None
+    )
+    priorities = _split(q.priority) if q.priority else None
+    if priorities:
+        unknown = [p for p in priorities if p not in RANKS]
+        if unknown:
+            raise ValidationFailed("priority", f"Unknown priority {unknown[0]!r}")
+    f = repository.TicketFilter(
+        status_ids=_status_filter(session, brand, q),
+        priorities=priorities,
+        assignee_id=q.assignee_id,
+        assignee_email=q.assignee_email,
+        created_by=q.created_by,
+        created_after=q.created_after,
+        created_before=q.created_before,
+        search=q.search,
+    )
+    rows = repository.list_tickets(
+        session, brand.id, f, sort=q.sort, descending=descending, cursor=cursor, limit=q.limit
+    )
+    page, more = rows[: q.limit], len(rows) > q.limit
+    by_id = statuses.by_id(session, brand.id)
+    next_cursor = None
+    if more and page:
+        last = page[-1]
+        value = repository.sort_value(last, q.sort, by_id[last.status_id].sort_order)
+        next_cursor = Cursor(sort=f"{q.sort}:{q.order}", value=value, id=last.id).encode()
+    return [views.ticket_out(t, by_id[t.status_id], brand) for t in page], next_cursor
+
+
+def history(session: Session, brand: Brand, ticket_id: str) -> list[AuditLog]:
+    ticket = _load(session, brand, ticket_id)
+    return audit.ticket_history(session, ticket.id)
