@@ -73,8 +73,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             await run_in_threadpool(_ping, db)
         except DBAPIError:
-            return problem(request, 503, "database_unavailable", "The database is unavailable",
-                           headers={"Retry-After": "2"})
+            return problem(
+                request,
+                503,
+                "database_unavailable",
+                "The database is unavailable",
+                headers={"Retry-After": "2"},
+            )
         return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
     app.include_router(build_v1_router())

@@ -26,9 +26,15 @@ KeyId = Path(alias="keyId", max_length=64)
 def _key_out(key: ApiKey) -> ApiKeyOut:
     preview = f"{key.prefix}...{key.last_four}"
     return ApiKeyOut(
-        id=key.id, name=key.name, key_preview=preview, prefix=key.prefix,
-        all_brands=key.all_brands, brand_ids=list(key.brand_ids),
-        last_used_at=key.last_used_at, expires_at=key.expires_at, created_at=key.created_at,
+        id=key.id,
+        name=key.name,
+        key_preview=preview,
+        prefix=key.prefix,
+        all_brands=key.all_brands,
+        brand_ids=list(key.brand_ids),
+        last_used_at=key.last_used_at,
+        expires_at=key.expires_at,
+        created_at=key.created_at,
     )
 
 
@@ -47,7 +53,9 @@ def list_keys(
 
 
 @router.post(
-    "/api-keys", response_model=ApiKeyCreated, status_code=201,
+    "/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=201,
     summary="Create an API key (the secret is shown only in this response)",
 )
 def create_key(
@@ -56,7 +64,11 @@ def create_key(
     session: Session = Depends(get_session),
 ) -> ApiKeyCreated:
     issued = service.create_key(
-        session, actor, name=body.name, all_brands=body.all_brands, brand_ids=body.brand_ids,
+        session,
+        actor,
+        name=body.name,
+        all_brands=body.all_brands,
+        brand_ids=body.brand_ids,
         expires_at=body.expires_at,
     )
     out = _key_out(issued.record)
@@ -99,7 +111,5 @@ def add_member(
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_session),
 ) -> MemberOut:
-    member = service.create_member(
-        session, actor, email=body.email, name=body.name, role=body.role
-    )
+    member = service.create_member(session, actor, email=body.email, name=body.name, role=body.role)
     return MemberOut.model_validate(member)

@@ -17,8 +17,8 @@ from dispatch.core.actor import Actor
 from dispatch.core.errors import Conflict, NotFound, ValidationFailed
 from dispatch.core.ids import new_id, random_token
 
-SECRET_PREFIX = "sk_live_"
-SECRET_RANDOM_LENGTH = 32
+KEY_PREFIX = "sk_live_"
+KEY_RANDOM_LENGTH = 32
 
 
 def hash_secret(secret: str) -> str:
@@ -96,13 +96,13 @@ def _issue_key(
     brand_ids: list[str] | None,
     expires_at: datetime | None,
 ) -> IssuedKey:
-    secret = SECRET_PREFIX + random_token(SECRET_RANDOM_LENGTH)
+    secret = KEY_PREFIX + random_token(KEY_RANDOM_LENGTH)
     key = ApiKey(
         id=new_id("key"),
         account_id=account_id,
         name=name,
         secret_hash=hash_secret(secret),
-        prefix=secret[: len(SECRET_PREFIX) + 4],
+        prefix=secret[: len(KEY_PREFIX) + 4],
         last_four=secret[-4:],
         all_brands=brand_ids is None,
         brand_ids=brand_ids or [],
@@ -132,7 +132,11 @@ def create_key(
 ) -> IssuedKey:
     _require_all_brands(actor, "manage API keys")
     return issue_key(
-        session, actor.account_id, name=name, all_brands=all_brands, brand_ids=brand_ids,
+        session,
+        actor.account_id,
+        name=name,
+        all_brands=all_brands,
+        brand_ids=brand_ids,
         expires_at=expires_at,
     )
 
@@ -201,8 +205,13 @@ def add_member(
         raise Conflict(f"A team member with email {email} already exists", code="member_exists")
     now = clock.now()
     member = Member(
-        id=new_id("user"), account_id=account_id, email=email, name=name, role=role,
-        created_at=now, updated_at=now,
+        id=new_id("user"),
+        account_id=account_id,
+        email=email,
+        name=name,
+        role=role,
+        created_at=now,
+        updated_at=now,
     )
     session.add(member)
     session.flush()
@@ -220,8 +229,9 @@ def list_members(session: Session, actor: Actor) -> list[Member]:
     return repository.list_members(session, actor.account_id)
 
 
-def find_member(session: Session, account_id: str, *, member_id: str | None = None,
-                email: str | None = None) -> Member | None:
+def find_member(
+    session: Session, account_id: str, *, member_id: str | None = None, email: str | None = None
+) -> Member | None:
     if member_id is not None:
         return repository.get_member(session, account_id, member_id)
     if email is not None:

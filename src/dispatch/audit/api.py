@@ -32,8 +32,12 @@ def list_logs(
     session: Session = Depends(get_session),
 ) -> Page[AuditLogOut]:
     f = LogFilter(
-        entity_type=entity_type, entity_id=entity_id, event=event,
-        start=as_utc(start_date), end=as_utc(end_date), performer_type=performer_type,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        event=event,
+        start=as_utc(start_date),
+        end=as_utc(end_date),
+        performer_type=performer_type,
     )
     entries, next_cursor = service.list_logs(session, brand.id, f, cursor=cursor, limit=limit)
     return Page.build([AuditLogOut.model_validate(e) for e in entries], next_cursor)

@@ -21,11 +21,15 @@ def list_brands(
 
 
 @router.post(
-    "", response_model=BrandOut, status_code=201,
+    "",
+    response_model=BrandOut,
+    status_code=201,
     summary="Create a brand (seeds the four system statuses)",
 )
 def create_brand(
-    body: BrandCreate, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)
+    body: BrandCreate,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
 ) -> BrandOut:
     return BrandOut.model_validate(service.create_brand(session, actor, body))
 

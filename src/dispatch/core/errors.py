@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -82,7 +83,7 @@ def problem(
     message: str,
     *,
     errors: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"urn:dispatch:error:{code}",
@@ -115,14 +116,16 @@ def _validation_message(error: dict[str, Any]) -> str:
 
 
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
+    if not isinstance(exc, DomainError):
+        raise exc
     return problem(
         request, exc.status, exc.code, exc.message, errors=exc.errors, headers=exc.headers
     )
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):
+        raise exc
     raw = list(exc.errors())
     if any(e["type"] == "json_invalid" for e in raw):
         return problem(request, 400, "invalid_json", "The request body is not valid JSON")
@@ -132,7 +135,8 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
     codes = {404: "route_not_found", 405: "method_not_allowed", 413: "payload_too_large"}
     code = codes.get(exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_"))
     return problem(request, exc.status_code, code, str(exc.detail), headers=exc.headers)
@@ -143,7 +147,8 @@ def is_connection_failure(exc: DBAPIError) -> bool:
 
 
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DBAPIError)
+    if not isinstance(exc, DBAPIError):
+        raise exc
     if is_connection_failure(exc):
         logger.warning("database unavailable: %s", exc.orig)
         return problem(

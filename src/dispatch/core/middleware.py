@@ -12,6 +12,7 @@ import json
 import math
 import time
 from http import HTTPStatus
+
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter

@@ -74,7 +74,9 @@ def after_cursor(
         tail = id_column < cursor.id if descending else id_column > cursor.id
         return and_(column.is_(None), tail)
     beyond = column < cursor.value if descending else column > cursor.value
-    same = and_(column == cursor.value, id_column < cursor.id if descending else id_column > cursor.id)
+    same = and_(
+        column == cursor.value, id_column < cursor.id if descending else id_column > cursor.id
+    )
     return or_(beyond, same, column.is_(None))
 
 
@@ -91,7 +93,9 @@ class Page(ApiModel, Generic[T]):
 
     @classmethod
     def build(cls, items: list[T], next_cursor: str | None) -> Page[T]:
-        info = PageInfo(has_more=next_cursor is not None, next_cursor=next_cursor, cursor=next_cursor)
+        info = PageInfo(
+            has_more=next_cursor is not None, next_cursor=next_cursor, cursor=next_cursor
+        )
         return cls(data=items, pagination=info)
 
 

@@ -9,9 +9,7 @@ from pydantic.alias_generators import to_camel
 class ApiModel(BaseModel):
     """Response models: camelCase on the wire, built from attributes or keywords."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, from_attributes=True
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
 
 class RequestModel(BaseModel):

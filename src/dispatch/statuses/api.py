@@ -40,7 +40,8 @@ def list_statuses(
 
 
 @router.get(
-    "/stats", response_model=list[StatusStats],
+    "/stats",
+    response_model=list[StatusStats],
     summary="Ticket count per status (live, non-spam tickets)",
 )
 def status_stats(
@@ -50,7 +51,8 @@ def status_stats(
 
 
 @router.post(
-    "/reorder", response_model=list[StatusOut],
+    "/reorder",
+    response_model=list[StatusOut],
     summary="Set the display order",
     description=(
         "`statusIds` lists statuses in their new order. A full list sets the whole order; "
@@ -81,7 +83,9 @@ def get_status(
 
 
 @router.post(
-    "", response_model=StatusOut, status_code=201,
+    "",
+    response_model=StatusOut,
+    status_code=201,
     summary="Create a custom status (placed before Resolved unless sortOrder says where)",
 )
 def create_status(
@@ -94,7 +98,8 @@ def create_status(
 
 
 @router.patch(
-    "/{statusId}", response_model=StatusOut,
+    "/{statusId}",
+    response_model=StatusOut,
     summary="Rename, recolor, re-describe or move a status (keys never change)",
 )
 def update_status(
@@ -108,7 +113,8 @@ def update_status(
 
 
 @router.delete(
-    "/{statusId}", response_model=StatusDeleted,
+    "/{statusId}",
+    response_model=StatusDeleted,
     summary="Delete a custom status, moving its tickets to a replacement",
     description=(
         "Give the replacement as `replacementStatusId` or `replacementStatusKey`, in the "
@@ -135,11 +141,16 @@ def delete_status(
         }
     )
     status, replacement, moved = service.delete_status(
-        session, actor, brand, status_id,
-        replacement_id=given.replacement_status_id, replacement_key=given.replacement_status_key,
+        session,
+        actor,
+        brand,
+        status_id,
+        replacement_id=given.replacement_status_id,
+        replacement_key=given.replacement_status_key,
     )
     return StatusDeleted(
-        id=status.id, key=status.key,
+        id=status.id,
+        key=status.key,
         replacement_status_id=replacement.id if replacement else None,
         replacement_status_key=replacement.key if replacement else None,
         moved_ticket_count=moved,

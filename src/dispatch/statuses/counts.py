@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -56,9 +56,7 @@ def _upsert(session: Session, brand_id: str, status_id: str, slot: int, delta: i
 
 def replace(session: Session, brand_id: str, totals: dict[str, int]) -> None:
     """Overwrite a brand's counts with freshly computed totals (repair)."""
-    session.execute(
-        StatusTicketCount.__table__.delete().where(StatusTicketCount.brand_id == brand_id)
-    )
+    session.execute(delete(StatusTicketCount).where(StatusTicketCount.brand_id == brand_id))
     for status_id, total in totals.items():
         _upsert(session, brand_id, status_id, 0, total)
 

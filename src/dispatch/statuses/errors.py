@@ -10,8 +10,9 @@ class SystemStatusImmutable(DomainError):
 
 class StatusKeyImmutable(ValidationFailed):
     def __init__(self) -> None:
-        super().__init__("key", "A status key cannot change after creation",
-                         code="status_key_immutable")
+        super().__init__(
+            "key", "A status key cannot change after creation", code="status_key_immutable"
+        )
 
 
 class StatusKeyTaken(Conflict):

@@ -54,9 +54,7 @@ def check_display_order(order: Sequence[Placed]) -> None:
     """Raise OrderViolation unless the system statuses keep their fixed frame."""
     system = [s.key for s in order if s.is_system]
     if system != list(SYSTEM_KEYS):
-        raise OrderViolation(
-            "System statuses keep their order: open, pending, resolved, closed"
-        )
+        raise OrderViolation("System statuses keep their order: open, pending, resolved, closed")
     if order[0].key != "open" or not order[0].is_system:
         raise OrderViolation("Open stays first: custom statuses slot between system statuses")
     if order[-1].key != "closed" or not order[-1].is_system:

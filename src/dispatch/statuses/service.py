@@ -34,9 +34,16 @@ def seed_system_statuses(session: Session, brand: Brand) -> list[TicketStatus]:
     now = clock.now()
     seeded = [
         TicketStatus(
-            id=new_id("sts"), brand_id=brand.id, key=key, name=name, color=color,
-            description=description, is_system=True, sort_order=index,
-            created_at=now, updated_at=now,
+            id=new_id("sts"),
+            brand_id=brand.id,
+            key=key,
+            name=name,
+            color=color,
+            description=description,
+            is_system=True,
+            sort_order=index,
+            created_at=now,
+            updated_at=now,
         )
         for index, (key, name, color, description) in enumerate(rules.SYSTEM_STATUSES)
     ]
@@ -68,17 +75,22 @@ def resolve(
     session: Session, brand_id: str, *, key: str | None = None, status_id: str | None = None
 ) -> TicketStatus:
     """The status a ticket request names, by key (`status`) or id (`statusId`)."""
-    by_key = repository.get_status_by_key(session, brand_id, key) if key is not None else None
-    if key is not None and by_key is None:
-        raise ValidationFailed("status", f"Unknown status {key!r} in this brand",
-                               code="unknown_status")
+    by_key = None
+    if key is not None:
+        by_key = repository.get_status_by_key(session, brand_id, key)
+        if by_key is None:
+            raise ValidationFailed(
+                "status", f"Unknown status {key!r} in this brand", code="unknown_status"
+            )
     if status_id is None:
-        assert by_key is not None
+        if by_key is None:
+            raise ValidationFailed("status", "Give status or statusId")
         return by_key
     found = repository.get_status(session, brand_id, status_id)
     if found is None:
-        raise ValidationFailed("statusId", f"Unknown status id {status_id!r} in this brand",
-                               code="unknown_status")
+        raise ValidationFailed(
+            "statusId", f"Unknown status id {status_id!r} in this brand", code="unknown_status"
+        )
     if by_key is not None and by_key.id != found.id:
         raise ValidationFailed("statusId", "status and statusId name different statuses")
     return found
@@ -99,8 +111,12 @@ def _renumber(statuses: list[TicketStatus], order: list[rules.Placed]) -> None:
 
 
 def _record(
-    session: Session, actor: Actor, status: TicketStatus, event: str,
-    changes: dict[str, tuple[Any, Any]] | None = None, extra: dict[str, Any] | None = None,
+    session: Session,
+    actor: Actor,
+    status: TicketStatus,
+    event: str,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     data = StatusOut.model_validate(status).model_dump(mode="json", by_alias=True)
     if changes is not None:
@@ -108,8 +124,14 @@ def _record(
         data["previous"] = {field: old for field, (old, _new) in changes.items()}
     events.emit(session, event, status.brand_id, {**data, **(extra or {})})
     audit.record(
-        session, actor, brand_id=status.brand_id, event=event, entity_type="status",
-        entity_id=status.id, changes=changes, metadata=extra,
+        session,
+        actor,
+        brand_id=status.brand_id,
+        event=event,
+        entity_type="status",
+        entity_id=status.id,
+        changes=changes,
+        metadata=extra,
     )
 
 
@@ -121,9 +143,16 @@ def create_status(session: Session, actor: Actor, brand: Brand, data: StatusCrea
     current = repository.list_statuses(session, brand.id)
     now = clock.now()
     status = TicketStatus(
-        id=new_id("sts"), brand_id=brand.id, key=data.key, name=data.name, color=data.color,
-        description=data.description, is_system=False, sort_order=len(current),
-        created_at=now, updated_at=now,
+        id=new_id("sts"),
+        brand_id=brand.id,
+        key=data.key,
+        name=data.name,
+        color=data.color,
+        description=data.description,
+        is_system=False,
+        sort_order=len(current),
+        created_at=now,
+        updated_at=now,
     )
     placed = _placed(current)
     index = data.sort_order if data.sort_order is not None else rules.insertion_index(placed)
@@ -181,12 +210,16 @@ def update_status(
     return status
 
 
-def reorder(session: Session, actor: Actor, brand: Brand, status_ids: list[str]) -> list[TicketStatus]:
+def reorder(
+    session: Session, actor: Actor, brand: Brand, status_ids: list[str]
+) -> list[TicketStatus]:
     current = repository.list_statuses(session, brand.id)
     known = {s.id for s in current}
     unknown = [i for i in status_ids if i not in known]
     if unknown:
-        raise ValidationFailed("statusIds", f"Unknown status ids in this brand: {', '.join(unknown)}")
+        raise ValidationFailed(
+            "statusIds", f"Unknown status ids in this brand: {', '.join(unknown)}"
+        )
     try:
         order = rules.reorder(_placed(current), status_ids)
     except rules.OrderViolation as exc:
@@ -196,8 +229,13 @@ def reorder(session: Session, actor: Actor, brand: Brand, status_ids: list[str])
     session.flush()
     for status in current:
         if before[status.id] != status.sort_order:
-            _record(session, actor, status, "status.updated",
-                    {"sortOrder": (before[status.id], status.sort_order)})
+            _record(
+                session,
+                actor,
+                status,
+                "status.updated",
+                {"sortOrder": (before[status.id], status.sort_order)},
+            )
     return sorted(current, key=lambda s: s.sort_order)
 
 
@@ -209,8 +247,11 @@ def stats(session: Session, brand: Brand) -> list[StatusStats]:
         out = StatusOut.model_validate(status)
         result.append(
             StatusStats(
-                **out.model_dump(), ticket_count=count, status_id=status.id,
-                status_name=status.name, count=count,
+                **out.model_dump(),
+                ticket_count=count,
+                status_id=status.id,
+                status_name=status.name,
+                count=count,
             )
         )
     return result
@@ -243,9 +284,14 @@ def delete_status(
     moved = _move_tickets(session, actor, brand, status, replacement)
     counts.forget(session, status.id)
     _record(
-        session, actor, status, "status.deleted",
-        extra={"replacementStatusId": replacement.id if replacement else None,
-               "movedTicketCount": moved},
+        session,
+        actor,
+        status,
+        "status.deleted",
+        extra={
+            "replacementStatusId": replacement.id if replacement else None,
+            "movedTicketCount": moved,
+        },
     )
     remaining = [s for s in repository.list_statuses(session, brand.id) if s.id != status.id]
     repository.delete_status(session, status)
@@ -264,29 +310,39 @@ def _replacement(
         else repository.get_status_by_key(session, brand.id, by_key or "")
     )
     if found is None:
-        raise ValidationFailed(field, "Unknown replacement status in this brand",
-                               code="unknown_status")
+        raise ValidationFailed(
+            field, "Unknown replacement status in this brand", code="unknown_status"
+        )
     if found.id == status.id:
         raise ValidationFailed(field, "A status cannot replace itself")
     return found
 
 
 def _move_tickets(
-    session: Session, actor: Actor, brand: Brand, status: TicketStatus,
+    session: Session,
+    actor: Actor,
+    brand: Brand,
+    status: TicketStatus,
     replacement: TicketStatus | None,
 ) -> int:
     """Every ticket leaves the status through the one ticket-change function: each gets
     its activity entry and its `ticket.updated` event. Deleted tickets (restorable) are
     moved too, to the replacement or, without one, to `open`."""
-    fallback = replacement or repository.get_status_by_key(session, brand.id, "open")
-    assert fallback is not None
+    fallback = replacement or resolve(session, brand.id, key="open")
     moved = 0
     while batch := tickets_repository.tickets_with_status(session, status.id, batch=REASSIGN_BATCH):
         for ticket in batch:
             if ticket.deleted_at is None:
                 moved += 1
             apply_changes(
-                session, actor, brand, ticket, status, {}, new_status=fallback,
-                trigger="status_deleted", metadata={"deletedStatusId": status.id},
+                session,
+                actor,
+                brand,
+                ticket,
+                status,
+                {},
+                new_status=fallback,
+                trigger="status_deleted",
+                metadata={"deletedStatusId": status.id},
             )
     return moved

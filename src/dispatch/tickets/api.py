@@ -32,7 +32,9 @@ def create_ticket(
 
 
 @router.get(
-    "", response_model=Page[TicketOut], summary="List tickets (cursor pagination)",
+    "",
+    response_model=Page[TicketOut],
+    summary="List tickets (cursor pagination)",
     description=(
         "`status` takes a key, a comma-separated list of keys, `active` (open, pending and "
         "custom statuses) or `inactive` (resolved, closed). `assigneeId=null` lists "
@@ -57,10 +59,18 @@ def list_tickets(
     session: Session = Depends(get_session),
 ) -> Page[TicketOut]:
     query = service.TicketQuery(
-        status=status, status_id=status_id, priority=priority, assignee_id=assignee_id,
-        assignee_email=assignee_email, created_by=created_by,
-        created_after=as_utc(created_after), created_before=as_utc(created_before),
-        search=search.strip() if search else None, sort=sort, order=order, cursor=cursor,
+        status=status,
+        status_id=status_id,
+        priority=priority,
+        assignee_id=assignee_id,
+        assignee_email=assignee_email,
+        created_by=created_by,
+        created_after=as_utc(created_after),
+        created_before=as_utc(created_before),
+        search=search.strip() if search else None,
+        sort=sort,
+        order=order,
+        cursor=cursor,
         limit=limit,
     )
     tickets, next_cursor = service.list_tickets(session, brand, query)
@@ -77,7 +87,9 @@ def get_ticket(
 
 
 @router.patch(
-    "/{ticketId}", response_model=TicketOut, summary="Update a ticket",
+    "/{ticketId}",
+    response_model=TicketOut,
+    summary="Update a ticket",
     description=(
         "Any status can follow any other: give `status` (a key) or `statusId`. "
         "`customFields` and `metadata` merge: given keys are set, a null value removes a key. "
@@ -105,7 +117,8 @@ def delete_ticket(
 
 
 @router.get(
-    "/{ticketId}/logs", response_model=list[AuditLogOut],
+    "/{ticketId}/logs",
+    response_model=list[AuditLogOut],
     summary="The ticket's activity log, oldest first",
 )
 def ticket_logs(

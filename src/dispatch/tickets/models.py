@@ -28,9 +28,7 @@ class Ticket(Base):
     source: Mapped[str] = mapped_column(String(20))
     source_id: Mapped[str | None] = mapped_column(String(500))
     source_data: Mapped[dict[str, Any] | None]
-    assignee_id: Mapped[str | None] = mapped_column(
-        ForeignKey("members.id", ondelete="SET NULL")
-    )
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     assignee_email: Mapped[str | None] = mapped_column(String(320))
     created_by: Mapped[str | None] = mapped_column(String(320))
     customer_email: Mapped[str | None] = mapped_column(String(320))
@@ -54,16 +52,29 @@ class Ticket(Base):
         UniqueConstraint("brand_id", "ticket_number"),
         # Keyset pages of live tickets: newest first, and per status (the active view).
         Index(
-            "ix_tickets_live_created", "brand_id", "created_at", "id",
-            sqlite_where=LIVE, postgresql_where=LIVE,
+            "ix_tickets_live_created",
+            "brand_id",
+            "created_at",
+            "id",
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
         ),
         Index(
-            "ix_tickets_live_status_created", "brand_id", "status_id", "created_at", "id",
-            sqlite_where=LIVE, postgresql_where=LIVE,
+            "ix_tickets_live_status_created",
+            "brand_id",
+            "status_id",
+            "created_at",
+            "id",
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
         ),
         Index(
-            "ix_tickets_live_updated", "brand_id", "updated_at", "id",
-            sqlite_where=LIVE, postgresql_where=LIVE,
+            "ix_tickets_live_updated",
+            "brand_id",
+            "updated_at",
+            "id",
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
         ),
         # Moving every ticket off a status, and the foreign-key check when it is deleted.
         Index("ix_tickets_status_id", "status_id"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -14,6 +14,7 @@ from dispatch.tickets.models import Ticket
 from dispatch.tickets.priority import RANKS
 
 UNASSIGNED = "null"
+SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(stmt: Select[Any], brand_id: str, f: TicketFilter) -> Select[Any]:
+def _filtered(stmt: SelectT, brand_id: str, f: TicketFilter) -> SelectT:
     stmt = stmt.where(
         Ticket.brand_id == brand_id,
         Ticket.deleted_at.is_(None),
@@ -162,8 +163,7 @@ def count_live_tickets(session: Session, brand_id: str) -> int:
 
 def count_by_status(session: Session, brand_id: str) -> dict[str, int]:
     """Counted from the tickets themselves: the oracle the kept counts are checked against."""
-    stmt = (
-        _filtered(select(Ticket.status_id, func.count()), brand_id, TicketFilter())
-        .group_by(Ticket.status_id)
+    stmt = _filtered(select(Ticket.status_id, func.count()), brand_id, TicketFilter()).group_by(
+        Ticket.status_id
     )
     return {status_id: int(n) for status_id, n in session.execute(stmt)}

@@ -10,8 +10,18 @@ from dispatch.statuses.schemas import StatusOut
 from dispatch.tickets.priority import Priority
 
 Source = Literal[
-    "api", "web", "email", "portal", "slack", "sms", "discord", "instagram", "twitter",
-    "whatsapp", "custom", "other",
+    "api",
+    "web",
+    "email",
+    "portal",
+    "slack",
+    "sms",
+    "discord",
+    "instagram",
+    "twitter",
+    "whatsapp",
+    "custom",
+    "other",
 ]
 CloseReason = Literal["no_response", "out_of_scope", "customer_left", "duplicate"]
 
@@ -29,7 +39,9 @@ def _links(value: list[Any] | None) -> list[dict[str, Any]] | None:
     """Accept both wire forms: `[{url, title?, type?}]` (SDK) and `["https://..."]` (UI)."""
     if value is None:
         return None
-    links = [Link(url=item) if isinstance(item, str) else Link.model_validate(item) for item in value]
+    links = [
+        Link(url=item) if isinstance(item, str) else Link.model_validate(item) for item in value
+    ]
     return [link.model_dump(exclude_none=True) for link in links]
 
 

@@ -34,10 +34,12 @@ REQUESTER_NAME = "requesterName"
 _email = TypeAdapter(EmailStr)
 
 
-def _status_for(session: Session, brand: Brand, key: str | None, status_id: str | None,
-                default: str | None) -> TicketStatus | None:
+def _named_status(
+    session: Session, brand: Brand, key: str | None, status_id: str | None
+) -> TicketStatus | None:
+    """The status a request names by `status` (key) or `statusId`; None if it names none."""
     if key is None and status_id is None:
-        return statuses.resolve(session, brand.id, key=default) if default else None
+        return None
     return statuses.resolve(session, brand.id, key=key, status_id=status_id)
 
 
@@ -66,9 +68,8 @@ def _assignment(session: Session, account_id: str, fields: dict[str, Any]) -> As
         if email is not None and email.lower() != member.email:
             raise ValidationFailed("assigneeEmail", "assigneeEmail and assigneeId disagree")
         return Assignment(member.id, member.email)
-    if has_id:
+    if has_id or email is None:
         raise ValidationFailed("assigneeId", "assigneeId is null but assigneeEmail is set")
-    assert email is not None
     member = accounts.find_member(session, account_id, email=email)
     return Assignment(member.id if member else None, email.lower())
 
@@ -98,8 +99,9 @@ def _check_close_reason(status: TicketStatus, close_reason: str | None) -> None:
 
 def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCreate) -> TicketOut:
     fields = data.model_dump(exclude_unset=True)
-    status = _status_for(session, brand, data.status, data.status_id, default="open")
-    assert status is not None
+    status = _named_status(session, brand, data.status, data.status_id) or statuses.resolve(
+        session, brand.id, key="open"
+    )
     _check_close_reason(status, data.close_reason)
     assignment = _assignment(session, brand.account_id, fields) or Assignment(None, None)
     customer_email, customer_name = _requester(data)
@@ -137,15 +139,23 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCrea
     session.flush()
     counts.record(session, brand.id, status.id, +1)
     audit.record(
-        session, actor, brand_id=brand.id, event="ticket.created", entity_type="ticket",
-        entity_id=ticket.id, ticket_id=ticket.id,
+        session,
+        actor,
+        brand_id=brand.id,
+        event="ticket.created",
+        entity_type="ticket",
+        entity_id=ticket.id,
+        ticket_id=ticket.id,
         metadata={"ticketNumber": ticket.ticket_number, "status": status.key},
     )
     out = views.ticket_out(ticket, status, brand)
     events.emit(
-        session, "ticket.created", brand.id,
+        session,
+        "ticket.created",
+        brand.id,
         views.created_payload(out.model_dump(mode="json", by_alias=True)),
-        ticket_id=ticket.id, sequence=ticket.version,
+        ticket_id=ticket.id,
+        sequence=ticket.version,
     )
     return out
 
@@ -182,7 +192,7 @@ def update_ticket(
     ticket = _load(session, brand, ticket_id, for_update=True)
     fields = data.model_dump(exclude_unset=True)
     current_status = statuses.by_id(session, brand.id)[ticket.status_id]
-    new_status = _status_for(session, brand, data.status, data.status_id, default=None)
+    new_status = _named_status(session, brand, data.status, data.status_id)
     effective_status = new_status or current_status
 
     values: dict[str, Any] = {}
@@ -210,9 +220,7 @@ def update_ticket(
     if assignment is not None:
         values["assigneeId"], values["assigneeEmail"] = assignment.member_id, assignment.email
 
-    apply_changes(
-        session, actor, brand, ticket, current_status, values, new_status=new_status
-    )
+    apply_changes(session, actor, brand, ticket, current_status, values, new_status=new_status)
     return views.ticket_out(ticket, effective_status, brand)
 
 
@@ -228,15 +236,23 @@ def delete_ticket(session: Session, actor: Actor, brand: Brand, ticket_id: str) 
     ticket.version += 1
     session.flush()
     audit.record(
-        session, actor, brand_id=brand.id, event="ticket.deleted", entity_type="ticket",
-        entity_id=ticket.id, ticket_id=ticket.id,
+        session,
+        actor,
+        brand_id=brand.id,
+        event="ticket.deleted",
+        entity_type="ticket",
+        entity_id=ticket.id,
+        ticket_id=ticket.id,
     )
     out = views.ticket_out(ticket, status, brand)
     snapshot = out.model_dump(mode="json", by_alias=True)
     events.emit(
-        session, "ticket.deleted", brand.id,
+        session,
+        "ticket.deleted",
+        brand.id,
         {**views.updated_payload(snapshot, {}), "deletedAt": snapshot["deletedAt"]},
-        ticket_id=ticket.id, sequence=ticket.version,
+        ticket_id=ticket.id,
+        sequence=ticket.version,
     )
     return out
 
@@ -271,15 +287,15 @@ def _status_filter(session: Session, brand: Brand, q: TicketQuery) -> list[str] 
             ids.add(status_id)
     if q.status is not None:
         by_key = {s.key: s for s in brand_statuses}
-        for token in _split(q.status):
-            if token == "active":
+        for part in _split(q.status):
+            if part == "active":
                 ids.update(s.id for s in brand_statuses if s.is_active)
-            elif token == "inactive":
+            elif part == "inactive":
                 ids.update(s.id for s in brand_statuses if not s.is_active)
-            elif token in by_key:
-                ids.add(by_key[token].id)
+            elif part in by_key:
+                ids.add(by_key[part].id)
             else:
-                raise ValidationFailed("status", f"Unknown status {token!r} in this brand")
+                raise ValidationFailed("status", f"Unknown status {part!r} in this brand")
     return sorted(ids)
 
 

@@ -27,8 +27,8 @@ def ticket_out(ticket: Ticket, status: TicketStatus, brand: Brand) -> TicketOut:
         status=status.key,
         status_id=status.id,
         status_ref=StatusOut.model_validate(status),
-        close_reason=ticket.close_reason,  # type: ignore[arg-type]
-        priority=ticket.priority,  # type: ignore[arg-type]
+        close_reason=ticket.close_reason,
+        priority=ticket.priority,
         source=ticket.source,
         source_id=ticket.source_id,
         source_data=ticket.source_data,
