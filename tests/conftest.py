@@ -22,9 +22,11 @@ from dispatch.core.db import Database, make_engine
 from dispatch.settings import Settings
 
 BACKEND = os.environ.get("DISPATCH_TEST_DATABASE", "sqlite")
-POSTGRES_ADMIN_URL = os.environ.get(
-    "DISPATCH_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+POSTGRES_ADMIN_URL = Settings(
+    database_url=os.environ.get(
+        "DISPATCH_TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+).database_url
 POSTGRES_DB = os.environ.get("DISPATCH_TEST_POSTGRES_DB", "dispatch_test")
 
 
