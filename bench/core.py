@@ -41,7 +41,9 @@ from dispatch.statuses.schemas import StatusCreate
 from dispatch.tickets.models import Ticket
 
 RESULTS = Path(__file__).parent / "results"
-PG_ADMIN = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 PG_DB = "dispatch_bench"
 # Share of seeded tickets per status key: a realistic backlog, 20% still active.
 STATUS_MIX = {"open": 10, "pending": 5, "in_progress": 5, "resolved": 40, "closed": 40}
@@ -58,13 +60,17 @@ class Fixture:
 
 def _database_url(db: str) -> str:
     if db == "postgres":
-        admin = create_engine(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+        )
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{PG_DB}"'))
         admin.dispose()
-        return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{PG_DB}"
+        return (
+            PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+            + f"/{PG_DB}"
+        )
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "bench.db"
     for suffix in ("", "-wal", "-shm"):
@@ -80,7 +86,9 @@ def prepare(db: str) -> Fixture:
         account, issued = accounts.create_account(session, name="Bench")
         actor = accounts.actor_for(issued.record)
         brand = brands.create_brand(session, actor, BrandCreate(name="Bench Brand"))
-        statuses.create_status(session, actor, brand, StatusCreate(name="In Progress", key="in_progress"))
+        statuses.create_status(
+            session, actor, brand, StatusCreate(name="In Progress", key="in_progress")
+        )
         status_ids = {s.key: s.id for s in statuses.list_for_brand(session, brand.id)}
         session.commit()
         fixture = Fixture(url, issued.secret, account.id, brand.id, status_ids)
@@ -97,15 +105,28 @@ def seed(fixture: Fixture, total: int, already: int) -> None:
     with database.session() as session:
         for n in range(already, total):
             created = start + timedelta(seconds=n * 30)
-            batch.append({
-                "id": new_id("tkt"), "account_id": fixture.account_id, "brand_id": fixture.brand_id,
-                "ticket_number": 1001 + n, "title": f"Seeded ticket {n}",
-                "body": "Seeded by the benchmark", "status_id": fixture.status_ids[keys[n % len(keys)]],
-                "priority": random.choice(["low", "normal", "high", "urgent"]), "source": "api",
-                "custom_fields": {}, "metadata": {}, "links": [], "comment_count": 0,
-                "attachment_count": 0, "is_spam": False, "version": 1,
-                "created_at": created, "updated_at": created,
-            })
+            batch.append(
+                {
+                    "id": new_id("tkt"),
+                    "account_id": fixture.account_id,
+                    "brand_id": fixture.brand_id,
+                    "ticket_number": 1001 + n,
+                    "title": f"Seeded ticket {n}",
+                    "body": "Seeded by the benchmark",
+                    "status_id": fixture.status_ids[keys[n % len(keys)]],
+                    "priority": random.choice(["low", "normal", "high", "urgent"]),
+                    "source": "api",
+                    "custom_fields": {},
+                    "metadata": {},
+                    "links": [],
+                    "comment_count": 0,
+                    "attachment_count": 0,
+                    "is_spam": False,
+                    "version": 1,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
             if len(batch) == 10_000:
                 session.execute(insert(Ticket.__table__), batch)
                 batch.clear()
@@ -135,11 +156,16 @@ class Server:
     def __init__(self, url: str, workers: int) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DISPATCH_DATABASE_URL": url, "DISPATCH_RATE_LIMIT": "off",
-               "DISPATCH_PORT": str(self.port), "DISPATCH_WORKERS": str(workers),
-               "DISPATCH_DATA_DIR": tempfile.mkdtemp()}
+        env = {
+            **os.environ,
+            "DISPATCH_DATABASE_URL": url,
+            "DISPATCH_RATE_LIMIT": "off",
+            "DISPATCH_PORT": str(self.port),
+            "DISPATCH_WORKERS": str(workers),
+            "DISPATCH_DATA_DIR": tempfile.mkdtemp(),
+        }
         self.log = open(RESULTS / "server.log", "w")  # noqa: SIM115 - lives as long as the server
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "dispatch", "serve"], env=env, stdout=self.log, stderr=self.log
         )
         deadline = time.monotonic() + 60
@@ -165,10 +191,14 @@ class Server:
 def sample_ticket_ids(fixture: Fixture, limit: int = 20_000) -> Path:
     database = Database.from_url(fixture.url, pool_size=1)
     with database.session() as session:
-        ids = list(session.scalars(
-            text("SELECT id FROM tickets WHERE brand_id = :b ORDER BY ticket_number DESC LIMIT :n")
-            .bindparams(b=fixture.brand_id, n=limit)
-        ))
+        ids = list(
+            session.scalars(
+                text(
+                    "SELECT id FROM tickets WHERE brand_id = :b "
+                    "ORDER BY ticket_number DESC LIMIT :n"
+                ).bindparams(b=fixture.brand_id, n=limit)
+            )
+        )
     database.dispose()
     path = RESULTS / "ticket_ids.txt"
     path.write_text("\n".join(ids) + "\n")
@@ -180,19 +210,34 @@ def http_scenarios(fixture: Fixture, server: Server, args: argparse.Namespace) -
     ids_file = sample_ticket_ids(fixture)
     get = wrk.GET.format(key=fixture.key)
     results = {
-        "list_active": wrk.run(f"{server.base}{prefix}/tickets?status=active&limit=25", get,
-                               seconds=args.seconds, connections=args.read_connections),
-        "stats": wrk.run(f"{server.base}{prefix}/statuses/stats", get,
-                         seconds=args.seconds, connections=args.read_connections),
-        "create": wrk.run(f"{server.base}{prefix}/tickets", wrk.CREATE.format(key=fixture.key),
-                          seconds=args.seconds, connections=args.write_connections),
+        "list_active": wrk.run(
+            f"{server.base}{prefix}/tickets?status=active&limit=25",
+            get,
+            seconds=args.seconds,
+            connections=args.read_connections,
+        ),
+        "stats": wrk.run(
+            f"{server.base}{prefix}/statuses/stats",
+            get,
+            seconds=args.seconds,
+            connections=args.read_connections,
+        ),
+        "create": wrk.run(
+            f"{server.base}{prefix}/tickets",
+            wrk.CREATE.format(key=fixture.key),
+            seconds=args.seconds,
+            connections=args.write_connections,
+        ),
         "status_update": wrk.run(
             f"{server.base}{prefix}/tickets",
             wrk.UPDATE.format(key=fixture.key, ids_file=ids_file, prefix=f"{prefix}/tickets/"),
-            seconds=args.seconds, connections=args.write_connections,
+            seconds=args.seconds,
+            connections=args.write_connections,
         ),
     }
-    return {name: {**asdict(r), "throughput": round(r.throughput, 1)} for name, r in results.items()}
+    return {
+        name: {**asdict(r), "throughput": round(r.throughput, 1)} for name, r in results.items()
+    }
 
 
 # --- the same write transactions straight through the driver -------------------------
@@ -224,8 +269,12 @@ def _connect(url: str) -> Any:
     if url.startswith("sqlite"):
         import sqlite3
 
-        conn = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            url.removeprefix("sqlite:///"),
+            timeout=30,
+            isolation_level=None,
+            check_same_thread=False,
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
@@ -234,7 +283,9 @@ def _connect(url: str) -> Any:
     return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
 
 
-def _transaction(conn: Any, sqlite: bool, kind: str, fixture: Fixture, ticket_ids: list[str]) -> None:
+def _transaction(
+    conn: Any, sqlite: bool, kind: str, fixture: Fixture, ticket_ids: list[str]
+) -> None:
     now = datetime.now(UTC)
     payload = json.dumps({"id": "bench", "changes": ["status"]})
     if sqlite:
@@ -242,21 +293,39 @@ def _transaction(conn: Any, sqlite: bool, kind: str, fixture: Fixture, ticket_id
         cur = conn
     else:
         cur = conn.cursor()
-    run = (lambda sql, params: cur.execute(sql.replace("%s", "?"), params)) if sqlite else cur.execute
+    run = (
+        (lambda sql, params: cur.execute(sql.replace("%s", "?"), params)) if sqlite else cur.execute
+    )
     if kind == "create":
         ticket_id = new_id("tkt")
         number = run(CREATE_SQL[0], (fixture.brand_id,)).fetchone()[0]
-        run(CREATE_SQL[1], (ticket_id, fixture.account_id, fixture.brand_id, number, "Direct",
-                            "Direct body", fixture.status_ids["open"], now, now))
-        run(CREATE_SQL[2], (new_id("log"), fixture.account_id, fixture.brand_id, ticket_id,
-                            ticket_id, now))
+        run(
+            CREATE_SQL[1],
+            (
+                ticket_id,
+                fixture.account_id,
+                fixture.brand_id,
+                number,
+                "Direct",
+                "Direct body",
+                fixture.status_ids["open"],
+                now,
+                now,
+            ),
+        )
+        run(
+            CREATE_SQL[2],
+            (new_id("log"), fixture.account_id, fixture.brand_id, ticket_id, ticket_id, now),
+        )
         run(CREATE_SQL[3], (new_id("evt"), fixture.brand_id, ticket_id, payload, now))
     else:
         ticket_id = random.choice(ticket_ids)
         status = fixture.status_ids[random.choice(list(STATUS_MIX))]
         run(UPDATE_SQL[0], (status, now, ticket_id))
-        run(UPDATE_SQL[1], (new_id("log"), fixture.account_id, fixture.brand_id, ticket_id,
-                            ticket_id, now))
+        run(
+            UPDATE_SQL[1],
+            (new_id("log"), fixture.account_id, fixture.brand_id, ticket_id, ticket_id, now),
+        )
         run(UPDATE_SQL[2], (new_id("evt"), fixture.brand_id, ticket_id, payload, now))
     conn.commit() if not sqlite else conn.execute("COMMIT")
 
@@ -289,12 +358,19 @@ def driver_scenario(fixture: Fixture, kind: str, seconds: int, threads: int) -> 
     def pct(p: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2)
 
-    return {"requests": len(latencies), "throughput": round(len(latencies) / seconds, 1),
-            "p50_ms": pct(0.5), "p95_ms": pct(0.95), "p99_ms": pct(0.99)}
+    return {
+        "requests": len(latencies),
+        "throughput": round(len(latencies) / seconds, 1),
+        "p50_ms": pct(0.5),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--seconds", type=int, default=10)
@@ -306,8 +382,13 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     fixture = prepare(args.db)
-    report: dict[str, Any] = {"db": args.db, "workers": args.workers, "seconds": args.seconds,
-                              "started": datetime.now(UTC).isoformat(), "sizes": {}}
+    report: dict[str, Any] = {
+        "db": args.db,
+        "workers": args.workers,
+        "seconds": args.seconds,
+        "started": datetime.now(UTC).isoformat(),
+        "sizes": {},
+    }
     seeded = 0
     for size in sizes:
         print(f"seeding {size} tickets...", flush=True)
@@ -318,23 +399,33 @@ def main() -> None:
             http = http_scenarios(fixture, server, args)
         finally:
             server.stop()
-        direct = {kind: driver_scenario(fixture, kind, args.seconds, args.write_connections)
-                  for kind in ("create", "status_update")}
+        direct = {
+            kind: driver_scenario(fixture, kind, args.seconds, args.write_connections)
+            for kind in ("create", "status_update")
+        }
         report["sizes"][size] = {"http": http, "driver": direct}
         print(json.dumps(report["sizes"][size], indent=2), flush=True)
         seeded = _ticket_count(fixture)
     first, last = report["sizes"][sizes[0]], report["sizes"][sizes[-1]]
     report["summary"] = {
         "list_p95_ratio_largest_vs_smallest": round(
-            last["http"]["list_active"]["p95_ms"] / first["http"]["list_active"]["p95_ms"], 2),
+            last["http"]["list_active"]["p95_ms"] / first["http"]["list_active"]["p95_ms"], 2
+        ),
         "stats_p95_ratio_largest_vs_smallest": round(
-            last["http"]["stats"]["p95_ms"] / first["http"]["stats"]["p95_ms"], 2),
-        "create_vs_driver": {s: round(r["http"]["create"]["throughput"]
-                                      / r["driver"]["create"]["throughput"], 2)
-                             for s, r in report["sizes"].items()},
-        "update_vs_driver": {s: round(r["http"]["status_update"]["throughput"]
-                                      / r["driver"]["status_update"]["throughput"], 2)
-                             for s, r in report["sizes"].items()},
+            last["http"]["stats"]["p95_ms"] / first["http"]["stats"]["p95_ms"], 2
+        ),
+        "create_vs_driver": {
+            s: round(r["http"]["create"]["throughput"] / r["driver"]["create"]["throughput"], 2)
+            for s, r in report["sizes"].items()
+        },
+        "update_vs_driver": {
+            s: round(
+                r["http"]["status_update"]["throughput"]
+                / r["driver"]["status_update"]["throughput"],
+                2,
+            )
+            for s, r in report["sizes"].items()
+        },
     }
     out = RESULTS / f"core-{args.db}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(report, indent=2))
@@ -345,8 +436,9 @@ def main() -> None:
 def _ticket_count(fixture: Fixture) -> int:
     database = Database.from_url(fixture.url, pool_size=1)
     with database.session() as session:
-        n = session.scalar(text("SELECT count(*) FROM tickets WHERE brand_id = :b")
-                           .bindparams(b=fixture.brand_id))
+        n = session.scalar(
+            text("SELECT count(*) FROM tickets WHERE brand_id = :b").bindparams(b=fixture.brand_id)
+        )
     database.dispose()
     return int(n or 0)
 

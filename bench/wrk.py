@@ -86,9 +86,20 @@ def run(url: str, script: str, *, seconds: int, connections: int, threads: int =
         script_path = handle.name
     try:
         completed = subprocess.run(  # noqa: S603 - fixed local binary, our own arguments
-            [require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
-             "--timeout", "10s", "-s", script_path, url],
-            capture_output=True, text=True, check=True,
+            [
+                require_wrk(),
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script_path,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
     finally:
         Path(script_path).unlink(missing_ok=True)

@@ -16,7 +16,12 @@ from dispatch import __version__
 from dispatch.api import build_v1_router
 from dispatch.core.db import Database
 from dispatch.core.errors import install_error_handlers, problem
-from dispatch.core.middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestIdMiddleware
+from dispatch.core.middleware import (
+    BodyLimitMiddleware,
+    RateLimitMiddleware,
+    RequestIdMiddleware,
+    UnhandledErrorMiddleware,
+)
 from dispatch.settings import Settings
 
 DESCRIPTION = """
@@ -62,6 +67,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     # Added innermost first: the request id wraps everything, so even a 429 carries one.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UnhandledErrorMiddleware)
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware, limit=settings.rate_limit, storage_uri=settings.rate_limit_storage

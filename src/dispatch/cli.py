@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from dispatch.accounts import repository as accounts_repository
 from dispatch.accounts import service as accounts
@@ -35,7 +36,27 @@ def _settings() -> Settings:
 
 
 def _database(settings: Settings) -> Database:
+    """The database for an administrative command, which needs the current schema."""
+    if not migrations.is_current(settings.effective_database_url):
+        typer.echo("error: the database is not migrated; run `dispatch migrate` first", err=True)
+        raise typer.Exit(code=1)
     return Database.from_url(settings.effective_database_url, pool_size=2)
+
+
+def _checked_email(email: str) -> str:
+    try:
+        return str(TypeAdapter(EmailStr).validate_python(email))
+    except ValidationError:
+        typer.echo(f"error: {email!r} is not a valid email address", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _checked_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        typer.echo("error: the name must be 1 to 200 characters", err=True)
+        raise typer.Exit(code=2)
+    return name
 
 
 def _fail(error: DomainError) -> None:
@@ -91,6 +112,7 @@ def serve(
 @accounts_app.command("create")
 def accounts_create(name: Annotated[str, typer.Option(help="Account name")]) -> None:
     """Create an account; prints {"accountId", "apiKey"} with its first, all-brands key."""
+    name = _checked_name(name)
     settings = _settings()
     database = _database(settings)
     try:
@@ -111,6 +133,7 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create an API key; prints the secret alone."""
+    name = _checked_name(name)
     settings = _settings()
     database = _database(settings)
     try:
@@ -135,6 +158,7 @@ def users_create(
     if role not in ("owner", "admin", "member"):
         typer.echo("error: role must be owner, admin or member", err=True)
         raise typer.Exit(code=2)
+    email = _checked_email(email)
     settings = _settings()
     database = _database(settings)
     try:

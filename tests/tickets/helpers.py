@@ -43,7 +43,7 @@ def problem(response: Any, status: int, code: str | None = None) -> dict[str, An
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body: dict[str, Any] = response.json()
-    assert PROBLEM_KEYS <= body.keys(), body
+    assert body.keys() >= PROBLEM_KEYS, body
     assert body["status"] == status
     assert isinstance(body["message"], str)
     assert body["message"]

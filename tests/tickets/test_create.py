@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
 from tests.conftest import Api, make_status, make_ticket
 from tests.tickets.helpers import (
     add_member,
     error_fields,
+    events_of_brand,
     get_ticket,
     problem,
     tickets_path,
@@ -284,9 +286,7 @@ def test_created_by_is_the_api_key_name_not_the_client_value(
     assert default_key_ticket["createdBy"] == "Default key"
 
 
-def test_create_stores_custom_fields_metadata_and_due_date(
-    api: Api, brand: dict[str, Any]
-) -> None:
+def test_create_stores_custom_fields_metadata_and_due_date(api: Api, brand: dict[str, Any]) -> None:
     ticket = make_ticket(
         api,
         brand,
@@ -301,10 +301,32 @@ def test_create_stores_custom_fields_metadata_and_due_date(
     assert stored["dueAt"].startswith("2026-03-01T10:30:00")
 
 
-def test_create_refuses_a_due_date_without_time_zone(api: Api, brand: dict[str, Any]) -> None:
-    response = api.post(tickets_path(brand), json={"title": "x", "dueAt": "2026-03-01T12:30:00"})
+@pytest.mark.parametrize(
+    "due", ["2026-03-01T12:30:00", "9999-12-31T23:59:59-05:00", "0001-01-01T00:30:00+01:00"]
+)
+def test_create_refuses_a_due_date_without_zone_or_outside_the_utc_range(
+    api: Api, brand: dict[str, Any], due: str
+) -> None:
+    response = api.post(tickets_path(brand), json={"title": "x", "dueAt": due})
 
     assert error_fields(problem(response, 422)) == ["dueAt"]
+    assert api.ok("get", tickets_path(brand))["data"] == []
+
+
+def test_create_refuses_a_body_over_200000_characters(api: Api, brand: dict[str, Any]) -> None:
+    response = api.post(tickets_path(brand), json={"title": "x", "body": "b" * 200_001})
+
+    assert error_fields(problem(response, 422)) == ["body"]
+    assert make_ticket(api, brand, body="b" * 200_000)["body"] == "b" * 200_000
+
+
+def test_create_refuses_an_oversize_request_body(api: Api, brand: dict[str, Any]) -> None:
+    response = api.post(
+        tickets_path(brand), json={"title": "x", "metadata": {"blob": "z" * 2_000_000}}
+    )
+
+    problem(response, 413, "payload_too_large")
+    assert api.ok("get", tickets_path(brand))["data"] == []
 
 
 def test_create_with_an_assignee_email_links_the_team_member(
@@ -324,3 +346,32 @@ def test_create_with_an_unknown_assignee_id_is_refused(api: Api, brand: dict[str
 
     assert error_fields(problem(response, 422, "unknown_assignee")) == ["assigneeId"]
     assert api.ok("get", tickets_path(brand))["data"] == []
+
+
+@pytest.mark.parametrize("header", ["Idempotency-Key", "X-Idempotency-Key"])
+def test_create_repeated_with_the_same_idempotency_key_makes_one_ticket(
+    api: Api, brand: dict[str, Any], session: Session, header: str
+) -> None:
+    body = {"title": "Charged twice", "priority": "high"}
+    headers = {header: "retry-7f3a"}
+
+    first = api.post(tickets_path(brand), json=body, headers=headers)
+    again = api.post(tickets_path(brand), json=body, headers=headers)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert [t["id"] for t in api.ok("get", tickets_path(brand))["data"]] == [first.json()["id"]]
+    assert [e.type for e in events_of_brand(session, brand["id"])] == ["ticket.created"]
+    assert make_ticket(api, brand)["ticketNumber"] == 1002
+
+
+def test_create_reusing_an_idempotency_key_with_another_body_is_422(
+    api: Api, brand: dict[str, Any]
+) -> None:
+    headers = {"Idempotency-Key": "retry-1"}
+    api.ok("post", tickets_path(brand), 201, json={"title": "first"}, headers=headers)
+
+    response = api.post(tickets_path(brand), json={"title": "second"}, headers=headers)
+
+    problem(response, 422, "idempotency_key_reused")
+    assert [t["title"] for t in api.ok("get", tickets_path(brand))["data"]] == ["first"]

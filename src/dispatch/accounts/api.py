@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from dispatch.accounts import service
@@ -15,6 +15,7 @@ from dispatch.accounts.schemas import (
     MemberCreate,
     MemberOut,
 )
+from dispatch.core import idempotency
 from dispatch.core.actor import Actor
 from dispatch.core.routing import api_router, get_session
 from dispatch.core.schemas import SuccessOut
@@ -57,9 +58,15 @@ def list_keys(
     response_model=ApiKeyCreated,
     status_code=201,
     summary="Create an API key (the secret is shown only in this response)",
+    description=(
+        "The secret (`key`, also as `secret`) appears only in this response. A retry with "
+        "the same `Idempotency-Key` replays the response with `key` and `secret` null: "
+        "the secret is never stored."
+    ),
 )
 def create_key(
     body: ApiKeyCreate,
+    request: Request,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_session),
 ) -> ApiKeyCreated:
@@ -72,6 +79,7 @@ def create_key(
         expires_at=body.expires_at,
     )
     out = _key_out(issued.record)
+    idempotency.redact_on_replay(request, "key", "secret")
     return ApiKeyCreated(**out.model_dump(), key=issued.secret, secret=issued.secret)
 
 

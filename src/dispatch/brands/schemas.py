@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +15,7 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 PREFIX_PATTERN = r"^[A-Za-z0-9]{1,10}$"
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 PRIORITIES = ("low", "normal", "medium", "high", "urgent")
+MAX_SLA_HOURS = 100_000
 
 CsatType = Literal["thumbs", "scale5", "scale10"]
 
@@ -48,29 +50,66 @@ class BusinessHours(RequestModel):
         return value
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _origin_host(hostname: str) -> str | None:
+    """The host as a browser writes it in an Origin header, or None if it is not one."""
+    if ":" in hostname:
+        try:
+            return f"[{ipaddress.IPv6Address(hostname).compressed}]"
+        except ValueError:
+            return None
+    try:
+        ascii_host = hostname.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    labels = ascii_host.removesuffix(".").split(".")
+    if len(ascii_host) > 253 or not all(HOST_LABEL.match(label) for label in labels):
+        return None
+    return ascii_host.removesuffix(".")
+
+
+def _normalise_origin(origin: str) -> str:
+    raw = origin.strip()
+    parts = urlsplit(raw)
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise ValueError(f"{origin!r} is not an http(s) origin")
+    if parts.path not in ("", "/") or "?" in raw or "#" in raw or "@" in parts.netloc:
+        raise ValueError(f"{origin!r} must be an origin only, like https://app.example.com")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    host = _origin_host(parts.hostname)
+    if host is None or port == 0:
+        raise ValueError(f"{origin!r} does not have a valid host and port")
+    # Browsers leave the scheme's default port out of the Origin header; so do we.
+    if port is not None and port != DEFAULT_PORTS[parts.scheme]:
+        host = f"{host}:{port}"
+    return f"{parts.scheme}://{host}"
+
+
 def _normalise_origins(origins: list[str]) -> list[str]:
     normalised: list[str] = []
     for origin in origins:
-        parts = urlsplit(origin.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{origin!r} is not an http(s) origin")
-        if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-            raise ValueError(f"{origin!r} must be an origin only, like https://app.example.com")
-        value = f"{parts.scheme}://{parts.netloc.lower()}"
+        value = _normalise_origin(origin)
         if value in normalised:
             raise ValueError(f"duplicate origin {value}")
         normalised.append(value)
     return normalised
 
 
+SlaHours = Annotated[float, Field(gt=0, le=MAX_SLA_HOURS, allow_inf_nan=False)]
+
+
 def _check_sla_hours(value: dict[str, float] | None) -> dict[str, float] | None:
     if value is None:
         return None
-    for priority, hours in value.items():
+    for priority in value:
         if priority not in PRIORITIES:
             raise ValueError(f"unknown priority {priority!r}; use one of {', '.join(PRIORITIES)}")
-        if hours <= 0:
-            raise ValueError("hours must be positive")
     return value
 
 
@@ -109,8 +148,8 @@ class BrandUpdate(_BrandFields):
     csat_email_subject: str | None = Field(None, max_length=200)
     csat_email_body: str | None = Field(None, max_length=20_000)
     sla_enabled: bool | None = None
-    sla_default_hours: float | None = Field(None, gt=0, le=100_000)
-    sla_by_priority: dict[str, float] | None = None
+    sla_default_hours: float | None = Field(None, gt=0, le=MAX_SLA_HOURS, allow_inf_nan=False)
+    sla_by_priority: dict[str, SlaHours] | None = None
     sla_notify_overdue: bool | None = None
     sla_business_hours_only: bool | None = None
     sla_business_hours: BusinessHours | None = None

@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from slugify import slugify
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.accounts.errors import AllBrandsKeyRequired
@@ -22,6 +23,7 @@ from dispatch.statuses import service as statuses
 from dispatch.tickets import repository as tickets_repository
 
 FALLBACK_PREFIX = "TKT"
+SLUG_ATTEMPTS = 5
 
 
 def derive_ticket_prefix(name: str) -> str:
@@ -33,22 +35,56 @@ def derive_ticket_prefix(name: str) -> str:
     return prefix.upper()[:10]
 
 
-def _unique_slug(session: Session, name: str) -> str:
+def _slug_base(name: str) -> str:
     base = slugify(name, max_length=50, word_boundary=True) or "brand"
-    if len(base) < 2:
-        base = f"brand-{base}"
+    return base if len(base) >= 2 else f"brand-{base}"
+
+
+def _with_suffix(base: str) -> str:
+    # Same shape as the dashboard's: the name plus a short random suffix.
+    return f"{base}-{secrets.token_hex(2)}"
+
+
+def _unique_slug(session: Session, name: str) -> str:
+    base = _slug_base(name)
     candidate = base
     while repository.slug_taken(session, candidate):
-        # Same shape as the dashboard's: the name plus a short random suffix.
-        candidate = f"{base}-{secrets.token_hex(2)}"
+        candidate = _with_suffix(base)
     return candidate
+
+
+def _slug_conflict(slug: str) -> Conflict:
+    return Conflict(f"The slug {slug!r} is already in use", code="slug_taken")
+
+
+def _is_slug_violation(error: IntegrityError) -> bool:
+    return "slug" in str(error.orig).lower()
+
+
+def _insert_brand(session: Session, brand: Brand, *, slug_given: bool) -> None:
+    """Insert; a slug taken by a concurrent request since our check is a 409 when the
+    caller chose it, and a fresh suffix when we generated it."""
+    base = brand.slug
+    for _attempt in range(SLUG_ATTEMPTS):
+        try:
+            with session.begin_nested():
+                session.add(brand)
+                session.flush()
+            return
+        except IntegrityError as error:
+            if not _is_slug_violation(error):
+                raise
+            if slug_given:
+                raise _slug_conflict(brand.slug) from None
+            brand.slug = _with_suffix(base)
+    raise _slug_conflict(brand.slug)
 
 
 def create_brand(session: Session, actor: Actor, data: BrandCreate) -> Brand:
     if not actor.all_brands:
         raise AllBrandsKeyRequired("create brands")
     if data.slug is not None and repository.slug_taken(session, data.slug):
-        raise Conflict(f"The slug {data.slug!r} is already in use", code="slug_taken")
+        raise _slug_conflict(data.slug)
     now = clock.now()
     brand = Brand(
         id=new_id("br"),
@@ -76,8 +112,7 @@ def create_brand(session: Session, actor: Actor, data: BrandCreate) -> Brand:
         created_at=now,
         updated_at=now,
     )
-    session.add(brand)
-    session.flush()
+    _insert_brand(session, brand, slug_given=data.slug is not None)
     statuses.seed_system_statuses(session, brand)
     return brand
 
@@ -100,7 +135,7 @@ def update_brand(session: Session, actor: Actor, brand_id: str, data: BrandUpdat
         if changes["slug"] is None:
             raise ValidationFailed("slug", "slug cannot be removed")
         if repository.slug_taken(session, changes["slug"], except_brand_id=brand.id):
-            raise Conflict(f"The slug {changes['slug']!r} is already in use", code="slug_taken")
+            raise _slug_conflict(changes["slug"])
     for required in ("name", "ticket_prefix", "csat_type", "csat_delay_minutes"):
         if required in changes and changes[required] is None:
             raise ValidationFailed(_camel(required), f"{_camel(required)} cannot be null")
@@ -112,7 +147,13 @@ def update_brand(session: Session, actor: Actor, brand_id: str, data: BrandUpdat
     for field, value in changes.items():
         setattr(brand, _RENAMED.get(field, field), value)
     brand.updated_at = clock.now()
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:
+        # Another request took the slug between our check and this write.
+        if "slug" in changes and _is_slug_violation(error):
+            raise _slug_conflict(changes["slug"]) from None
+        raise
     return brand
 
 

@@ -7,11 +7,13 @@ exist or neither does. A concurrent duplicate loses on the primary key and repla
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import Request, Response
-from sqlalchemy import Integer, LargeBinary, String, select
+from sqlalchemy import Integer, LargeBinary, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dispatch.core import clock
@@ -50,13 +52,17 @@ class StoredResponse(Exception):
 
     def __init__(self, record: IdempotencyRecord) -> None:
         super().__init__(record.key)
-        self.record = record
+        # Copied now: the session that loaded the record is rolled back (which expires
+        # it) and closed before the replay is rendered.
+        self.status_code = record.status_code
+        self.content_type = record.content_type
+        self.body = bytes(record.body)
 
     def to_response(self) -> Response:
         return Response(
-            content=self.record.body,
-            status_code=self.record.status_code,
-            media_type=self.record.content_type,
+            content=self.body,
+            status_code=self.status_code,
+            media_type=self.content_type,
             headers={REPLAY_HEADER: "true"},
         )
 
@@ -113,12 +119,49 @@ def check(session: Session, pending: PendingKey) -> None:
     raise StoredResponse(record)
 
 
-def store(session: Session, pending: PendingKey, response: Response, ttl_seconds: int) -> None:
+def redact_on_replay(request: Request, *fields: str) -> None:
+    """Keep these top-level response fields out of the stored record (they replay as null).
+
+    For responses carrying a secret shown only once (a new API key): the database never
+    holds it, and a replay answers with everything but the secret.
+    """
+    request.state.idempotency_redact = fields
+
+
+def _redacted(body: bytes, fields: Sequence[str]) -> bytes:
+    if not fields:
+        return body
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return b""
+    if not isinstance(data, dict):
+        return b""
+    for field in fields:
+        if field in data:
+            data[field] = None
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def store(
+    session: Session,
+    pending: PendingKey,
+    response: Response,
+    ttl_seconds: int,
+    *,
+    redact: Sequence[str] = (),
+) -> None:
     now = clock.now()
-    expired = session.get(IdempotencyRecord, (pending.account_id, pending.key))
-    if expired is not None:
-        session.delete(expired)
-        session.flush()
+    # Only an expired record makes way. A live one was committed by a concurrent request
+    # with the same key since our lookup: the insert below then fails on the primary key
+    # and the caller answers with that request's response.
+    session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.account_id == pending.account_id,
+            IdempotencyRecord.key == pending.key,
+            IdempotencyRecord.expires_at <= now,
+        )
+    )
     session.add(
         IdempotencyRecord(
             account_id=pending.account_id,
@@ -126,7 +169,7 @@ def store(session: Session, pending: PendingKey, response: Response, ttl_seconds
             fingerprint=pending.fingerprint,
             status_code=response.status_code,
             content_type=response.media_type or "application/json",
-            body=bytes(response.body),
+            body=_redacted(bytes(response.body), redact),
             created_at=now,
             expires_at=now + timedelta(seconds=ttl_seconds),
         )

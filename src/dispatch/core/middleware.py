@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import time
 from http import HTTPStatus
@@ -24,6 +25,8 @@ from dispatch.core.errors import PROBLEM_JSON
 from dispatch.core.ids import random_token
 
 REQUEST_ID_HEADER = "x-request-id"
+
+logger = logging.getLogger("dispatch.errors")
 
 
 def _problem_bytes(status: int, code: str, message: str, request_id: str | None) -> bytes:
@@ -79,11 +82,29 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def _client_identity(scope: Scope) -> str:
-    """Bucket by presented credential when there is one, else by client address."""
+def _presented_key(scope: Scope) -> bytes | None:
+    """The credential as the auth layer reads it: a Bearer token, else the X-API-Key value."""
+    legacy: bytes | None = None
+    name: bytes
+    value: bytes
     for name, value in scope.get("headers", []):
-        if name in (b"authorization", b"x-api-key") and value:
-            return "key:" + hashlib.sha256(value).hexdigest()
+        if name == b"authorization":
+            scheme, _, token = value.partition(b" ")
+            if scheme.lower() == b"bearer" and token.strip():
+                return token.strip()
+        elif name == b"x-api-key" and value.strip():
+            legacy = value.strip()
+    return legacy
+
+
+def _client_identity(scope: Scope) -> str:
+    """Bucket by presented credential when there is one, else by client address.
+
+    The same key counts once however it is sent (either header, any scheme casing).
+    """
+    key = _presented_key(scope)
+    if key is not None:
+        return "key:" + hashlib.sha256(key).hexdigest()
     client = scope.get("client")
     return "ip:" + (client[0] if client else "unknown")
 
@@ -113,7 +134,7 @@ class RateLimitMiddleware:
             (b"x-ratelimit-reset", str(reset_at).encode()),
         ]
         if not allowed:
-            retry_after = max(1, reset_at - math.floor(time.time()))
+            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
             request_id = scope.get("state", {}).get("request_id")
             await _send_problem(
                 send,
@@ -132,6 +153,38 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_limits)
+
+
+class UnhandledErrorMiddleware:
+    """Answer an unhandled exception with a 500 in the API's error format.
+
+    Starlette renders those in its outermost layer, outside every other middleware, so the
+    reply would lack X-Request-Id and X-RateLimit-*. Placed inside them, ours carries both.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if response_started:
+                raise
+            logger.exception("unhandled error")
+            request_id = scope.get("state", {}).get("request_id")
+            await _send_problem(send, 500, "server_error", "Internal server error", request_id)
 
 
 class _BodyTooLarge(HTTPException):

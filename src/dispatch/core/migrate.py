@@ -6,7 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
+
+from dispatch.core.db import make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -24,3 +28,14 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 
 def upgrade(url: str | None = None, connection: Connection | None = None) -> None:
     command.upgrade(alembic_config(url, connection), "head")
+
+
+def is_current(url: str) -> bool:
+    """Whether the database at `url` has every migration applied."""
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads()) == heads
+    finally:
+        engine.dispose()

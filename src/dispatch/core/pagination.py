@@ -5,13 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from pydantic import Field
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import BigInteger, ColumnElement, Integer, SmallInteger, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeDecorator
 
 from dispatch.core.errors import DomainError
 from dispatch.core.schemas import ApiModel
@@ -50,16 +53,56 @@ class Cursor:
             sort_key, value, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
             raise InvalidCursor() from exc
-        if sort_key != sort or not isinstance(row_id, str):
+        if sort_key != sort or not isinstance(row_id, str) or not row_id or "\x00" in row_id:
             raise InvalidCursor()
         if datetime_value and value is not None:
             try:
                 value = datetime.fromisoformat(value)
             except (TypeError, ValueError) as exc:
                 raise InvalidCursor() from exc
+            if value.tzinfo is None:
+                raise InvalidCursor()
         elif value is not None and not isinstance(value, int | float | str):
             raise InvalidCursor()
         return cls(sort=sort_key, value=value, id=row_id)
+
+
+def _integer_bits(column_type: Any) -> int:
+    if isinstance(column_type, SmallInteger):
+        return 16
+    if isinstance(column_type, BigInteger):
+        return 64
+    return 32 if isinstance(column_type, Integer) else 64
+
+
+def _check_value_type(column: ColumnElement[Any] | InstrumentedAttribute[Any], value: Any) -> None:
+    """A cursor is client input: its value must fit the column it is compared with, or the
+    database (or a bind processor) fails on it and the client sees a 500 instead of a 400."""
+    if value is None:
+        return
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    try:
+        expected = column_type.python_type
+    except NotImplementedError:
+        return
+    if isinstance(value, bool):
+        fits = expected is bool
+    elif expected is datetime:
+        fits = isinstance(value, datetime) and value.tzinfo is not None
+    elif expected is int:
+        bits = _integer_bits(column_type)
+        fits = isinstance(value, int) and -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
+    elif expected in (float, Decimal):
+        fits = isinstance(value, int | float) and math.isfinite(value)
+    elif expected is str:
+        # PostgreSQL text cannot hold NUL.
+        fits = isinstance(value, str) and "\x00" not in value
+    else:
+        fits = True
+    if not fits:
+        raise InvalidCursor()
 
 
 def after_cursor(
@@ -70,6 +113,7 @@ def after_cursor(
     descending: bool,
 ) -> ColumnElement[bool]:
     """Rows strictly after the cursor in ORDER BY column, id (NULLs sort last)."""
+    _check_value_type(column, cursor.value)
     if cursor.value is None:
         tail = id_column < cursor.id if descending else id_column > cursor.id
         return and_(column.is_(None), tail)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -22,12 +23,29 @@ from dispatch.settings import Settings
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Session:
+class StrictJSONRequest(Request):
+    """Parses bodies as strict JSON: Python's parser also takes NaN and Infinity, which are
+    not JSON, cannot be stored in a JSON column and do not survive a round trip."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+
+            def reject(constant: str) -> Any:
+                doc = body.decode(errors="replace")
+                raise json.JSONDecodeError(f"{constant} is not valid JSON", doc, 0)
+
+            self._json = json.loads(body, parse_constant=reject)
+        return self._json
+
+
+# Async on purpose: trivial lookups run on the event loop instead of a threadpool hop.
+async def get_session(request: Request) -> Session:
     session: Session = request.state.session
     return session
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -38,7 +56,10 @@ def _finish(session: Session, request: Request, response: Response) -> Response:
     try:
         if pending is not None:
             settings: Settings = request.app.state.settings
-            idempotency.store(session, pending, response, settings.idempotency_ttl_seconds)
+            redact = getattr(request.state, "idempotency_redact", ())
+            idempotency.store(
+                session, pending, response, settings.idempotency_ttl_seconds, redact=redact
+            )
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -66,6 +87,7 @@ class TransactionalRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def run_in_transaction(request: Request) -> Response:
+            request = StrictJSONRequest(request.scope, request.receive)
             database: Database = request.app.state.database
             session = database.session(write=request.method not in READ_METHODS)
             request.state.session = session

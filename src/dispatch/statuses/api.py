@@ -7,6 +7,7 @@ from dispatch.accounts.auth import current_actor
 from dispatch.brands.dependencies import brand_in_scope
 from dispatch.brands.models import Brand
 from dispatch.core.actor import Actor
+from dispatch.core.errors import ValidationFailed
 from dispatch.core.routing import api_router, get_session
 from dispatch.core.schemas import ApiModel
 from dispatch.statuses import service
@@ -30,6 +31,13 @@ class StatusDeleted(ApiModel):
     replacement_status_id: str | None
     replacement_status_key: str | None
     moved_ticket_count: int
+
+
+def _one_value(field: str, in_query: str | None, in_body: str | None) -> str | None:
+    """A replacement given in the query or the body; both only if they agree."""
+    if in_query is not None and in_body is not None and in_query != in_body:
+        raise ValidationFailed(field, f"{field} differs between the query and the body")
+    return in_query if in_query is not None else in_body
 
 
 @router.get("", response_model=list[StatusOut], summary="List statuses in display order")
@@ -132,21 +140,23 @@ def delete_status(
     actor: Actor = Depends(current_actor),
     session: Session = Depends(get_session),
 ) -> StatusDeleted:
-    given = StatusReplacement.model_validate(
-        {
-            "replacementStatusId": replacement_status_id
-            or (body.replacement_status_id if body else None),
-            "replacementStatusKey": replacement_status_key
-            or (body.replacement_status_key if body else None),
-        }
+    replacement_id = _one_value(
+        "replacementStatusId",
+        replacement_status_id,
+        body.replacement_status_id if body else None,
+    )
+    replacement_key = _one_value(
+        "replacementStatusKey",
+        replacement_status_key,
+        body.replacement_status_key if body else None,
     )
     status, replacement, moved = service.delete_status(
         session,
         actor,
         brand,
         status_id,
-        replacement_id=given.replacement_status_id,
-        replacement_key=given.replacement_status_key,
+        replacement_id=replacement_id,
+        replacement_key=replacement_key,
     )
     return StatusDeleted(
         id=status.id,

@@ -10,8 +10,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
-from sqlalchemy import delete, event, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
 
 from dispatch.statuses.models import StatusTicketCount
@@ -41,17 +40,18 @@ def read(session: Session, brand_id: str) -> dict[str, int]:
     return {status_id: int(total or 0) for status_id, total in session.execute(stmt)}
 
 
+# Plain SQL that SQLite (3.24+) and PostgreSQL both accept: compiled once, run often.
+_UPSERT = text(
+    "INSERT INTO status_ticket_counts (status_id, slot, brand_id, count) "
+    "VALUES (:status_id, :slot, :brand_id, :delta) "
+    "ON CONFLICT (status_id, slot) DO UPDATE SET count = status_ticket_counts.count + :delta"
+)
+
+
 def _upsert(session: Session, brand_id: str, status_id: str, slot: int, delta: int) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(StatusTicketCount).values(
-        status_id=status_id, slot=slot, brand_id=brand_id, count=delta
+    session.execute(
+        _UPSERT, {"status_id": status_id, "slot": slot, "brand_id": brand_id, "delta": delta}
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[StatusTicketCount.status_id, StatusTicketCount.slot],
-        set_={"count": StatusTicketCount.count + delta},
-    )
-    session.execute(stmt)
 
 
 def replace(session: Session, brand_id: str, totals: dict[str, int]) -> None:

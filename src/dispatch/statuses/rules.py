@@ -29,12 +29,22 @@ DEFAULT_COLOR = "#6b7280"
 # Words the ticket filter and the spam view give a meaning of their own.
 RESERVED_KEYS = frozenset({"active", "inactive", "all", "spam", "null", "none"})
 
-KEY_PATTERN = re.compile(r"^[a-z0-9_]{1,50}$")
-COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+# \A...\Z, not ^...$: `$` also matches before a trailing newline.
+KEY_PATTERN = re.compile(r"\A[a-z0-9_]{1,50}\Z")
+COLOR_PATTERN = re.compile(r"\A#[0-9a-fA-F]{6}\Z")
 
 
 def is_active_status(key: str, *, is_system: bool) -> bool:
     return not (is_system and key in INACTIVE_KEYS)
+
+
+def default_color(key: str, *, is_system: bool) -> str:
+    """The colour a status falls back to: its seed colour if it is a system status."""
+    if is_system:
+        for system_key, _name, color, _description in SYSTEM_STATUSES:
+            if system_key == key:
+                return color
+    return DEFAULT_COLOR
 
 
 @dataclass(frozen=True, slots=True)

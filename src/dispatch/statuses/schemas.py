@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from dispatch.core.schemas import ApiModel, RequestModel
 from dispatch.statuses.rules import COLOR_PATTERN, DEFAULT_COLOR, KEY_PATTERN, RESERVED_KEYS
@@ -86,13 +86,8 @@ class StatusReorder(RequestModel):
 
 
 class StatusReplacement(RequestModel):
-    """Where tickets of a deleted custom status go: by id or by key (query or body)."""
+    """Where tickets of a deleted custom status go: by id or by key (query or body).
+    Giving both is refused by the service, whichever way they arrive."""
 
-    replacement_status_id: str | None = None
-    replacement_status_key: str | None = None
-
-    @model_validator(mode="after")
-    def _one_way(self) -> StatusReplacement:
-        if self.replacement_status_id and self.replacement_status_key:
-            raise ValueError("Give replacementStatusId or replacementStatusKey, not both")
-        return self
+    replacement_status_id: str | None = Field(None, max_length=64)
+    replacement_status_key: str | None = Field(None, max_length=50)

@@ -3,6 +3,7 @@ they are shown in, their ticket counts, and deletion with a replacement."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -100,9 +101,11 @@ def _placed(statuses: list[TicketStatus]) -> list[rules.Placed]:
     return [rules.Placed(s.id, s.key, s.is_system) for s in statuses]
 
 
-def _renumber(statuses: list[TicketStatus], order: list[rules.Placed]) -> None:
+def _renumber(
+    statuses: list[TicketStatus], order: list[rules.Placed], now: datetime | None = None
+) -> None:
     by_id = {s.id: s for s in statuses}
-    now = clock.now()
+    now = now or clock.now()
     for index, placed in enumerate(order):
         status = by_id[placed.id]
         if status.sort_order != index:
@@ -161,7 +164,7 @@ def create_status(session: Session, actor: Actor, brand: Brand, data: StatusCrea
     except rules.OrderViolation as exc:
         raise InvalidStatusOrder(str(exc), field="sortOrder") from exc
     session.add(status)
-    _renumber([*current, status], order)
+    _renumber([*current, status], order, now)
     session.flush()
     _record(session, actor, status, "status.created")
     return status
@@ -190,8 +193,13 @@ def update_status(
 
     changes: dict[str, tuple[Any, Any]] = {}
     for field in ("name", "color", "description"):
-        if field in fields and fields[field] != getattr(status, field):
-            value = fields[field] if field != "color" or fields[field] else rules.DEFAULT_COLOR
+        if field not in fields:
+            continue
+        value = fields[field]
+        if field == "color" and value is None:
+            # Clearing the colour restores the default: the seed colour of a system status.
+            value = rules.default_color(status.key, is_system=status.is_system)
+        if value != getattr(status, field):
             changes[field] = (getattr(status, field), value)
             setattr(status, field, value)
     if fields.get("sort_order") is not None and fields["sort_order"] != status.sort_order:
@@ -270,6 +278,10 @@ def delete_status(
 
     Returns the deleted status, the replacement and how many live tickets moved.
     """
+    if replacement_id is not None and replacement_key is not None:
+        raise ValidationFailed(
+            "replacementStatusKey", "Give replacementStatusId or replacementStatusKey, not both"
+        )
     status = get_status(session, brand, status_id)
     if status.is_system:
         raise SystemStatusImmutable(

@@ -11,6 +11,7 @@ from dispatch.audit.schemas import AuditLogOut
 from dispatch.brands.dependencies import brand_in_scope
 from dispatch.brands.models import Brand
 from dispatch.core.actor import Actor
+from dispatch.core.errors import ValidationFailed
 from dispatch.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from dispatch.core.routing import api_router, get_session
 from dispatch.core.timeparse import as_utc
@@ -18,6 +19,25 @@ from dispatch.tickets import service
 from dispatch.tickets.schemas import SortField, TicketCreate, TicketOut, TicketUpdate
 
 router = api_router(prefix="/brands/{brandId}/tickets", tags=["Tickets"])
+
+
+def query_text(value: str | None, field: str) -> str | None:
+    """A text filter: trimmed, blank means not given, NUL refused (PostgreSQL rejects it)."""
+    if value is None:
+        return None
+    if "\x00" in value:
+        raise ValidationFailed(field, f"{field} must not contain NUL characters")
+    return value.strip() or None
+
+
+def query_instant(value: datetime | None, field: str) -> datetime | None:
+    """A date filter in UTC; one that cannot be expressed in UTC is a 422, not a 500."""
+    try:
+        return as_utc(value)
+    except OverflowError:
+        raise ValidationFailed(field, f"{field} is out of range") from None
+
+
 TicketId = Path(alias="ticketId", max_length=64)
 
 
@@ -38,7 +58,7 @@ def create_ticket(
     description=(
         "`status` takes a key, a comma-separated list of keys, `active` (open, pending and "
         "custom statuses) or `inactive` (resolved, closed). `assigneeId=null` lists "
-        "unassigned tickets. Dates without a zone are UTC."
+        "unassigned tickets. Dates without a zone are UTC. An empty filter is ignored."
     ),
 )
 def list_tickets(
@@ -59,15 +79,15 @@ def list_tickets(
     session: Session = Depends(get_session),
 ) -> Page[TicketOut]:
     query = service.TicketQuery(
-        status=status,
-        status_id=status_id,
-        priority=priority,
-        assignee_id=assignee_id,
-        assignee_email=assignee_email,
-        created_by=created_by,
-        created_after=as_utc(created_after),
-        created_before=as_utc(created_before),
-        search=search.strip() if search else None,
+        status=query_text(status, "status"),
+        status_id=query_text(status_id, "statusId"),
+        priority=query_text(priority, "priority"),
+        assignee_id=query_text(assignee_id, "assigneeId"),
+        assignee_email=query_text(assignee_email, "assigneeEmail"),
+        created_by=query_text(created_by, "createdBy"),
+        created_after=query_instant(created_after, "createdAfter"),
+        created_before=query_instant(created_before, "createdBefore"),
+        search=query_text(search, "search"),
         sort=sort,
         order=order,
         cursor=cursor,

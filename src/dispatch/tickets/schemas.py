@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import EmailStr, Field, field_validator, model_validator
@@ -43,6 +43,22 @@ def _links(value: list[Any] | None) -> list[dict[str, Any]] | None:
         Link(url=item) if isinstance(item, str) else Link.model_validate(item) for item in value
     ]
     return [link.model_dump(exclude_none=True) for link in links]
+
+
+def _without_nul(value: Any) -> Any:
+    """Refuse NUL characters anywhere in a value: PostgreSQL cannot store them in text or
+    JSON, so they must be a 422 here rather than a database error later."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _without_nul(key)
+            _without_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _without_nul(item)
+    return value
 
 
 class TicketOut(ApiModel):
@@ -94,13 +110,19 @@ class _TicketWritable(RequestModel):
     due_at: datetime | None = None
 
     _links = field_validator("links")(_links)
+    _nul = field_validator("*")(_without_nul)
 
     @field_validator("due_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("dueAt needs a time zone, e.g. 2026-01-31T17:00:00Z")
-        return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("dueAt is out of range") from None
 
 
 class TicketCreate(_TicketWritable):

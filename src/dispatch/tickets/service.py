@@ -18,7 +18,7 @@ from dispatch.core import clock, events
 from dispatch.core.actor import Actor
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
-from dispatch.core.pagination import Cursor
+from dispatch.core.pagination import Cursor, InvalidCursor
 from dispatch.statuses import counts
 from dispatch.statuses import service as statuses
 from dispatch.statuses.models import TicketStatus
@@ -74,18 +74,27 @@ def _assignment(session: Session, account_id: str, fields: dict[str, Any]) -> As
     return Assignment(member.id if member else None, email.lower())
 
 
+def _requester_email(custom: dict[str, Any] | None) -> str | None:
+    """`customFields.requesterEmail`, which must be an email address when given."""
+    value = (custom or {}).get(REQUESTER_EMAIL)
+    if value is None:
+        return None
+    try:
+        return _email.validate_python(value)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            f"customFields.{REQUESTER_EMAIL}", "not a valid email address"
+        ) from exc
+
+
 def _requester(data: TicketCreate) -> tuple[str | None, str | None]:
     """Contact details from `customerEmail`/`customerName` or the dashboard's
     `customFields.requesterEmail`/`requesterName`."""
     custom = data.custom_fields or {}
     email = data.customer_email
-    if email is None and custom.get(REQUESTER_EMAIL) is not None:
-        try:
-            email = _email.validate_python(custom[REQUESTER_EMAIL])
-        except ValidationError as exc:
-            raise ValidationFailed(
-                f"customFields.{REQUESTER_EMAIL}", "not a valid email address"
-            ) from exc
+    requester_email = _requester_email(custom)
+    if email is None:
+        email = requester_email
     name = data.customer_name
     if name is None and isinstance(custom.get(REQUESTER_NAME), str):
         name = custom[REQUESTER_NAME].strip()[:200] or None
@@ -162,7 +171,8 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCrea
 
 def _load(session: Session, brand: Brand, ticket_id: str, *, for_update: bool = False) -> Ticket:
     lookup = repository.get_ticket_for_update if for_update else repository.get_ticket
-    ticket = lookup(session, brand.id, ticket_id)
+    # No ticket id holds a NUL character, and PostgreSQL refuses to compare with one.
+    ticket = None if "\x00" in ticket_id else lookup(session, brand.id, ticket_id)
     if ticket is None:
         raise NotFound("ticket", ticket_id)
     return ticket
@@ -191,6 +201,10 @@ def update_ticket(
 ) -> TicketOut:
     ticket = _load(session, brand, ticket_id, for_update=True)
     fields = data.model_dump(exclude_unset=True)
+    for name, wire in (("status", "status"), ("status_id", "statusId")):
+        # Every ticket has a status: null would otherwise be silently ignored.
+        if name in fields and fields[name] is None:
+            raise ValidationFailed(wire, f"{wire} cannot be null")
     current_status = statuses.by_id(session, brand.id)[ticket.status_id]
     new_status = _named_status(session, brand, data.status, data.status_id)
     effective_status = new_status or current_status
@@ -210,6 +224,8 @@ def update_ticket(
     if "close_reason" in fields:
         _check_close_reason(effective_status, data.close_reason)
         values["closeReason"] = data.close_reason
+    if "custom_fields" in fields:
+        _requester_email(fields["custom_fields"])
     for name, wire, attribute in (
         ("custom_fields", "customFields", "custom_fields"),
         ("metadata", "metadata", "metadata_"),
@@ -308,11 +324,13 @@ def list_tickets(
 ) -> tuple[list[TicketOut], str | None]:
     descending = q.order == "desc"
     key = repository.SORT_KEYS[q.sort]
-    cursor = (
-        Cursor.decode(q.cursor, sort=f"{q.sort}:{q.order}", datetime_value=key.datetime_value)
-        if q.cursor
-        else None
-    )
+    cursor = None
+    if q.cursor:
+        cursor = Cursor.decode(
+            q.cursor, sort=f"{q.sort}:{q.order}", datetime_value=key.datetime_value
+        )
+        if not key.accepts(cursor.value) or not repository.is_row_id(cursor.id):
+            raise InvalidCursor()
     priorities = _split(q.priority) if q.priority else None
     if priorities:
         unknown = [p for p in priorities if p not in RANKS]

@@ -1,0 +1,144 @@
+"""The application shell: health check, OpenAPI document, interactive docs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from dispatch import __version__
+from dispatch.api import DOMAIN_ROUTERS
+from dispatch.app import create_app
+from dispatch.core.db import Database
+from dispatch.settings import Settings
+
+
+def v1_routes() -> list[APIRoute]:
+    """Every route the API serves under /v1, read from the domain routers it mounts."""
+    routes: list[APIRoute] = []
+    for router in DOMAIN_ROUTERS:
+        for route in router.routes:
+            assert isinstance(route, APIRoute), f"unexpected nested route {route!r}"
+            if route.include_in_schema:
+                routes.append(route)
+    return routes
+
+
+def filled(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "x_123", path)
+
+
+def test_health_is_public_and_reports_the_database(client: Any) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "version": __version__}
+
+
+def test_openapi_lists_every_v1_path_with_its_operations(client: Any) -> None:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    doc = response.json()
+    assert doc["info"]["title"] == "Dispatch"
+    assert doc["info"]["version"] == __version__
+    routes = v1_routes()
+    assert len(routes) >= 20
+    expected: dict[str, set[str]] = {}
+    for route in routes:
+        expected.setdefault("/v1" + route.path, set()).update(m.lower() for m in route.methods)
+    documented = {
+        path: set(operations) - {"parameters", "summary", "description"}
+        for path, operations in doc["paths"].items()
+        if path.startswith("/v1/")
+    }
+    assert documented == expected
+    for path in (
+        "/v1/accounts/me",
+        "/v1/accounts/me/api-keys",
+        "/v1/accounts/me/api-keys/{keyId}/scope",
+        "/v1/accounts/me/api-keys/{keyId}",
+        "/v1/brands",
+        "/v1/brands/{brandId}",
+        "/v1/brands/{brandId}/statuses",
+        "/v1/brands/{brandId}/tickets",
+        "/v1/brands/{brandId}/tickets/{ticketId}",
+    ):
+        assert path in documented, path
+
+
+def test_every_documented_v1_operation_is_served_and_needs_a_key(client: Any) -> None:
+    doc = client.get("/openapi.json").json()
+    checked = 0
+    for path, operations in doc["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method in operations:
+            response = client.request(method.upper(), filled(path), json={})
+            assert response.status_code == 401, f"{method.upper()} {path}: {response.text}"
+            checked += 1
+    assert checked >= 20
+
+
+def test_every_v1_operation_is_documented_with_a_summary_and_security(client: Any) -> None:
+    doc = client.get("/openapi.json").json()
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"]["scheme"] == "bearer"
+    assert schemes["APIKeyHeader"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "Legacy header",
+    }
+    for path, operations in doc["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            assert operation.get("summary"), where
+            assert operation.get("tags"), where
+            assert any(code.startswith("2") for code in operation["responses"]), where
+            assert {"HTTPBearer": []} in operation.get("security", []), where
+
+
+def test_health_is_in_the_openapi_document_without_security(client: Any) -> None:
+    doc = client.get("/openapi.json").json()
+    assert "security" not in doc["paths"]["/health"]["get"]
+
+
+def test_docs_serve_the_interactive_html(client: Any) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "swagger-ui" in response.text
+    assert "/openapi.json" in response.text
+
+
+def test_openapi_and_docs_need_no_key(client: Any) -> None:
+    assert client.get("/openapi.json", headers={"Authorization": "Bearer nope"}).status_code == 200
+    assert client.get("/docs", headers={"Authorization": "Bearer nope"}).status_code == 200
+
+
+UNREACHABLE = "postgresql+psycopg://dispatch@127.0.0.1:1/none?connect_timeout=2"
+
+
+def test_health_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    with TestClient(create_app(settings, Database.from_url(UNREACHABLE))) as client:
+        response = client.get("/health")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    assert response.json()["code"] == "database_unavailable"
+    assert "x-request-id" in response.headers
+
+
+def test_api_is_503_with_retry_after_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    app = create_app(settings, Database.from_url(UNREACHABLE))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/v1/brands", headers={"Authorization": "Bearer sk_live_x"})
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "2"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "database_unavailable"

@@ -1,0 +1,83 @@
+"""Settings from DISPATCH_* variables, and the one id generator."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from dispatch.core.ids import new_id, random_token
+from dispatch.settings import Settings
+
+ID_SHAPE = re.compile(r"^[a-z]+_[A-Za-z0-9_-]{21}$")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in (
+        "DISPATCH_DATABASE_URL",
+        "DISPATCH_DATA_DIR",
+        "DISPATCH_HOST",
+        "DISPATCH_PORT",
+        "DISPATCH_RATE_LIMIT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_defaults_serve_sqlite_under_data_on_localhost_8000(clean_env: pytest.MonkeyPatch) -> None:
+    settings = Settings()
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 8000
+    assert settings.effective_database_url == "sqlite:///data/dispatch.db"
+    assert settings.rate_limit_enabled
+    assert settings.max_body_bytes == 1024 * 1024
+
+
+def test_settings_come_from_dispatch_variables(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clean_env.setenv("DISPATCH_DATA_DIR", str(tmp_path))
+    clean_env.setenv("DISPATCH_PORT", "9123")
+    clean_env.setenv("DISPATCH_HOST", "0.0.0.0")  # noqa: S104 - only parsed here
+    clean_env.setenv("DISPATCH_RATE_LIMIT", "off")
+    settings = Settings()
+    assert settings.port == 9123
+    assert settings.host == "0.0.0.0"  # noqa: S104
+    assert settings.effective_database_url == f"sqlite:///{tmp_path.as_posix()}/dispatch.db"
+    assert not settings.rate_limit_enabled
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://u:p@db:5432/dispatch",
+        "postgresql://u:p@db:5432/dispatch",
+        "postgresql+psycopg://u:p@db:5432/dispatch",
+    ],
+)
+def test_postgres_urls_are_pinned_to_psycopg(clean_env: pytest.MonkeyPatch, url: str) -> None:
+    clean_env.setenv("DISPATCH_DATABASE_URL", url)
+    assert Settings().effective_database_url == "postgresql+psycopg://u:p@db:5432/dispatch"
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "http"])
+def test_invalid_port_is_refused(clean_env: pytest.MonkeyPatch, port: str) -> None:
+    clean_env.setenv("DISPATCH_PORT", port)
+    with pytest.raises(ValueError, match="port"):
+        Settings()
+
+
+def test_ids_are_prefix_and_21_url_safe_characters() -> None:
+    ids = {new_id("tkt") for _ in range(2000)}
+    assert len(ids) == 2000
+    for value in ids:
+        assert value.startswith("tkt_")
+        assert ID_SHAPE.match(value), value
+
+
+def test_random_tokens_use_the_whole_url_safe_alphabet() -> None:
+    seen = set("".join(random_token() for _ in range(2000)))
+    assert seen == set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+    assert len(random_token(32)) == 32

@@ -1,0 +1,98 @@
+"""`dispatch serve` as a user runs it: first start prints a key once, the API works over HTTP."""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections.abc import Callable, Iterator
+
+from tests.e2e.conftest import ACCOUNT_LINE, KEY_LINE, Server
+
+
+def default_key(server: Server) -> tuple[str, str]:
+    output = server.output
+    keys = KEY_LINE.findall(output)
+    accounts = ACCOUNT_LINE.findall(output)
+    assert len(keys) == 1, output
+    assert len(accounts) == 1, output
+    return accounts[0], keys[0]
+
+
+def assert_stopped_cleanly(server: Server) -> None:
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it: -15 is a clean stop.
+    assert server.stop() in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in server.output
+    assert "Traceback" not in server.output
+
+
+def test_first_start_prints_a_key_once_and_serves_the_api(
+    start_server: Callable[[str], Server],
+) -> None:
+    first = start_server("first")
+    account_id, key = default_key(first)
+    assert "shown only this once" in first.output
+
+    with first.client(key) as api:
+        assert api.get("/accounts/me").json()["id"] == account_id
+        brand = api.post("/brands", json={"name": "Live Shop"})
+        assert brand.status_code == 201, brand.text
+        brand_id = brand.json()["id"]
+        ticket = api.post(
+            f"/brands/{brand_id}/tickets",
+            json={"title": "Over the wire", "customerEmail": "pat@example.com"},
+        )
+        assert ticket.status_code == 201, ticket.text
+        assert ticket.json()["ticketNumber"] == 1001
+        assert ticket.json()["status"] == "open"
+        assert re.fullmatch(r"req_[\w-]{21}", ticket.headers["x-request-id"])
+        assert "x-ratelimit-remaining" in ticket.headers
+    assert_stopped_cleanly(first)
+
+    second = start_server("second")
+    assert KEY_LINE.search(second.output) is None, second.output
+    with second.client(key) as api:
+        assert api.get("/accounts/me").json()["id"] == account_id
+        listed = api.get(f"/brands/{brand_id}/tickets").json()["data"]
+        assert [t["id"] for t in listed] == [ticket.json()["id"]]
+    with second.client("sk_live_wrong") as api:
+        assert api.get("/accounts/me").status_code == 401
+    assert_stopped_cleanly(second)
+
+
+def test_live_server_replays_idempotent_posts(start_server: Callable[[str], Server]) -> None:
+    server = start_server("idempotency")
+    _account, key = default_key(server)
+    with server.client(key) as api:
+        brand_id = api.post("/brands", json={"name": "Retry Shop"}).json()["id"]
+        path = f"/brands/{brand_id}/tickets"
+        headers = {"Idempotency-Key": "live-1"}
+        first = api.post(path, json={"title": "Once"}, headers=headers)
+        again = api.post(path, json={"title": "Once"}, headers=headers)
+        assert (first.status_code, again.status_code) == (201, 201), again.text
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.content == first.content
+        assert len(api.get(path).json()["data"]) == 1
+
+
+def test_live_server_cuts_off_an_oversize_chunked_upload(
+    start_server: Callable[[str], Server],
+) -> None:
+    server = start_server("upload")
+    _account, key = default_key(server)
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"title": "big", "metadata": {"pad": "'
+        for _ in range(2 * 1024):  # 2 MiB against the default 1 MiB limit
+            yield b"x" * 1024
+        yield b'"}}'
+
+    with server.client(key) as api:
+        brand_id = api.post("/brands", json={"name": "Upload Shop"}).json()["id"]
+        response = api.post(
+            f"/brands/{brand_id}/tickets",
+            content=chunks(),
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code == 413, response.text[:300]
+        assert response.json()["code"] == "payload_too_large"
+        assert api.get(f"/brands/{brand_id}/tickets").json()["data"] == []
