@@ -17,8 +17,8 @@ from dispatch.api import build_v1_router
 from dispatch.core.db import Database
 from dispatch.core.errors import install_error_handlers, problem
 from dispatch.core.middleware import (
-    BodyLimitMiddleware,
     RateLimitMiddleware,
+    RequestGuardMiddleware,
     RequestIdMiddleware,
     UnhandledErrorMiddleware,
 )
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_error_handlers(app)
 
     # Added innermost first: the request id wraps everything, so even a 429 carries one.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(UnhandledErrorMiddleware)
     if settings.rate_limit_enabled:
         app.add_middleware(

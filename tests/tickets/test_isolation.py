@@ -290,12 +290,14 @@ def test_status_id_of_another_account_is_422(
 
 
 @pytest.mark.parametrize(("action", "body"), ACCESSES)
-def test_a_ticket_id_with_a_nul_character_is_404(
+def test_a_ticket_id_with_a_nul_character_is_refused_before_routing(
     api: Api, brand: dict[str, Any], action: str, body: dict[str, Any] | None
 ) -> None:
     make_ticket(api, brand)
 
-    problem(_call(api, action, ticket_path(brand, "tkt_%00x"), body), 404, "ticket_not_found")
+    response = _call(api, action, ticket_path(brand, "tkt_%00x"), body)
+
+    problem(response, 400, "invalid_characters")
 
 
 def test_an_over_long_ticket_id_in_the_path_is_refused(api: Api, brand: dict[str, Any]) -> None:

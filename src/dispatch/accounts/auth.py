@@ -19,11 +19,13 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="L
 
 
 def _touch(request: Request, session: Session, key_id: str) -> None:
-    if request.method not in READ_METHODS:
+    database: Database = request.app.state.database
+    if request.method not in READ_METHODS and database.dialect == "sqlite":
+        # SQLite has one writer and this request already holds the lock: touch inside it.
         service.touch_key(session, key_id)
         return
-    # Its own short transaction, so read-only requests stay read-only.
-    database: Database = request.app.state.database
+    # Otherwise its own short transaction: reads stay read-only, and concurrent writers
+    # with the same key do not queue on the key's row until their commits.
     with database.session(write=True) as own:
         service.touch_key(own, key_id)
         own.commit()

@@ -11,29 +11,11 @@ from dispatch.audit.repository import LogFilter
 from dispatch.audit.schemas import AuditLogOut
 from dispatch.brands.dependencies import brand_in_scope
 from dispatch.brands.models import Brand
-from dispatch.core.errors import ValidationFailed
 from dispatch.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from dispatch.core.query import instant_filter, text_filter
 from dispatch.core.routing import api_router, get_session
-from dispatch.core.timeparse import as_utc
 
 router = api_router(prefix="/brands/{brandId}/logs", tags=["Activity log"])
-
-
-def _text(value: str | None, field: str) -> str | None:
-    """A text filter: trimmed, blank means not given, NUL refused (PostgreSQL rejects it)."""
-    if value is None:
-        return None
-    if "\x00" in value:
-        raise ValidationFailed(field, f"{field} must not contain NUL characters")
-    return value.strip() or None
-
-
-def _instant(value: datetime | None, field: str) -> datetime | None:
-    """A date filter in UTC; one that cannot be expressed in UTC is a 422, not a 500."""
-    try:
-        return as_utc(value)
-    except OverflowError:
-        raise ValidationFailed(field, f"{field} is out of range") from None
 
 
 @router.get("", response_model=Page[AuditLogOut], summary="The brand's activity log, newest first")
@@ -50,11 +32,11 @@ def list_logs(
     session: Session = Depends(get_session),
 ) -> Page[AuditLogOut]:
     f = LogFilter(
-        entity_type=_text(entity_type, "entityType"),
-        entity_id=_text(entity_id, "entityId"),
-        event=_text(event, "event"),
-        start=_instant(start_date, "startDate"),
-        end=_instant(end_date, "endDate"),
+        entity_type=text_filter(entity_type),
+        entity_id=text_filter(entity_id),
+        event=text_filter(event),
+        start=instant_filter(start_date, "startDate"),
+        end=instant_filter(end_date, "endDate"),
         performer_type=performer_type,
     )
     entries, next_cursor = service.list_logs(session, brand.id, f, cursor=cursor, limit=limit)

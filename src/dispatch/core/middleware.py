@@ -194,8 +194,10 @@ class _BodyTooLarge(HTTPException):
         super().__init__(413, f"Request body exceeds the limit of {limit} bytes")
 
 
-class BodyLimitMiddleware:
-    """Refuse request bodies over the cap, by Content-Length or while streaming."""
+class RequestGuardMiddleware:
+    """Refuse what no route can take, before routing: NUL characters in the URL (PostgreSQL
+    cannot compare text with them) and bodies over the cap, by Content-Length or while
+    streaming."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -205,8 +207,12 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = scope.get("dispatch.max_body_bytes", self.max_bytes)
         request_id = scope.get("state", {}).get("request_id")
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            message = "The URL contains a NUL character"
+            await _send_problem(send, 400, "invalid_characters", message, request_id)
+            return
+        limit = scope.get("dispatch.max_body_bytes", self.max_bytes)
         message = f"Request body exceeds the limit of {limit} bytes"
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:

@@ -79,6 +79,8 @@ def _check_value_type(column: ColumnElement[Any] | InstrumentedAttribute[Any], v
     """A cursor is client input: its value must fit the column it is compared with, or the
     database (or a bind processor) fails on it and the client sees a 500 instead of a 400."""
     if value is None:
+        if not getattr(column, "nullable", True):
+            raise InvalidCursor()
         return
     column_type = column.type
     if isinstance(column_type, TypeDecorator):

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dispatch.core import idempotency
 from dispatch.core.db import Database
+from dispatch.core.schemas import ProblemOut
 from dispatch.settings import Settings
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -110,6 +111,30 @@ class TransactionalRoute(APIRoute):
         return run_in_transaction
 
 
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "model": ProblemOut,
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}
+        },
+    }
+
+
+# Documented on every API route (the OpenAPI document lists them with the error shape).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem("Malformed request: invalid JSON, cursor or characters"),
+    401: _problem("Missing, invalid, revoked or expired API key"),
+    403: _problem("The key's scope does not allow this action"),
+    404: _problem("Not found, or outside the key's account or brands"),
+    409: _problem("Conflicts with existing data (duplicate key, name or slug)"),
+    413: _problem("Request body too large"),
+    422: _problem("Validation failed: see errors[{field, message}]"),
+    429: _problem("Rate limit exceeded: see Retry-After"),
+    503: _problem("Database unavailable: retry shortly"),
+}
+
+
 def api_router(**kwargs: Any) -> APIRouter:
-    """A router whose every route runs as one transaction."""
-    return APIRouter(route_class=TransactionalRoute, **kwargs)
+    """A router whose every route runs as one transaction and documents its errors."""
+    return APIRouter(route_class=TransactionalRoute, responses=ERROR_RESPONSES, **kwargs)

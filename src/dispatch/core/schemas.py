@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
+
+
+def refuse_nul(value: Any) -> Any:
+    """NUL characters anywhere in a value (keys too) are refused: PostgreSQL can store them
+    in neither text nor JSON, so they must be a 422 here, not a database error later."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key)
+            refuse_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            refuse_nul(item)
+    return value
 
 
 class ApiModel(BaseModel):
@@ -23,6 +41,26 @@ class RequestModel(BaseModel):
         str_strip_whitespace=True,
     )
 
+    _no_nul = field_validator("*", mode="before")(refuse_nul)
+
 
 class SuccessOut(ApiModel):
     success: bool = True
+
+
+class FieldError(ApiModel):
+    field: str
+    message: str
+
+
+class ProblemOut(ApiModel):
+    """Every error: RFC 9457 problem+json plus the members the SDKs read."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    message: str
+    code: str
+    request_id: str | None
+    errors: list[FieldError] | None = None

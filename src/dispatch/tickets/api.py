@@ -11,31 +11,13 @@ from dispatch.audit.schemas import AuditLogOut
 from dispatch.brands.dependencies import brand_in_scope
 from dispatch.brands.models import Brand
 from dispatch.core.actor import Actor
-from dispatch.core.errors import ValidationFailed
 from dispatch.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from dispatch.core.query import instant_filter, text_filter
 from dispatch.core.routing import api_router, get_session
-from dispatch.core.timeparse import as_utc
 from dispatch.tickets import service
 from dispatch.tickets.schemas import SortField, TicketCreate, TicketOut, TicketUpdate
 
 router = api_router(prefix="/brands/{brandId}/tickets", tags=["Tickets"])
-
-
-def query_text(value: str | None, field: str) -> str | None:
-    """A text filter: trimmed, blank means not given, NUL refused (PostgreSQL rejects it)."""
-    if value is None:
-        return None
-    if "\x00" in value:
-        raise ValidationFailed(field, f"{field} must not contain NUL characters")
-    return value.strip() or None
-
-
-def query_instant(value: datetime | None, field: str) -> datetime | None:
-    """A date filter in UTC; one that cannot be expressed in UTC is a 422, not a 500."""
-    try:
-        return as_utc(value)
-    except OverflowError:
-        raise ValidationFailed(field, f"{field} is out of range") from None
 
 
 TicketId = Path(alias="ticketId", max_length=64)
@@ -79,15 +61,15 @@ def list_tickets(
     session: Session = Depends(get_session),
 ) -> Page[TicketOut]:
     query = service.TicketQuery(
-        status=query_text(status, "status"),
-        status_id=query_text(status_id, "statusId"),
-        priority=query_text(priority, "priority"),
-        assignee_id=query_text(assignee_id, "assigneeId"),
-        assignee_email=query_text(assignee_email, "assigneeEmail"),
-        created_by=query_text(created_by, "createdBy"),
-        created_after=query_instant(created_after, "createdAfter"),
-        created_before=query_instant(created_before, "createdBefore"),
-        search=query_text(search, "search"),
+        status=text_filter(status),
+        status_id=text_filter(status_id),
+        priority=text_filter(priority),
+        assignee_id=text_filter(assignee_id),
+        assignee_email=text_filter(assignee_email),
+        created_by=text_filter(created_by),
+        created_after=instant_filter(created_after, "createdAfter"),
+        created_before=instant_filter(created_before, "createdBefore"),
+        search=text_filter(search),
         sort=sort,
         order=order,
         cursor=cursor,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from dispatch.core.pagination import Cursor, after_cursor
 from dispatch.statuses.models import TicketStatus
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.priority import NAMES, RANKS
+from dispatch.tickets.priority import RANKS
 
 UNASSIGNED = "null"
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
@@ -29,51 +29,22 @@ class TicketFilter:
     search: str | None = None
 
 
-INT32 = 2**31
-
-
 @dataclass(frozen=True, slots=True)
 class SortKey:
-    """A sortable column and the kind of value its cursors carry."""
+    """A sortable column; `datetime_value` tells the cursor how to decode its values."""
 
     column: Any
-    kind: Literal["datetime", "int", "rank", "text"]
-    nullable: bool = False
-
-    @property
-    def datetime_value(self) -> bool:
-        return self.kind == "datetime"
-
-    def accepts(self, value: Any) -> bool:
-        """Whether a decoded cursor value could have come from this column.
-
-        Cursors are opaque but not signed; a forged one must be refused (400), not reach
-        the database as a value of the wrong type (a 500 on PostgreSQL).
-        """
-        if value is None:
-            return self.nullable
-        if self.kind == "datetime":
-            return isinstance(value, datetime) and value.tzinfo is not None
-        if self.kind == "text":
-            return isinstance(value, str) and "\x00" not in value
-        if isinstance(value, bool) or not isinstance(value, int):
-            return False
-        return value in NAMES if self.kind == "rank" else -INT32 <= value < INT32
-
-
-def is_row_id(value: str) -> bool:
-    """Whether a cursor's id could be a ticket id (the tie-breaker it is compared with)."""
-    return 0 < len(value) <= 32 and "\x00" not in value
+    datetime_value: bool = False
 
 
 SORT_KEYS: dict[str, SortKey] = {
-    "createdAt": SortKey(Ticket.created_at, "datetime"),
-    "updatedAt": SortKey(Ticket.updated_at, "datetime"),
-    "dueAt": SortKey(Ticket.due_at, "datetime", nullable=True),
-    "priority": SortKey(Ticket.priority, "rank"),
-    "ticketNumber": SortKey(Ticket.ticket_number, "int"),
-    "title": SortKey(Ticket.title, "text"),
-    "status": SortKey(TicketStatus.sort_order, "int"),
+    "createdAt": SortKey(Ticket.created_at, datetime_value=True),
+    "updatedAt": SortKey(Ticket.updated_at, datetime_value=True),
+    "dueAt": SortKey(Ticket.due_at, datetime_value=True),
+    "priority": SortKey(Ticket.priority),
+    "ticketNumber": SortKey(Ticket.ticket_number),
+    "title": SortKey(Ticket.title),
+    "status": SortKey(TicketStatus.sort_order),
 }
 
 

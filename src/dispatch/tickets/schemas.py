@@ -45,22 +45,6 @@ def _links(value: list[Any] | None) -> list[dict[str, Any]] | None:
     return [link.model_dump(exclude_none=True) for link in links]
 
 
-def _without_nul(value: Any) -> Any:
-    """Refuse NUL characters anywhere in a value: PostgreSQL cannot store them in text or
-    JSON, so they must be a 422 here rather than a database error later."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _without_nul(key)
-            _without_nul(item)
-    elif isinstance(value, list):
-        for item in value:
-            _without_nul(item)
-    return value
-
-
 class TicketOut(ApiModel):
     id: str
     brand_id: str
@@ -110,7 +94,6 @@ class _TicketWritable(RequestModel):
     due_at: datetime | None = None
 
     _links = field_validator("links")(_links)
-    _nul = field_validator("*")(_without_nul)
 
     @field_validator("due_at")
     @classmethod

@@ -18,7 +18,7 @@ from dispatch.core import clock, events
 from dispatch.core.actor import Actor
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
-from dispatch.core.pagination import Cursor, InvalidCursor
+from dispatch.core.pagination import Cursor
 from dispatch.statuses import counts
 from dispatch.statuses import service as statuses
 from dispatch.statuses.models import TicketStatus
@@ -171,8 +171,7 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCrea
 
 def _load(session: Session, brand: Brand, ticket_id: str, *, for_update: bool = False) -> Ticket:
     lookup = repository.get_ticket_for_update if for_update else repository.get_ticket
-    # No ticket id holds a NUL character, and PostgreSQL refuses to compare with one.
-    ticket = None if "\x00" in ticket_id else lookup(session, brand.id, ticket_id)
+    ticket = lookup(session, brand.id, ticket_id)
     if ticket is None:
         raise NotFound("ticket", ticket_id)
     return ticket
@@ -329,8 +328,6 @@ def list_tickets(
         cursor = Cursor.decode(
             q.cursor, sort=f"{q.sort}:{q.order}", datetime_value=key.datetime_value
         )
-        if not key.accepts(cursor.value) or not repository.is_row_id(cursor.id):
-            raise InvalidCursor()
     priorities = _split(q.priority) if q.priority else None
     if priorities:
         unknown = [p for p in priorities if p not in RANKS]
