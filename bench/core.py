@@ -46,6 +46,7 @@ PG_ADMIN = os.environ.get(
 )
 PG_DB = "dispatch_bench"
 # Share of seeded tickets per status key: a realistic backlog, 20% still active.
+CREATED_NUMBERS_FROM = 100_000_000
 STATUS_MIX = {"open": 10, "pending": 5, "in_progress": 5, "resolved": 40, "closed": 40}
 
 
@@ -132,9 +133,14 @@ def seed(fixture: Fixture, total: int, already: int) -> None:
                 batch.clear()
         if batch:
             session.execute(insert(Ticket.__table__), batch)
+        # Seeded tickets are numbered from 1001; tickets created during the runs from
+        # 100,000,000 on, so growing the brand later never collides with them.
         session.execute(
-            text("UPDATE brands SET next_ticket_number = :n WHERE id = :b"),
-            {"n": 1001 + total + 1_000_000, "b": fixture.brand_id},
+            text(
+                "UPDATE brands SET next_ticket_number = :n "
+                "WHERE id = :b AND next_ticket_number < :n"
+            ),
+            {"n": CREATED_NUMBERS_FROM, "b": fixture.brand_id},
         )
         from dispatch.tickets.repository import count_by_status
 
@@ -244,7 +250,7 @@ def http_scenarios(fixture: Fixture, server: Server, args: argparse.Namespace) -
 
 CREATE_SQL = [
     "UPDATE brands SET next_ticket_number = next_ticket_number + 1 WHERE id = %s "
-    "RETURNING next_ticket_number",
+    "RETURNING next_ticket_number - 1",
     "INSERT INTO tickets (id, account_id, brand_id, ticket_number, title, body, status_id, "
     "priority, source, custom_fields, metadata, links, comment_count, attachment_count, "
     "is_spam, version, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, 20, 'api', "

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
+from fastapi.security import APIKeyHeader, HTTPBearer
 from sqlalchemy.orm import Session
 
 from dispatch.accounts import service
 from dispatch.accounts.errors import InvalidApiKey
+from dispatch.brands.models import Brand
 from dispatch.core.actor import Actor
 from dispatch.core.db import Database
-from dispatch.core.routing import READ_METHODS, get_session, get_settings
+from dispatch.core.routing import READ_METHODS
 from dispatch.settings import Settings
 
 # auto_error=False: missing credentials are answered by us, in the API's error format.
@@ -31,19 +32,21 @@ def _touch(request: Request, session: Session, key_id: str) -> None:
         own.commit()
 
 
-def current_actor(
+def authenticate_request(
     request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    legacy_key: str | None = Depends(api_key_header),
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
-) -> Actor:
-    secret = credentials.credentials if credentials is not None else legacy_key
+    session: Session,
+    settings: Settings,
+    secret: str | None,
+    *,
+    brand_id: str | None = None,
+) -> tuple[Actor, Brand | None]:
+    """The actor behind the presented API key (401 when there is none or it is no good),
+    and the account's brand `brand_id` names, fetched in the same query (scope unchecked)."""
     if not secret:
         raise InvalidApiKey()
-    key = service.authenticate(session, secret.strip())
+    key, brand = service.authenticate(session, secret.strip(), with_brand=brand_id)
     if service.needs_touch(key, settings.api_key_touch_seconds):
         _touch(request, session, key.id)
     actor = service.actor_for(key)
     request.state.actor = actor
-    return actor
+    return actor, brand

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.accounts.models import Account, ApiKey, Member
+from dispatch.brands.models import Brand
 
 
 def get_account(session: Session, account_id: str) -> Account | None:
@@ -16,10 +17,29 @@ def count_accounts(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Account)) or 0
 
 
-def find_key_by_hash(session: Session, secret_hash: str) -> ApiKey | None:
-    return session.scalar(
-        select(ApiKey).where(ApiKey.secret_hash == secret_hash, ApiKey.revoked_at.is_(None))
-    )
+def find_key_by_hash(
+    session: Session, secret_hash: str, *, with_brand: str | None = None
+) -> tuple[ApiKey, Brand | None] | None:
+    """The live key with this hash and, in the same query, the live brand `with_brand`
+    names if it belongs to the key's account (the brand scope is checked by the caller)."""
+    if with_brand is None:
+        key = session.scalar(
+            select(ApiKey).where(ApiKey.secret_hash == secret_hash, ApiKey.revoked_at.is_(None))
+        )
+        return None if key is None else (key, None)
+    row = session.execute(
+        select(ApiKey, Brand)
+        .outerjoin(
+            Brand,
+            and_(
+                Brand.id == with_brand,
+                Brand.account_id == ApiKey.account_id,
+                Brand.deleted_at.is_(None),
+            ),
+        )
+        .where(ApiKey.secret_hash == secret_hash, ApiKey.revoked_at.is_(None))
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def get_key(session: Session, account_id: str, key_id: str) -> ApiKey | None:

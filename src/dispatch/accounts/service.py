@@ -12,6 +12,7 @@ from dispatch.accounts import repository
 from dispatch.accounts.errors import AllBrandsKeyRequired, InvalidApiKey
 from dispatch.accounts.models import Account, ApiKey, Member
 from dispatch.brands import repository as brands_repository
+from dispatch.brands.models import Brand
 from dispatch.core import clock
 from dispatch.core.actor import Actor
 from dispatch.core.errors import Conflict, NotFound, ValidationFailed
@@ -48,13 +49,18 @@ def get_account(session: Session, actor: Actor) -> Account:
     return account
 
 
-def authenticate(session: Session, secret: str) -> ApiKey:
-    key = repository.find_key_by_hash(session, hash_secret(secret))
-    if key is None:
+def authenticate(
+    session: Session, secret: str, *, with_brand: str | None = None
+) -> tuple[ApiKey, Brand | None]:
+    """The key behind a secret (401 otherwise) and, looked up in the same query, the
+    account's live brand `with_brand` names (None if there is no such brand)."""
+    found = repository.find_key_by_hash(session, hash_secret(secret), with_brand=with_brand)
+    if found is None:
         raise InvalidApiKey()
+    key, brand = found
     if key.expires_at is not None and key.expires_at <= clock.now():
         raise InvalidApiKey("This API key has expired")
-    return key
+    return key, brand
 
 
 def needs_touch(key: ApiKey, touch_after_seconds: int) -> bool:

@@ -1,23 +1,20 @@
 from __future__ import annotations
 
 from fastapi import Depends, Query, Response
-from sqlalchemy.orm import Session
 
-from dispatch.accounts.auth import current_actor
 from dispatch.brands import service
-from dispatch.brands.dependencies import BrandIdPath
 from dispatch.brands.schemas import BrandCreate, BrandDeletePreview, BrandOut, BrandUpdate
-from dispatch.core.actor import Actor
-from dispatch.core.routing import api_router, get_session
+from dispatch.core.routing import api_router
+from dispatch.unit_of_work import BrandIdPath, UnitOfWork, Work, unit_of_work
 
 router = api_router(prefix="/brands", tags=["Brands"])
 
 
 @router.get("", response_model=list[BrandOut], summary="List the brands the key can use")
-def list_brands(
-    actor: Actor = Depends(current_actor), session: Session = Depends(get_session)
-) -> list[BrandOut]:
-    return [BrandOut.model_validate(b) for b in service.list_brands(session, actor)]
+async def list_brands(uow: UnitOfWork = Depends(unit_of_work)) -> Response:
+    return await uow.run(
+        lambda w: [BrandOut.model_validate(b) for b in service.list_brands(w.session, w.actor)]
+    )
 
 
 @router.post(
@@ -26,31 +23,27 @@ def list_brands(
     status_code=201,
     summary="Create a brand (seeds the four system statuses)",
 )
-def create_brand(
-    body: BrandCreate,
-    actor: Actor = Depends(current_actor),
-    session: Session = Depends(get_session),
-) -> BrandOut:
-    return BrandOut.model_validate(service.create_brand(session, actor, body))
+async def create_brand(body: BrandCreate, uow: UnitOfWork = Depends(unit_of_work)) -> Response:
+    return await uow.run(
+        lambda w: BrandOut.model_validate(service.create_brand(w.session, w.actor, body)),
+        status_code=201,
+    )
 
 
 @router.get("/{brandId}", response_model=BrandOut, summary="Get a brand")
-def get_brand(
-    brand_id: str = BrandIdPath,
-    actor: Actor = Depends(current_actor),
-    session: Session = Depends(get_session),
-) -> BrandOut:
-    return BrandOut.model_validate(service.get_brand(session, actor, brand_id))
+async def get_brand(
+    _brand_id: str = BrandIdPath, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    return await uow.run(lambda w: BrandOut.model_validate(w.brand))
 
 
 @router.patch("/{brandId}", response_model=BrandOut, summary="Update a brand")
-def update_brand(
-    body: BrandUpdate,
-    brand_id: str = BrandIdPath,
-    actor: Actor = Depends(current_actor),
-    session: Session = Depends(get_session),
-) -> BrandOut:
-    return BrandOut.model_validate(service.update_brand(session, actor, brand_id, body))
+async def update_brand(
+    body: BrandUpdate, _brand_id: str = BrandIdPath, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    return await uow.run(
+        lambda w: BrandOut.model_validate(service.update_brand(w.session, w.brand, body))
+    )
 
 
 @router.delete(
@@ -59,13 +52,15 @@ def update_brand(
     responses={204: {"description": "Deleted (with confirm=true)"}},
     summary="Delete a brand: without confirm=true, preview what would go",
 )
-def delete_brand(
-    brand_id: str = BrandIdPath,
+async def delete_brand(
+    _brand_id: str = BrandIdPath,
     confirm: bool = Query(False, description="true deletes; otherwise a preview is returned"),
-    actor: Actor = Depends(current_actor),
-    session: Session = Depends(get_session),
-) -> BrandDeletePreview | Response:
-    if not confirm:
-        return service.preview_delete(session, actor, brand_id)
-    service.delete_brand(session, actor, brand_id)
-    return Response(status_code=204)
+    uow: UnitOfWork = Depends(unit_of_work),
+) -> Response:
+    def work(w: Work) -> BrandDeletePreview | None:
+        if not confirm:
+            return service.preview_delete(w.session, w.brand)
+        service.delete_brand(w.session, w.actor, w.brand)
+        return None
+
+    return await uow.run(work)

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
+from dispatch.core.db import autocommit_connect
 
 
 def get_brand(session: Session, account_id: str, brand_id: str) -> Brand | None:
@@ -39,9 +40,17 @@ def slug_taken(session: Session, slug: str, *, except_brand_id: str | None = Non
     return session.scalar(stmt.limit(1)) is not None
 
 
-def allocate_ticket_number(session: Session, brand_id: str) -> int:
-    """Take the brand's next ticket number atomically (the row lock serialises writers)."""
-    number = session.execute(
+def lock_ticket_counter(session: Session, brand_id: str) -> int:
+    """The brand's next ticket number, read under the row lock allocation takes."""
+    return int(
+        session.execute(
+            select(Brand.next_ticket_number).where(Brand.id == brand_id).with_for_update()
+        ).scalar_one()
+    )
+
+
+def _take_number(executor: Session | Connection, brand_id: str) -> int:
+    number = executor.execute(
         update(Brand)
         .where(Brand.id == brand_id)
         .values(next_ticket_number=Brand.next_ticket_number + 1)
@@ -49,3 +58,18 @@ def allocate_ticket_number(session: Session, brand_id: str) -> int:
         .execution_options(synchronize_session=False)
     ).scalar_one()
     return int(number) - 1
+
+
+def allocate_ticket_number(session: Session, brand_id: str) -> int:
+    """Take the brand's next ticket number atomically.
+
+    The brand row's lock serialises allocations. Where the database allows it
+    (PostgreSQL), the number is taken by one autocommitted statement beside the request's
+    transaction, so that lock is held for the statement, not for the whole request. A
+    request that fails afterwards leaves a gap; numbers are never reused.
+    """
+    connect = autocommit_connect(session)
+    if connect is None:
+        return _take_number(session, brand_id)
+    with connect() as connection:
+        return _take_number(connection, brand_id)

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from dispatch.accounts.errors import AllBrandsKeyRequired
 from dispatch.brands import repository
-from dispatch.brands.access import require_brand
 from dispatch.brands.models import DEFAULT_TICKET_NUMBER_START, Brand
 from dispatch.brands.schemas import BrandCreate, BrandDeletePreview, BrandUpdate
 from dispatch.core import clock
@@ -121,15 +120,10 @@ def list_brands(session: Session, actor: Actor) -> list[Brand]:
     return repository.list_brands(session, actor.account_id, actor.brand_ids)
 
 
-def get_brand(session: Session, actor: Actor, brand_id: str) -> Brand:
-    return require_brand(session, actor, brand_id)
-
-
 _RENAMED = {"metadata": "metadata_"}
 
 
-def update_brand(session: Session, actor: Actor, brand_id: str, data: BrandUpdate) -> Brand:
-    brand = require_brand(session, actor, brand_id)
+def update_brand(session: Session, brand: Brand, data: BrandUpdate) -> Brand:
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
     if "slug" in changes:
         if changes["slug"] is None:
@@ -163,19 +157,22 @@ def _camel(name: str) -> str:
 
 
 def _move_ticket_counter(session: Session, brand: Brand, start: int | None) -> None:
+    """Numbers already handed out are never handed out again: once a brand has tickets,
+    the counter only moves forward (read under the row lock that allocation takes)."""
     if start is None:
         raise ValidationFailed("ticketNumberStart", "ticketNumberStart cannot be null")
+    current = repository.lock_ticket_counter(session, brand.id)
     highest = tickets_repository.highest_ticket_number(session, brand.id)
-    if highest is not None and start <= highest:
+    if highest is not None and start < current:
         raise ValidationFailed(
             "ticketNumberStart",
-            f"ticketNumberStart must be above the highest ticket number in use ({highest})",
+            f"ticketNumberStart must be at least {current}: numbers up to {current - 1} "
+            "may already be in use",
         )
     brand.next_ticket_number = start
 
 
-def preview_delete(session: Session, actor: Actor, brand_id: str) -> BrandDeletePreview:
-    brand = require_brand(session, actor, brand_id)
+def preview_delete(session: Session, brand: Brand) -> BrandDeletePreview:
     return BrandDeletePreview(
         brand_id=brand.id,
         ticket_count=tickets_repository.count_live_tickets(session, brand.id),
@@ -183,10 +180,9 @@ def preview_delete(session: Session, actor: Actor, brand_id: str) -> BrandDelete
     )
 
 
-def delete_brand(session: Session, actor: Actor, brand_id: str) -> None:
+def delete_brand(session: Session, actor: Actor, brand: Brand) -> None:
     if not actor.all_brands:
         raise AllBrandsKeyRequired("delete brands")
-    brand = require_brand(session, actor, brand_id)
     now = clock.now()
     brand.deleted_at = now
     brand.deleted_by = actor.performed_by()

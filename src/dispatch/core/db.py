@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -69,6 +70,18 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     )
 
 
+# Session.info key: opens an autocommit connection beside the request's transaction, where
+# the database allows it (PostgreSQL; not SQLite's single writer, nor tests that run inside
+# one outer transaction). For tiny statements that must not hold locks until the request
+# commits, such as taking a ticket number.
+AUTOCOMMIT_CONNECT = "dispatch.autocommit_connect"
+
+
+def autocommit_connect(session: Session) -> Callable[[], Connection] | None:
+    connect: Callable[[], Connection] | None = session.info.get(AUTOCOMMIT_CONNECT)
+    return connect
+
+
 class Database:
     """Hands out sessions; a writing session announces itself so SQLite can lock early."""
 
@@ -81,9 +94,16 @@ class Database:
             )
             self._writer = self._reader
         else:
-            self._reader = sessionmaker(bind=bind, expire_on_commit=False)
+            info = {}
+            if bind.dialect.name == "postgresql":
+                info[AUTOCOMMIT_CONNECT] = bind.execution_options(
+                    isolation_level="AUTOCOMMIT"
+                ).connect
+            self._reader = sessionmaker(bind=bind, expire_on_commit=False, info=info)
             self._writer = sessionmaker(
-                bind=bind.execution_options(dispatch_write=True), expire_on_commit=False
+                bind=bind.execution_options(dispatch_write=True),
+                expire_on_commit=False,
+                info=info,
             )
 
     @classmethod

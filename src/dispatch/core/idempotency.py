@@ -119,15 +119,6 @@ def check(session: Session, pending: PendingKey) -> None:
     raise StoredResponse(record)
 
 
-def redact_on_replay(request: Request, *fields: str) -> None:
-    """Keep these top-level response fields out of the stored record (they replay as null).
-
-    For responses carrying a secret shown only once (a new API key): the database never
-    holds it, and a replay answers with everything but the secret.
-    """
-    request.state.idempotency_redact = fields
-
-
 def _redacted(body: bytes, fields: Sequence[str]) -> bytes:
     if not fields:
         return body

@@ -1,14 +1,9 @@
 from __future__ import annotations
 
-from fastapi import Body, Depends, Path, Query
-from sqlalchemy.orm import Session
+from fastapi import Body, Depends, Path, Query, Response
 
-from dispatch.accounts.auth import current_actor
-from dispatch.brands.dependencies import brand_in_scope
-from dispatch.brands.models import Brand
-from dispatch.core.actor import Actor
 from dispatch.core.errors import ValidationFailed
-from dispatch.core.routing import api_router, get_session
+from dispatch.core.routing import api_router
 from dispatch.core.schemas import ApiModel
 from dispatch.statuses import service
 from dispatch.statuses.schemas import (
@@ -19,8 +14,11 @@ from dispatch.statuses.schemas import (
     StatusStats,
     StatusUpdate,
 )
+from dispatch.unit_of_work import UnitOfWork, Work, brand_path, unit_of_work
 
-router = api_router(prefix="/brands/{brandId}/statuses", tags=["Statuses"])
+router = api_router(
+    prefix="/brands/{brandId}/statuses", tags=["Statuses"], dependencies=[Depends(brand_path)]
+)
 StatusId = Path(alias="statusId", max_length=64)
 
 
@@ -41,10 +39,12 @@ def _one_value(field: str, in_query: str | None, in_body: str | None) -> str | N
 
 
 @router.get("", response_model=list[StatusOut], summary="List statuses in display order")
-def list_statuses(
-    brand: Brand = Depends(brand_in_scope), session: Session = Depends(get_session)
-) -> list[StatusOut]:
-    return [StatusOut.model_validate(s) for s in service.list_for_brand(session, brand.id)]
+async def list_statuses(uow: UnitOfWork = Depends(unit_of_work)) -> Response:
+    return await uow.run(
+        lambda w: [
+            StatusOut.model_validate(s) for s in service.list_for_brand(w.session, w.brand.id)
+        ]
+    )
 
 
 @router.get(
@@ -52,10 +52,8 @@ def list_statuses(
     response_model=list[StatusStats],
     summary="Ticket count per status (live, non-spam tickets)",
 )
-def status_stats(
-    brand: Brand = Depends(brand_in_scope), session: Session = Depends(get_session)
-) -> list[StatusStats]:
-    return service.stats(session, brand)
+async def status_stats(uow: UnitOfWork = Depends(unit_of_work)) -> Response:
+    return await uow.run(lambda w: service.stats(w.session, w.brand))
 
 
 @router.post(
@@ -71,23 +69,23 @@ def status_stats(
         "refused with 422 `invalid_status_order` and nothing changes."
     ),
 )
-def reorder_statuses(
-    body: StatusReorder,
-    brand: Brand = Depends(brand_in_scope),
-    actor: Actor = Depends(current_actor),
-    session: Session = Depends(get_session),
-) -> list[StatusOut]:
-    ordered = service.reorder(session, actor, brand, body.status_ids)
-    return [StatusOut.model_validate(s) for s in ordered]
+async def reorder_statuses(
+    body: StatusReorder, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    def work(w: Work) -> list[StatusOut]:
+        ordered = service.reorder(w.session, w.actor, w.brand, body.status_ids)
+        return [StatusOut.model_validate(s) for s in ordered]
+
+    return await uow.run(work)
 
 
 @router.get("/{statusId}", response_model=StatusOut, summary="Get a status")
-def get_status(
-    status_id: str = StatusId,
-    brand: Brand = Depends(brand_in_scope),
-    session: Session = Depends(get_session),
-) -> StatusOut:
-    return StatusOut.model_validate(service.get_status(session, brand, status_id))
+async def get_status(
+    status_id: str = StatusId, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    return await uow.run(
+        lambda w: StatusOut.model_validate(service.get_status(w.session, w.brand, status_id))
+    )
 
 
 @router.post(
@@ -96,13 +94,13 @@ def get_status(
     status_code=201,
     summary="Create a custom status (placed before Resolved unless sortOrder says where)",
 )
-def create_status(
-    body: StatusCreate,
-    brand: Brand = Depends(brand_in_scope),
-    actor: Actor = Depends(current_actor),
-    session: Session = Depends(get_session),
-) -> StatusOut:
-    return StatusOut.model_validate(service.create_status(session, actor, brand, body))
+async def create_status(body: StatusCreate, uow: UnitOfWork = Depends(unit_of_work)) -> Response:
+    return await uow.run(
+        lambda w: StatusOut.model_validate(
+            service.create_status(w.session, w.actor, w.brand, body)
+        ),
+        status_code=201,
+    )
 
 
 @router.patch(
@@ -110,14 +108,14 @@ def create_status(
     response_model=StatusOut,
     summary="Rename, recolor, re-describe or move a status (keys never change)",
 )
-def update_status(
-    body: StatusUpdate,
-    status_id: str = StatusId,
-    brand: Brand = Depends(brand_in_scope),
-    actor: Actor = Depends(current_actor),
-    session: Session = Depends(get_session),
-) -> StatusOut:
-    return StatusOut.model_validate(service.update_status(session, actor, brand, status_id, body))
+async def update_status(
+    body: StatusUpdate, status_id: str = StatusId, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    return await uow.run(
+        lambda w: StatusOut.model_validate(
+            service.update_status(w.session, w.actor, w.brand, status_id, body)
+        )
+    )
 
 
 @router.delete(
@@ -131,15 +129,13 @@ def update_status(
         "System statuses cannot be deleted (422 `system_status_immutable`)."
     ),
 )
-def delete_status(
+async def delete_status(
     status_id: str = StatusId,
     replacement_status_id: str | None = Query(None, alias="replacementStatusId", max_length=64),
     replacement_status_key: str | None = Query(None, alias="replacementStatusKey", max_length=50),
     body: StatusReplacement | None = Body(None),
-    brand: Brand = Depends(brand_in_scope),
-    actor: Actor = Depends(current_actor),
-    session: Session = Depends(get_session),
-) -> StatusDeleted:
+    uow: UnitOfWork = Depends(unit_of_work),
+) -> Response:
     replacement_id = _one_value(
         "replacementStatusId",
         replacement_status_id,
@@ -150,18 +146,22 @@ def delete_status(
         replacement_status_key,
         body.replacement_status_key if body else None,
     )
-    status, replacement, moved = service.delete_status(
-        session,
-        actor,
-        brand,
-        status_id,
-        replacement_id=replacement_id,
-        replacement_key=replacement_key,
-    )
-    return StatusDeleted(
-        id=status.id,
-        key=status.key,
-        replacement_status_id=replacement.id if replacement else None,
-        replacement_status_key=replacement.key if replacement else None,
-        moved_ticket_count=moved,
-    )
+
+    def work(w: Work) -> StatusDeleted:
+        status, replacement, moved = service.delete_status(
+            w.session,
+            w.actor,
+            w.brand,
+            status_id,
+            replacement_id=replacement_id,
+            replacement_key=replacement_key,
+        )
+        return StatusDeleted(
+            id=status.id,
+            key=status.key,
+            replacement_status_id=replacement.id if replacement else None,
+            replacement_status_key=replacement.key if replacement else None,
+            moved_ticket_count=moved,
+        )
+
+    return await uow.run(work)

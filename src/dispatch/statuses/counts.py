@@ -10,7 +10,8 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
-from sqlalchemy import delete, event, func, select, text
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dispatch.statuses.models import StatusTicketCount
@@ -40,25 +41,28 @@ def read(session: Session, brand_id: str) -> dict[str, int]:
     return {status_id: int(total or 0) for status_id, total in session.execute(stmt)}
 
 
-# Plain SQL that SQLite (3.24+) and PostgreSQL both accept: compiled once, run often.
-_UPSERT = text(
-    "INSERT INTO status_ticket_counts (status_id, slot, brand_id, count) "
-    "VALUES (:status_id, :slot, :brand_id, :delta) "
-    "ON CONFLICT (status_id, slot) DO UPDATE SET count = status_ticket_counts.count + :delta"
-)
-
-
-def _upsert(session: Session, brand_id: str, status_id: str, slot: int, delta: int) -> None:
-    session.execute(
-        _UPSERT, {"status_id": status_id, "slot": slot, "brand_id": brand_id, "delta": delta}
+def _upsert(session: Session, rows: list[dict[str, object]]) -> None:
+    """Add each row's count to its (status, slot) counter, creating it if need be: one
+    statement for all rows (SQLite 3.24+ and PostgreSQL share ON CONFLICT)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(StatusTicketCount).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[StatusTicketCount.status_id, StatusTicketCount.slot],
+        set_={"count": StatusTicketCount.count + stmt.excluded.count},
     )
+    session.execute(stmt)
 
 
 def replace(session: Session, brand_id: str, totals: dict[str, int]) -> None:
     """Overwrite a brand's counts with freshly computed totals (repair)."""
     session.execute(delete(StatusTicketCount).where(StatusTicketCount.brand_id == brand_id))
-    for status_id, total in totals.items():
-        _upsert(session, brand_id, status_id, 0, total)
+    rows = [
+        {"status_id": status_id, "slot": 0, "brand_id": brand_id, "count": total}
+        for status_id, total in totals.items()
+    ]
+    if rows:
+        _upsert(session, rows)
 
 
 @event.listens_for(Session, "before_commit")
@@ -66,11 +70,16 @@ def _apply_pending(session: Session) -> None:
     pending: dict[tuple[str, str], int] | None = session.info.pop(_PENDING, None)
     if not pending:
         return
-    # One slot per transaction spreads concurrent writers over SLOTS rows per status.
+    # One slot per transaction spreads concurrent writers over SLOTS rows per status;
+    # rows in sorted order, so concurrent transactions lock them in the same order.
     slot = random.randrange(SLOTS)  # noqa: S311 - load spreading, not security
-    for (status_id, brand_id), delta in sorted(pending.items()):
-        if delta:
-            _upsert(session, brand_id, status_id, slot, delta)
+    rows = [
+        {"status_id": status_id, "slot": slot, "brand_id": brand_id, "count": delta}
+        for (status_id, brand_id), delta in sorted(pending.items())
+        if delta
+    ]
+    if rows:
+        _upsert(session, rows)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -3,6 +3,7 @@ they are shown in, their ticket counts, and deletion with a replacement."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -76,9 +77,20 @@ def resolve(
     session: Session, brand_id: str, *, key: str | None = None, status_id: str | None = None
 ) -> TicketStatus:
     """The status a ticket request names, by key (`status`) or id (`statusId`)."""
+    return pick(repository.list_statuses(session, brand_id), key=key, status_id=status_id)
+
+
+def pick(
+    brand_statuses: Iterable[TicketStatus],
+    *,
+    key: str | None = None,
+    status_id: str | None = None,
+) -> TicketStatus:
+    """`resolve` among statuses already loaded (422 for an unknown key or id)."""
     by_key = None
+    candidates = list(brand_statuses)
     if key is not None:
-        by_key = repository.get_status_by_key(session, brand_id, key)
+        by_key = next((s for s in candidates if s.key == key), None)
         if by_key is None:
             raise ValidationFailed(
                 "status", f"Unknown status {key!r} in this brand", code="unknown_status"
@@ -87,7 +99,7 @@ def resolve(
         if by_key is None:
             raise ValidationFailed("status", "Give status or statusId")
         return by_key
-    found = repository.get_status(session, brand_id, status_id)
+    found = next((s for s in candidates if s.id == status_id), None)
     if found is None:
         raise ValidationFailed(
             "statusId", f"Unknown status id {status_id!r} in this brand", code="unknown_status"

@@ -3,34 +3,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import Depends, Path, Query
-from sqlalchemy.orm import Session
+from fastapi import Depends, Path, Query, Response
 
-from dispatch.accounts.auth import current_actor
 from dispatch.audit.schemas import AuditLogOut
-from dispatch.brands.dependencies import brand_in_scope
-from dispatch.brands.models import Brand
-from dispatch.core.actor import Actor
 from dispatch.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from dispatch.core.query import instant_filter, text_filter
-from dispatch.core.routing import api_router, get_session
+from dispatch.core.routing import api_router
 from dispatch.tickets import service
 from dispatch.tickets.schemas import SortField, TicketCreate, TicketOut, TicketUpdate
+from dispatch.unit_of_work import UnitOfWork, Work, brand_path, unit_of_work
 
-router = api_router(prefix="/brands/{brandId}/tickets", tags=["Tickets"])
-
+router = api_router(
+    prefix="/brands/{brandId}/tickets", tags=["Tickets"], dependencies=[Depends(brand_path)]
+)
 
 TicketId = Path(alias="ticketId", max_length=64)
 
 
 @router.post("", response_model=TicketOut, status_code=201, summary="Create a ticket")
-def create_ticket(
-    body: TicketCreate,
-    brand: Brand = Depends(brand_in_scope),
-    actor: Actor = Depends(current_actor),
-    session: Session = Depends(get_session),
-) -> TicketOut:
-    return service.create_ticket(session, actor, brand, body)
+async def create_ticket(body: TicketCreate, uow: UnitOfWork = Depends(unit_of_work)) -> Response:
+    return await uow.run(
+        lambda w: service.create_ticket(w.session, w.actor, w.brand, body), status_code=201
+    )
 
 
 @router.get(
@@ -43,7 +37,7 @@ def create_ticket(
         "unassigned tickets. Dates without a zone are UTC. An empty filter is ignored."
     ),
 )
-def list_tickets(
+async def list_tickets(
     status: str | None = Query(None, max_length=1000),
     status_id: str | None = Query(None, alias="statusId", max_length=2000),
     priority: str | None = Query(None, max_length=100),
@@ -57,9 +51,8 @@ def list_tickets(
     order: Literal["asc", "desc"] = Query("desc"),
     cursor: str | None = Query(None, max_length=500),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
-    brand: Brand = Depends(brand_in_scope),
-    session: Session = Depends(get_session),
-) -> Page[TicketOut]:
+    uow: UnitOfWork = Depends(unit_of_work),
+) -> Response:
     query = service.TicketQuery(
         status=text_filter(status),
         status_id=text_filter(status_id),
@@ -75,17 +68,19 @@ def list_tickets(
         cursor=cursor,
         limit=limit,
     )
-    tickets, next_cursor = service.list_tickets(session, brand, query)
-    return Page.build(tickets, next_cursor)
+
+    def work(w: Work) -> Page[TicketOut]:
+        tickets, next_cursor = service.list_tickets(w.session, w.brand, query)
+        return Page.build(tickets, next_cursor)
+
+    return await uow.run(work)
 
 
 @router.get("/{ticketId}", response_model=TicketOut, summary="Get a ticket")
-def get_ticket(
-    ticket_id: str = TicketId,
-    brand: Brand = Depends(brand_in_scope),
-    session: Session = Depends(get_session),
-) -> TicketOut:
-    return service.get_ticket(session, brand, ticket_id)
+async def get_ticket(
+    ticket_id: str = TicketId, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    return await uow.run(lambda w: service.get_ticket(w.session, w.brand, ticket_id))
 
 
 @router.patch(
@@ -98,24 +93,19 @@ def get_ticket(
         "`assigneeEmail` may be any address; it links to the team member who has it."
     ),
 )
-def update_ticket(
-    body: TicketUpdate,
-    ticket_id: str = TicketId,
-    brand: Brand = Depends(brand_in_scope),
-    actor: Actor = Depends(current_actor),
-    session: Session = Depends(get_session),
-) -> TicketOut:
-    return service.update_ticket(session, actor, brand, ticket_id, body)
+async def update_ticket(
+    body: TicketUpdate, ticket_id: str = TicketId, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    return await uow.run(
+        lambda w: service.update_ticket(w.session, w.actor, w.brand, ticket_id, body)
+    )
 
 
 @router.delete("/{ticketId}", response_model=TicketOut, summary="Delete a ticket (soft)")
-def delete_ticket(
-    ticket_id: str = TicketId,
-    brand: Brand = Depends(brand_in_scope),
-    actor: Actor = Depends(current_actor),
-    session: Session = Depends(get_session),
-) -> TicketOut:
-    return service.delete_ticket(session, actor, brand, ticket_id)
+async def delete_ticket(
+    ticket_id: str = TicketId, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    return await uow.run(lambda w: service.delete_ticket(w.session, w.actor, w.brand, ticket_id))
 
 
 @router.get(
@@ -123,9 +113,11 @@ def delete_ticket(
     response_model=list[AuditLogOut],
     summary="The ticket's activity log, oldest first",
 )
-def ticket_logs(
-    ticket_id: str = TicketId,
-    brand: Brand = Depends(brand_in_scope),
-    session: Session = Depends(get_session),
-) -> list[AuditLogOut]:
-    return [AuditLogOut.model_validate(e) for e in service.history(session, brand, ticket_id)]
+async def ticket_logs(
+    ticket_id: str = TicketId, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    return await uow.run(
+        lambda w: [
+            AuditLogOut.model_validate(e) for e in service.history(w.session, w.brand, ticket_id)
+        ]
+    )

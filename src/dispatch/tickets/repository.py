@@ -113,7 +113,11 @@ def list_tickets(
         stmt = stmt.where(after_cursor(column, Ticket.id, cursor, descending=descending))
     direction = column.desc() if descending else column.asc()
     id_direction = Ticket.id.desc() if descending else Ticket.id.asc()
-    stmt = stmt.order_by(direction.nulls_last(), id_direction).limit(limit + 1)
+    if getattr(column, "nullable", False):
+        # Only where NULLs exist: NULLS LAST on a NOT NULL column would stop an index
+        # scan from delivering the order (PostgreSQL would sort the whole brand).
+        direction = direction.nulls_last()
+    stmt = stmt.order_by(direction, id_direction).limit(limit + 1)
     return list(session.scalars(stmt))
 
 

@@ -22,6 +22,7 @@ from dispatch.core.pagination import Cursor
 from dispatch.statuses import counts
 from dispatch.statuses import service as statuses
 from dispatch.statuses.models import TicketStatus
+from dispatch.statuses.schemas import StatusOut
 from dispatch.tickets import repository, views
 from dispatch.tickets.errors import UnknownAssignee
 from dispatch.tickets.models import Ticket
@@ -204,8 +205,11 @@ def update_ticket(
         # Every ticket has a status: null would otherwise be silently ignored.
         if name in fields and fields[name] is None:
             raise ValidationFailed(wire, f"{wire} cannot be null")
-    current_status = statuses.by_id(session, brand.id)[ticket.status_id]
-    new_status = _named_status(session, brand, data.status, data.status_id)
+    brand_statuses = statuses.list_for_brand(session, brand.id)
+    current_status = next(s for s in brand_statuses if s.id == ticket.status_id)
+    new_status = None
+    if data.status is not None or data.status_id is not None:
+        new_status = statuses.pick(brand_statuses, key=data.status, status_id=data.status_id)
     effective_status = new_status or current_status
 
     values: dict[str, Any] = {}
@@ -353,7 +357,9 @@ def list_tickets(
         last = page[-1]
         value = repository.sort_value(last, q.sort, by_id[last.status_id].sort_order)
         next_cursor = Cursor(sort=f"{q.sort}:{q.order}", value=value, id=last.id).encode()
-    return [views.ticket_out(t, by_id[t.status_id], brand) for t in page], next_cursor
+    rendered = {status_id: StatusOut.model_validate(s) for status_id, s in by_id.items()}
+    tickets = [views.ticket_out(t, by_id[t.status_id], brand, rendered[t.status_id]) for t in page]
+    return tickets, next_cursor
 
 
 def history(session: Session, brand: Brand, ticket_id: str) -> list[AuditLog]:

@@ -15,7 +15,10 @@ def public_id(brand: Brand, ticket_number: int) -> str:
     return f"{brand.ticket_prefix}-{ticket_number}"
 
 
-def ticket_out(ticket: Ticket, status: TicketStatus, brand: Brand) -> TicketOut:
+def ticket_out(
+    ticket: Ticket, status: TicketStatus, brand: Brand, status_out: StatusOut | None = None
+) -> TicketOut:
+    """The API object; pass `status_out` when rendering many tickets of a few statuses."""
     return TicketOut(
         id=ticket.id,
         brand_id=ticket.brand_id,
@@ -26,7 +29,7 @@ def ticket_out(ticket: Ticket, status: TicketStatus, brand: Brand) -> TicketOut:
         body=ticket.body,
         status=status.key,
         status_id=status.id,
-        status_ref=StatusOut.model_validate(status),
+        status_ref=status_out or StatusOut.model_validate(status),
         close_reason=ticket.close_reason,
         priority=ticket.priority,
         source=ticket.source,

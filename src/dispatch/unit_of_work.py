@@ -1,0 +1,169 @@
+"""Every API request is one unit of work, run in one worker thread.
+
+In that thread: authenticate the key, load the brand the path names (404 outside the
+key's scope), replay or guard an `Idempotency-Key`, run the service call, render the JSON,
+store the idempotency record and commit — or roll back on any failure. Services only
+flush; the commit happens before the response leaves.
+
+Why one thread hop: FastAPI runs each synchronous dependency, endpoint and response check
+in its own threadpool hop, and those hops (not SQL) were the largest cost of a request.
+Endpoints are therefore `async def` and hand all their blocking work to `UnitOfWork.run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Path, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic_core import to_json
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from dispatch.accounts.auth import api_key_header, authenticate_request, bearer
+from dispatch.accounts.errors import InvalidApiKey
+from dispatch.brands.access import in_scope
+from dispatch.brands.models import Brand
+from dispatch.core import idempotency
+from dispatch.core.actor import Actor
+from dispatch.core.db import Database
+from dispatch.core.routing import READ_METHODS
+from dispatch.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """What a unit of work runs with: the session, the caller and the path's brand."""
+
+    session: Session
+    actor: Actor
+    path_brand: Brand | None
+
+    @property
+    def brand(self) -> Brand:
+        if self.path_brand is None:
+            raise LookupError("this route has no {brandId} in its path")
+        return self.path_brand
+
+
+def render(result: Any, status_code: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(status_code=204)
+    return Response(to_json(result, by_alias=True), status_code, media_type="application/json")
+
+
+class UnitOfWork:
+    def __init__(
+        self, request: Request, secret: str | None, idempotency_key: tuple[str, str] | None
+    ) -> None:
+        self.request = request
+        self.secret = secret
+        # (key, request fingerprint) of a POST that carried an Idempotency-Key.
+        self.idempotency_key = idempotency_key
+
+    async def run(
+        self,
+        work: Callable[[Work], Any],
+        *,
+        status_code: int = 200,
+        redact_on_replay: tuple[str, ...] = (),
+    ) -> Response:
+        """Run `work` in one transaction; its result (a model, a list of models, None for
+        204, or a Response) becomes the JSON response."""
+        return await run_in_threadpool(self._execute, work, status_code, redact_on_replay)
+
+    def _execute(
+        self, work: Callable[[Work], Any], status_code: int, redact: tuple[str, ...]
+    ) -> Response:
+        request = self.request
+        database: Database = request.app.state.database
+        settings: Settings = request.app.state.settings
+        session = database.session(write=request.method not in READ_METHODS)
+        try:
+            brand_id = request.path_params.get("brandId")
+            actor, found = authenticate_request(
+                request, session, settings, self.secret, brand_id=brand_id
+            )
+            brand = in_scope(actor, found, brand_id) if brand_id is not None else None
+            pending = None
+            if self.idempotency_key is not None:
+                # After the brand check: a replay never shows a brand's data to a key
+                # that cannot use that brand.
+                pending = idempotency.PendingKey(actor.account_id, *self.idempotency_key)
+                idempotency.check(session, pending)
+            response = render(work(Work(session, actor, brand)), status_code)
+            if response.status_code >= 400:
+                session.rollback()
+                return response
+            return _commit(session, pending, response, settings, redact)
+        except idempotency.StoredResponse as replay:
+            session.rollback()
+            return replay.to_response()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def _commit(
+    session: Session,
+    pending: idempotency.PendingKey | None,
+    response: Response,
+    settings: Settings,
+    redact: tuple[str, ...],
+) -> Response:
+    try:
+        if pending is not None:
+            idempotency.store(
+                session, pending, response, settings.idempotency_ttl_seconds, redact=redact
+            )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if pending is None:
+            raise
+        # A concurrent request with the same key committed first: answer as it did.
+        winner = idempotency.find_live(session, pending.account_id, pending.key)
+        if winner is None:
+            raise
+        if winner.fingerprint != pending.fingerprint:
+            raise idempotency.IdempotencyKeyReused() from None
+        return idempotency.StoredResponse(winner).to_response()
+    return response
+
+
+async def unit_of_work(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    legacy_key: str | None = Depends(api_key_header),
+) -> UnitOfWork:
+    """The request's unit of work (no database work happens here, on the event loop).
+
+    A request without any credential is refused here, before its body is validated; the
+    key itself is checked in the unit of work's thread."""
+    secret = credentials.credentials if credentials is not None else legacy_key
+    if not secret or not secret.strip():
+        raise InvalidApiKey()
+    guarded = None
+    if request.method == "POST":
+        key = idempotency.requested_key(request)
+        if key is not None:
+            body = await request.body()
+            fingerprint = idempotency.fingerprint(
+                request.method, request.url.path, request.url.query, body
+            )
+            guarded = (key, fingerprint)
+    return UnitOfWork(request, secret, guarded)
+
+
+BrandIdPath = Path(alias="brandId", max_length=64, description="Brand id (br_...)")
+
+
+async def brand_path(_brand_id: str = BrandIdPath) -> None:
+    """Router dependency that declares (documents and validates) `{brandId}`."""
