@@ -166,6 +166,7 @@ class Server:
             **os.environ,
             "DISPATCH_DATABASE_URL": url,
             "DISPATCH_RATE_LIMIT": "off",
+            "DISPATCH_ACCESS_LOG": "false",
             "DISPATCH_PORT": str(self.port),
             "DISPATCH_WORKERS": str(workers),
             "DISPATCH_DATA_DIR": tempfile.mkdtemp(),

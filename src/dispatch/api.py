@@ -1,26 +1,28 @@
-"""The `/v1` API: every domain's routes, mounted in matching order."""
+"""The `/v1` API: every domain package's `api.router`, found and mounted here, so adding
+a domain needs no edit of this file."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pkgutil
+
 from fastapi import APIRouter
 
-from dispatch.accounts.api import router as accounts_router
-from dispatch.audit.api import router as audit_router
-from dispatch.brands.api import router as brands_router
-from dispatch.statuses.api import router as statuses_router
-from dispatch.tickets.api import router as tickets_router
+import dispatch
 
-DOMAIN_ROUTERS: tuple[APIRouter, ...] = (
-    accounts_router,
-    brands_router,
-    statuses_router,
-    tickets_router,
-    audit_router,
-)
+
+def domain_routers() -> list[APIRouter]:
+    routers = []
+    for module in sorted(pkgutil.iter_modules(dispatch.__path__), key=lambda m: m.name):
+        name = f"dispatch.{module.name}.api"
+        if module.ispkg and importlib.util.find_spec(name):
+            routers.append(importlib.import_module(name).router)
+    return routers
 
 
 def build_v1_router() -> APIRouter:
     router = APIRouter(prefix="/v1")
-    for domain in DOMAIN_ROUTERS:
+    for domain in domain_routers():
         router.include_router(domain)
     return router

@@ -106,6 +106,7 @@ def serve(
         workers=workers or settings.workers,
         proxy_headers=True,
         log_level="info",
+        access_log=settings.access_log,
     )
 
 

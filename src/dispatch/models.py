@@ -1,26 +1,21 @@
-"""Every table, imported in one place so metadata is complete (migrations, tests)."""
+"""Every table, imported in one place so metadata is complete (migrations, tests).
 
-from dispatch.accounts.models import Account, ApiKey, Member
-from dispatch.audit.models import AuditLog
-from dispatch.brands.models import Brand
+Each domain package's `models` module is found and imported here, so adding a domain
+needs no edit of this file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+
+import dispatch
+from dispatch.core import events, idempotency  # noqa: F401 - tables of the core
 from dispatch.core.db import Base
-from dispatch.core.events import Event
-from dispatch.core.idempotency import IdempotencyRecord
-from dispatch.statuses.models import StatusTicketCount, TicketStatus
-from dispatch.tickets.models import Ticket
+
+for _module in pkgutil.iter_modules(dispatch.__path__):
+    if _module.ispkg and importlib.util.find_spec(f"dispatch.{_module.name}.models"):
+        importlib.import_module(f"dispatch.{_module.name}.models")
 
 metadata = Base.metadata
-
-__all__ = [
-    "Account",
-    "ApiKey",
-    "AuditLog",
-    "Brand",
-    "Event",
-    "IdempotencyRecord",
-    "Member",
-    "StatusTicketCount",
-    "Ticket",
-    "TicketStatus",
-    "metadata",
-]

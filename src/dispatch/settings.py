@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
+    access_log: bool = True
 
     # Requests per key (or per client address without a key) in one window.
     rate_limit: str = "1200/minute"

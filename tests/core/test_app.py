@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from dispatch import __version__
-from dispatch.api import DOMAIN_ROUTERS
+from dispatch.api import domain_routers
 from dispatch.app import create_app
 from dispatch.core.db import Database
 from dispatch.settings import Settings
@@ -19,7 +19,7 @@ from dispatch.settings import Settings
 def v1_routes() -> list[APIRoute]:
     """Every route the API serves under /v1, read from the domain routers it mounts."""
     routes: list[APIRoute] = []
-    for router in DOMAIN_ROUTERS:
+    for router in domain_routers():
         for route in router.routes:
             assert isinstance(route, APIRoute), f"unexpected nested route {route!r}"
             if route.include_in_schema:

@@ -27,7 +27,8 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 
 
 def upgrade(url: str | None = None, connection: Connection | None = None) -> None:
-    command.upgrade(alembic_config(url, connection), "head")
+    # "heads": parallel branches (work landing side by side) all apply.
+    command.upgrade(alembic_config(url, connection), "heads")
 
 
 def is_current(url: str) -> bool:

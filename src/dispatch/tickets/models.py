@@ -31,8 +31,12 @@ class Ticket(Base):
     assignee_id: Mapped[str | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     assignee_email: Mapped[str | None] = mapped_column(String(320))
     created_by: Mapped[str | None] = mapped_column(String(320))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     customer_email: Mapped[str | None] = mapped_column(String(320))
     customer_name: Mapped[str | None] = mapped_column(String(200))
+    category_id: Mapped[str | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL")
+    )
     custom_fields: Mapped[dict[str, Any]]
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
     links: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
@@ -78,4 +82,20 @@ class Ticket(Base):
         ),
         # Moving every ticket off a status, and the foreign-key check when it is deleted.
         Index("ix_tickets_status_id", "status_id"),
+        Index(
+            "ix_tickets_live_customer",
+            "brand_id",
+            "customer_id",
+            "created_at",
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
+        ),
+        Index(
+            "ix_tickets_live_category",
+            "brand_id",
+            "category_id",
+            "created_at",
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
+        ),
     )
