@@ -33,6 +33,10 @@ PLAIN_FIELDS = {
     "metadata": "metadata_",
     "links": "links",
     "dueAt": "due_at",
+    "categoryId": "category_id",
+    "customerId": "customer_id",
+    "customerEmail": "customer_email",
+    "customerName": "customer_name",
 }
 
 
