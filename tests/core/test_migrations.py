@@ -11,13 +11,19 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Engine, MetaData, String, inspect
 
 from dispatch.core import migrate as migrations
+from dispatch.migrations.env_filters import include_name
 from dispatch.models import metadata
 
 
 def differences(engine: Engine, target: MetaData) -> list[Any]:
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True}
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_name": include_name,
+            },
         )
         return list(compare_metadata(context, target))
 

@@ -9,6 +9,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.types import TypeDecorator
 
 from dispatch.core.db import make_engine
+from dispatch.migrations.env_filters import include_name
 from dispatch.models import metadata
 from dispatch.settings import Settings
 
@@ -27,6 +28,7 @@ def _configure(connection: Any) -> None:
         connection=connection,
         target_metadata=metadata,
         render_item=render_item,
+        include_name=include_name,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

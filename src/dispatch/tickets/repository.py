@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dispatch.core.pagination import Cursor, after_cursor
+from dispatch.search import service as search
 from dispatch.statuses.models import TicketStatus
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.priority import RANKS
@@ -58,10 +59,6 @@ def sort_value(ticket: Ticket, sort: str, status_order: int) -> Any:
     return getattr(ticket, attribute.key)
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _filtered(stmt: SelectT, brand_id: str, f: TicketFilter) -> SelectT:
     stmt = stmt.where(
         Ticket.brand_id == brand_id,
@@ -85,11 +82,6 @@ def _filtered(stmt: SelectT, brand_id: str, f: TicketFilter) -> SelectT:
         stmt = stmt.where(Ticket.created_at >= f.created_after)
     if f.created_before is not None:
         stmt = stmt.where(Ticket.created_at < f.created_before)
-    if f.search:
-        pattern = f"%{_escape_like(f.search)}%"
-        stmt = stmt.where(
-            or_(Ticket.title.ilike(pattern, escape="\\"), Ticket.body.ilike(pattern, escape="\\"))
-        )
     return stmt
 
 
@@ -107,6 +99,8 @@ def list_tickets(
     key = SORT_KEYS[sort]
     column: ColumnElement[Any] = key.column
     stmt = _filtered(select(Ticket), brand_id, f)
+    if f.search:
+        stmt = stmt.where(search.ticket_condition(session, brand_id, f.search))
     if sort == "status":
         stmt = stmt.join(TicketStatus, TicketStatus.id == Ticket.status_id)
     if cursor is not None:

@@ -1,0 +1,87 @@
+"""Ticket search: the words of a query, each matched as a prefix, all required, found in a
+ticket's title, body or requester, in any of its comments, or in its contact.
+
+PostgreSQL answers from GIN full-text indexes, SQLite from FTS5 tables; both split text
+into words the same way (letters and digits; '@' and '.' separate words).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, table
+from sqlalchemy.orm import Session
+
+from dispatch.comments.models import Comment
+from dispatch.contacts.models import Contact
+from dispatch.search.models import comment_document, contact_document, ticket_document
+from dispatch.tickets.models import Ticket
+
+MAX_TERMS = 10
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def terms(query: str) -> list[str]:
+    """The words of a query, lowercased, at most MAX_TERMS."""
+    return [word.lower() for word in _WORD.findall(query)][:MAX_TERMS]
+
+
+def ticket_condition(session: Session, brand_id: str, query: str) -> ColumnElement[bool]:
+    """A WHERE clause for tickets of `brand_id` that match `query`."""
+    words = terms(query)
+    if not words:
+        return false()
+    if session.get_bind().dialect.name == "postgresql":
+        return _postgresql(brand_id, words)
+    return _sqlite(brand_id, words)
+
+
+def _postgresql(brand_id: str, words: list[str]) -> ColumnElement[bool]:
+    tsquery = func.to_tsquery(
+        literal_column("'simple'::regconfig"), " & ".join(f"{word}:*" for word in words)
+    )
+    in_comments = select(Comment.ticket_id).where(
+        Comment.brand_id == brand_id,
+        Comment.deleted_at.is_(None),
+        comment_document().op("@@")(tsquery),
+    )
+    in_contacts = select(Contact.id).where(
+        Contact.brand_id == brand_id,
+        Contact.deleted_at.is_(None),
+        contact_document().op("@@")(tsquery),
+    )
+    return or_(
+        ticket_document().op("@@")(tsquery),
+        Ticket.id.in_(in_comments),
+        Ticket.customer_id.in_(in_contacts),
+    )
+
+
+def _fts_rowids(fts_table: str, match: str) -> Any:
+    fts = table(fts_table)
+    return (
+        select(literal_column("rowid"))
+        .select_from(fts)
+        .where(literal_column(fts_table).op("MATCH")(match))
+    )
+
+
+def _sqlite(brand_id: str, words: list[str]) -> ColumnElement[bool]:
+    # Each word a quoted prefix phrase; FTS5 requires all of them.
+    match = " ".join(f'"{word}"*' for word in words)
+    in_comments = select(Comment.ticket_id).where(
+        Comment.brand_id == brand_id,
+        Comment.deleted_at.is_(None),
+        literal_column("comments.rowid").in_(_fts_rowids("comments_fts", match)),
+    )
+    in_contacts = select(Contact.id).where(
+        Contact.brand_id == brand_id,
+        Contact.deleted_at.is_(None),
+        literal_column("contacts.rowid").in_(_fts_rowids("contacts_fts", match)),
+    )
+    return or_(
+        literal_column("tickets.rowid").in_(_fts_rowids("tickets_fts", match)),
+        Ticket.id.in_(in_comments),
+        Ticket.customer_id.in_(in_contacts),
+    )
