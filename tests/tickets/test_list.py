@@ -336,3 +336,20 @@ def test_list_only_shows_tickets_of_the_brand(api: Api, brand: dict[str, Any]) -
     make_ticket(api, second, title="theirs")
 
     assert [t["id"] for t in api.ok("get", tickets_path(brand))["data"]] == [mine["id"]]
+
+
+def test_list_filters_by_source_and_requester_email(api: Api, brand: dict[str, Any]) -> None:
+    make_ticket(api, brand, title="From the web", source="web", customerEmail="Ann@Example.com")
+    make_ticket(api, brand, title="From the API", customerEmail="bob@example.com")
+
+    assert _titles(api, brand, source="web") == ["From the web"]
+    assert _titles(api, brand, customerEmail="ann@example.com") == ["From the web"]
+    assert _titles(api, brand, hasAttachments="false") == ["From the API", "From the web"]
+    assert _titles(api, brand, hasAttachments="true") == []
+    assert _titles(api, brand, isSpam="true") == []
+
+
+def test_list_refuses_an_unknown_source(api: Api, brand: dict[str, Any]) -> None:
+    response = api.get(tickets_path(brand), params={"source": "carrier-pigeon"})
+
+    assert error_fields(problem(response, 422)) == ["source"]

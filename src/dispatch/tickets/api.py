@@ -10,7 +10,7 @@ from dispatch.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from dispatch.core.query import instant_filter, text_filter
 from dispatch.core.routing import api_router
 from dispatch.tickets import service
-from dispatch.tickets.schemas import SortField, TicketCreate, TicketOut, TicketUpdate
+from dispatch.tickets.schemas import SortField, Source, TicketCreate, TicketOut, TicketUpdate
 from dispatch.unit_of_work import UnitOfWork, Work, brand_path, unit_of_work
 
 router = api_router(
@@ -34,7 +34,11 @@ async def create_ticket(body: TicketCreate, uow: UnitOfWork = Depends(unit_of_wo
     description=(
         "`status` takes a key, a comma-separated list of keys, `active` (open, pending and "
         "custom statuses) or `inactive` (resolved, closed). `assigneeId=null` lists "
-        "unassigned tickets. Dates without a zone are UTC. An empty filter is ignored."
+        "unassigned tickets, `categoryId=null` uncategorized ones; `tagIds` (comma "
+        "separated) lists tickets with any of the tags. Spam is left out unless "
+        "`isSpam=true`, which lists only spam. `search` matches every word, as a prefix, in "
+        "the title, body, requester, comments and contact. Dates without a zone are UTC. "
+        "An empty filter is ignored."
     ),
 )
 async def list_tickets(
@@ -47,6 +51,13 @@ async def list_tickets(
     created_after: datetime | None = Query(None, alias="createdAfter"),
     created_before: datetime | None = Query(None, alias="createdBefore"),
     search: str | None = Query(None, max_length=200),
+    customer_id: str | None = Query(None, alias="customerId", max_length=64),
+    customer_email: str | None = Query(None, alias="customerEmail", max_length=320),
+    category_id: str | None = Query(None, alias="categoryId", max_length=64),
+    tag_ids: str | None = Query(None, alias="tagIds", max_length=2000),
+    has_attachments: bool | None = Query(None, alias="hasAttachments"),
+    is_spam: bool = Query(False, alias="isSpam"),
+    source: Source | None = Query(None),
     sort: SortField = Query("createdAt"),
     order: Literal["asc", "desc"] = Query("desc"),
     cursor: str | None = Query(None, max_length=500),
@@ -63,6 +74,13 @@ async def list_tickets(
         created_after=instant_filter(created_after, "createdAfter"),
         created_before=instant_filter(created_before, "createdBefore"),
         search=text_filter(search),
+        customer_id=text_filter(customer_id),
+        customer_email=text_filter(customer_email),
+        category_id=text_filter(category_id),
+        tag_ids=text_filter(tag_ids),
+        has_attachments=has_attachments,
+        is_spam=is_spam,
+        source=source,
         sort=sort,
         order=order,
         cursor=cursor,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from dispatch.core.pagination import Cursor, after_cursor
 from dispatch.search import service as search
 from dispatch.statuses.models import TicketStatus
+from dispatch.tags.models import TicketTag
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.priority import RANKS
 
@@ -28,6 +29,13 @@ class TicketFilter:
     created_after: datetime | None = None
     created_before: datetime | None = None
     search: str | None = None
+    customer_id: str | None = None
+    customer_email: str | None = None
+    category_id: str | None = None  # UNASSIGNED ("null") for uncategorized tickets
+    tag_ids: Sequence[str] | None = None  # tickets with any of these tags
+    has_attachments: bool | None = None
+    is_spam: bool = False
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +71,7 @@ def _filtered(stmt: SelectT, brand_id: str, f: TicketFilter) -> SelectT:
     stmt = stmt.where(
         Ticket.brand_id == brand_id,
         Ticket.deleted_at.is_(None),
-        Ticket.is_spam.is_(False),
+        Ticket.is_spam.is_(f.is_spam),
         Ticket.merged_into_id.is_(None),
     )
     if f.status_ids is not None:
@@ -82,6 +90,23 @@ def _filtered(stmt: SelectT, brand_id: str, f: TicketFilter) -> SelectT:
         stmt = stmt.where(Ticket.created_at >= f.created_after)
     if f.created_before is not None:
         stmt = stmt.where(Ticket.created_at < f.created_before)
+    if f.customer_id is not None:
+        stmt = stmt.where(Ticket.customer_id == f.customer_id)
+    if f.customer_email is not None:
+        stmt = stmt.where(Ticket.customer_email == f.customer_email.lower())
+    if f.category_id == UNASSIGNED:
+        stmt = stmt.where(Ticket.category_id.is_(None))
+    elif f.category_id is not None:
+        stmt = stmt.where(Ticket.category_id == f.category_id)
+    if f.tag_ids is not None:
+        tagged = select(TicketTag.ticket_id).where(TicketTag.tag_id.in_(f.tag_ids))
+        stmt = stmt.where(Ticket.id.in_(tagged))
+    if f.has_attachments is not None:
+        stmt = stmt.where(
+            Ticket.attachment_count > 0 if f.has_attachments else Ticket.attachment_count == 0
+        )
+    if f.source is not None:
+        stmt = stmt.where(Ticket.source == f.source)
     return stmt
 
 

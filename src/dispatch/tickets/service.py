@@ -287,6 +287,13 @@ class TicketQuery:
     created_after: datetime | None = None
     created_before: datetime | None = None
     search: str | None = None
+    customer_id: str | None = None
+    customer_email: str | None = None
+    category_id: str | None = None
+    tag_ids: str | None = None
+    has_attachments: bool | None = None
+    is_spam: bool = False
+    source: str | None = None
     sort: str = "createdAt"
     order: str = "desc"
     cursor: str | None = None
@@ -346,6 +353,13 @@ def list_tickets(
         created_after=q.created_after,
         created_before=q.created_before,
         search=q.search,
+        customer_id=q.customer_id,
+        customer_email=q.customer_email,
+        category_id=q.category_id,
+        tag_ids=_split(q.tag_ids) if q.tag_ids else None,
+        has_attachments=q.has_attachments,
+        is_spam=q.is_spam,
+        source=q.source,
     )
     rows = repository.list_tickets(
         session, brand.id, f, sort=q.sort, descending=descending, cursor=cursor, limit=q.limit
