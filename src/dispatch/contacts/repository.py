@@ -1,0 +1,317 @@
+"""Every query of contacts and companies; each one scoped to a brand."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from dispatch.contacts.models import Company, Contact
+from dispatch.core.pagination import Cursor, after_cursor
+from dispatch.spam.models import BlockedSender
+from dispatch.tickets.models import Ticket
+
+NO_COMPANY = "null"
+SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
+
+CONTACT_SORT: dict[str, InstrumentedAttribute[Any]] = {
+    "createdAt": Contact.created_at,
+    "name": Contact.name,
+    "email": Contact.email,
+}
+COMPANY_SORT: dict[str, InstrumentedAttribute[Any]] = {
+    "name": Company.name,
+    "createdAt": Company.created_at,
+}
+
+ContactRow = tuple[Contact, Company | None]
+
+
+def escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _contains(term: str) -> str:
+    return f"%{escape_like(term)}%"
+
+
+def _live_company_join() -> ColumnElement[bool]:
+    return and_(Company.id == Contact.company_id, Company.deleted_at.is_(None))
+
+
+def _with_company(*where: ColumnElement[bool]) -> Select[Contact, Company]:
+    """Contacts matching `where`, each with its live company (None without one)."""
+    return select(Contact, Company).outerjoin(Company, _live_company_join()).where(*where)
+
+
+def _not_blocked() -> ColumnElement[bool]:
+    return ~exists().where(
+        BlockedSender.brand_id == Contact.brand_id,
+        func.lower(BlockedSender.email) == Contact.email,
+    )
+
+
+def _ordered(
+    stmt: SelectT,
+    column: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[str],
+    *,
+    descending: bool,
+    cursor: Cursor | None,
+    limit: int,
+) -> SelectT:
+    if cursor is not None:
+        stmt = stmt.where(after_cursor(column, id_column, cursor, descending=descending))
+    direction = column.desc() if descending else column.asc()
+    if column.nullable:
+        direction = direction.nulls_last()
+    id_direction = id_column.desc() if descending else id_column.asc()
+    return stmt.order_by(direction, id_direction).limit(limit + 1)
+
+
+# ---- contacts ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFilter:
+    search: str | None = None
+    company_id: str | None = None  # NO_COMPANY for contacts without a company
+    include_blocked: bool = False
+
+
+def list_contacts(
+    session: Session,
+    brand_id: str,
+    f: ContactFilter,
+    *,
+    sort: str,
+    descending: bool,
+    cursor: Cursor | None,
+    limit: int,
+) -> list[ContactRow]:
+    """One page plus one row (so the caller can tell whether another page follows)."""
+    stmt = _with_company(Contact.brand_id == brand_id, Contact.deleted_at.is_(None))
+    if f.search:
+        pattern = _contains(f.search)
+        stmt = stmt.where(
+            or_(
+                Contact.name.ilike(pattern, escape="\\"),
+                Contact.email.ilike(pattern, escape="\\"),
+            )
+        )
+    if f.company_id == NO_COMPANY:
+        stmt = stmt.where(Contact.company_id.is_(None))
+    elif f.company_id is not None:
+        stmt = stmt.where(Contact.company_id == f.company_id)
+    if not f.include_blocked:
+        stmt = stmt.where(_not_blocked())
+    stmt = _ordered(
+        stmt,
+        CONTACT_SORT[sort],
+        Contact.id,
+        descending=descending,
+        cursor=cursor,
+        limit=limit,
+    )
+    return [(contact, company) for contact, company in session.execute(stmt)]
+
+
+def search_contacts(session: Session, brand_id: str, term: str, *, limit: int) -> list[ContactRow]:
+    """Autocomplete: contacts whose name or email contains the term, those that start
+    with it first. Blocked senders are left out, as in the list."""
+    pattern = _contains(term)
+    prefix = f"{escape_like(term)}%"
+    starts = or_(Contact.email.ilike(prefix, escape="\\"), Contact.name.ilike(prefix, escape="\\"))
+    stmt = (
+        _with_company(
+            Contact.brand_id == brand_id,
+            Contact.deleted_at.is_(None),
+            or_(
+                Contact.name.ilike(pattern, escape="\\"),
+                Contact.email.ilike(pattern, escape="\\"),
+            ),
+            _not_blocked(),
+        )
+        .order_by(case((starts, 0), else_=1), Contact.email, Contact.id)
+        .limit(limit)
+    )
+    return [(contact, company) for contact, company in session.execute(stmt)]
+
+
+def get_contact(session: Session, brand_id: str, contact_id: str) -> Contact | None:
+    return session.scalar(
+        select(Contact).where(
+            Contact.id == contact_id, Contact.brand_id == brand_id, Contact.deleted_at.is_(None)
+        )
+    )
+
+
+def get_contact_by_email(session: Session, brand_id: str, email: str) -> Contact | None:
+    return session.scalar(
+        select(Contact).where(
+            Contact.brand_id == brand_id,
+            Contact.email == email.lower(),
+            Contact.deleted_at.is_(None),
+        )
+    )
+
+
+def email_taken(session: Session, brand_id: str, email: str, *, except_id: str | None) -> bool:
+    stmt = select(Contact.id).where(
+        Contact.brand_id == brand_id, Contact.email == email.lower(), Contact.deleted_at.is_(None)
+    )
+    if except_id is not None:
+        stmt = stmt.where(Contact.id != except_id)
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def contacts_with_company(
+    session: Session, brand_id: str, contact_ids: Collection[str]
+) -> list[ContactRow]:
+    """Live contacts of the brand among the ids, each with its company: one query."""
+    if not contact_ids:
+        return []
+    stmt = _with_company(
+        Contact.brand_id == brand_id,
+        Contact.id.in_(list(contact_ids)),
+        Contact.deleted_at.is_(None),
+    )
+    return [(contact, company) for contact, company in session.execute(stmt)]
+
+
+def contacts_of_company(
+    session: Session, brand_id: str, company_id: str, *, limit: int
+) -> list[Contact]:
+    stmt = (
+        select(Contact)
+        .where(
+            Contact.brand_id == brand_id,
+            Contact.company_id == company_id,
+            Contact.deleted_at.is_(None),
+        )
+        .order_by(Contact.created_at.desc(), Contact.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def unlinked_contacts_with_domain(session: Session, brand_id: str, domain: str) -> list[Contact]:
+    """Live contacts without a company whose address is at exactly this domain."""
+    stmt = (
+        select(Contact)
+        .where(
+            Contact.brand_id == brand_id,
+            Contact.deleted_at.is_(None),
+            Contact.company_id.is_(None),
+            Contact.email.like(f"%@{escape_like(domain.lower())}", escape="\\"),
+        )
+        .order_by(Contact.id)
+        .with_for_update()
+    )
+    return list(session.scalars(stmt))
+
+
+def live_contacts_of_company(session: Session, brand_id: str, company_id: str) -> list[Contact]:
+    stmt = (
+        select(Contact)
+        .where(
+            Contact.brand_id == brand_id,
+            Contact.company_id == company_id,
+            Contact.deleted_at.is_(None),
+        )
+        .order_by(Contact.id)
+        .with_for_update()
+    )
+    return list(session.scalars(stmt))
+
+
+def ticket_counts(session: Session, brand_id: str, contact_ids: Collection[str]) -> dict[str, int]:
+    """Live, non-spam, non-merged tickets per contact: one grouped query."""
+    if not contact_ids:
+        return {}
+    stmt = (
+        select(Ticket.customer_id, func.count())
+        .where(
+            Ticket.brand_id == brand_id,
+            Ticket.customer_id.in_(list(contact_ids)),
+            Ticket.deleted_at.is_(None),
+            Ticket.is_spam.is_(False),
+            Ticket.merged_into_id.is_(None),
+        )
+        .group_by(Ticket.customer_id)
+    )
+    return {str(contact_id): int(n) for contact_id, n in session.execute(stmt)}
+
+
+# ---- companies ---------------------------------------------------------------------------
+
+
+def list_companies(
+    session: Session,
+    brand_id: str,
+    *,
+    search: str | None,
+    sort: str,
+    descending: bool,
+    cursor: Cursor | None,
+    limit: int,
+) -> list[Company]:
+    stmt = select(Company).where(Company.brand_id == brand_id, Company.deleted_at.is_(None))
+    if search:
+        pattern = _contains(search)
+        stmt = stmt.where(
+            or_(
+                Company.name.ilike(pattern, escape="\\"),
+                Company.domain.ilike(pattern, escape="\\"),
+            )
+        )
+    stmt = _ordered(
+        stmt, COMPANY_SORT[sort], Company.id, descending=descending, cursor=cursor, limit=limit
+    )
+    return list(session.scalars(stmt))
+
+
+def get_company(session: Session, brand_id: str, company_id: str) -> Company | None:
+    return session.scalar(
+        select(Company).where(
+            Company.id == company_id, Company.brand_id == brand_id, Company.deleted_at.is_(None)
+        )
+    )
+
+
+def get_company_by_domain(session: Session, brand_id: str, domain: str) -> Company | None:
+    return session.scalar(
+        select(Company).where(
+            Company.brand_id == brand_id,
+            Company.domain == domain.lower(),
+            Company.deleted_at.is_(None),
+        )
+    )
+
+
+def domain_taken(session: Session, brand_id: str, domain: str, *, except_id: str | None) -> bool:
+    stmt = select(Company.id).where(
+        Company.brand_id == brand_id, Company.domain == domain, Company.deleted_at.is_(None)
+    )
+    if except_id is not None:
+        stmt = stmt.where(Company.id != except_id)
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def contact_counts(session: Session, brand_id: str, company_ids: Collection[str]) -> dict[str, int]:
+    """Live contacts per company: one grouped query."""
+    if not company_ids:
+        return {}
+    stmt = (
+        select(Contact.company_id, func.count())
+        .where(
+            Contact.brand_id == brand_id,
+            Contact.company_id.in_(list(company_ids)),
+            Contact.deleted_at.is_(None),
+        )
+        .group_by(Contact.company_id)
+    )
+    return {str(company_id): int(n) for company_id, n in session.execute(stmt)}
