@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -12,6 +13,8 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from dispatch.accounts import repository as accounts_repository
 from dispatch.accounts import service as accounts
+from dispatch.attachments import config as attachment_config
+from dispatch.attachments import service as attachments
 from dispatch.core import migrate as migrations
 from dispatch.core.db import Database
 from dispatch.core.errors import DomainError
@@ -21,7 +24,9 @@ app = typer.Typer(help="Dispatch: self-hostable customer-support ticketing.", no
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 users_app = typer.Typer(help="Team members.", no_args_is_help=True)
+attachments_app = typer.Typer(help="Attachments.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(attachments_app, name="attachments")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 
@@ -171,3 +176,28 @@ def users_create(
     finally:
         database.dispose()
     typer.echo(json.dumps({"id": member.id, "email": member.email, "role": member.role}))
+
+
+@attachments_app.command("purge")
+def attachments_purge(
+    older_than_hours: Annotated[
+        int | None,
+        typer.Option(min=1, help="Age in hours (default DISPATCH_PENDING_UPLOAD_TTL_HOURS, 24)"),
+    ] = None,
+) -> None:
+    """Remove abandoned uploads: never completed, or pending and never attached to a
+    ticket, older than the pending-upload TTL (rows and stored bytes)."""
+    settings = _settings()
+    database = _database(settings)
+    hours = older_than_hours or settings.pending_upload_ttl_hours
+    try:
+        with database.session() as session:
+            purged = attachments.purge_abandoned_uploads(
+                session,
+                attachment_config.build_storage(settings),
+                older_than=timedelta(hours=hours),
+            )
+            session.commit()
+    finally:
+        database.dispose()
+    typer.echo(f"purged {purged} abandoned upload(s) older than {hours} hour(s)")

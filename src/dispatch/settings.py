@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
@@ -31,6 +32,24 @@ class Settings(BaseSettings):
     # lastUsedAt is written at most this often per key, to keep reads read-only.
     api_key_touch_seconds: int = Field(default=60, ge=0)
 
+    # Attachments. Bytes live in `local` storage (data_dir/attachments) or an S3-compatible
+    # bucket (AWS, R2, MinIO; credentials from the usual AWS_* variables; `dispatch[s3]`).
+    storage: Literal["local", "s3"] = "local"
+    s3_bucket: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    attachment_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    pending_upload_ttl_hours: int = Field(default=24, ge=1)
+    # How long a signed download link and an upload URL stay valid.
+    attachment_url_ttl_seconds: int = Field(default=3600, ge=10)
+    attachment_upload_ttl_seconds: int = Field(default=3600, ge=10)
+    # Signs download links and upload tokens; generated once into data_dir/secret_key
+    # (mode 0600) when not set.
+    secret_key: SecretStr | None = None
+    # Where clients reach Dispatch (https://help.example.com), for the links it hands out;
+    # by default the address each request came in on.
+    public_url: str = ""
+
     @field_validator("database_url")
     @classmethod
     def _normalise_driver(cls, value: str) -> str:
@@ -39,6 +58,12 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    @model_validator(mode="after")
+    def _storage_complete(self) -> Settings:
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("DISPATCH_S3_BUCKET is required when DISPATCH_STORAGE=s3")
+        return self
 
     @cached_property
     def effective_database_url(self) -> str:

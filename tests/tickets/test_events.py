@@ -52,7 +52,8 @@ def test_ticket_created_event_carries_the_reference_fields_and_the_whole_ticket(
     assert data["createdAt"] == ticket["createdAt"]
     assert data["customerEmail"] == "jane@example.com"
     assert data["customerName"] == "Jane"
-    assert data["customerId"] is None
+    assert data["customerId"] == ticket["customerId"]
+    assert data["customerId"].startswith("cus_")
     assert data["ticket"] == ticket
     assert data["ticket"]["brandId"] == brand["id"]
     assert data["ticket"]["statusRef"]["key"] == "open"

@@ -44,6 +44,7 @@ from dispatch.core.actor import Actor
 from dispatch.core.errors import DomainError, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.core.pagination import Cursor
+from dispatch.fields import service as custom_values
 
 EntityType = Literal["contact", "company"]
 COMPANY_CONTACTS_SHOWN = 100
@@ -55,14 +56,16 @@ _email = TypeAdapter(EmailStr)
 
 
 def _custom_field_values(
-    session: Session, brand_id: str, entity_type: EntityType, values: dict[str, Any]
+    session: Session,
+    brand_id: str,
+    entity_type: EntityType,
+    patch: dict[str, Any] | None,
+    *,
+    current: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """THE seam where customFields of a contact or company are accepted: `values` is the
-    complete map the entity will hold after this change (patches already merged).
-
-    Validation against the brand's field definitions (types, options, required) plugs in
-    here; until then every JSON object is accepted as it is."""
-    return values
+    """customFields of a contact or company, checked against the brand's field definitions
+    (a patch merged onto `current`; `current=None` is a create: defaults, required)."""
+    return custom_values.validate_values(session, brand_id, entity_type, patch, current=current)
 
 
 def _wire(value: Any) -> Any:
@@ -383,7 +386,7 @@ def _insert_contact(
         avatar_url=avatar_url,
         company_id=company.id if company is not None else None,
         metadata_=metadata,
-        custom_fields=_custom_field_values(session, brand.id, "contact", custom_fields),
+        custom_fields=custom_fields,
         notify_email=notify_email,
         email_undeliverable_at=None,
         created_at=now,
@@ -422,7 +425,7 @@ def create_contact(session: Session, actor: Actor, brand: Brand, data: ContactCr
         avatar_url=data.avatar_url,
         company=company,
         metadata=rules.merge_map({}, data.metadata or {}),
-        custom_fields=rules.merge_map({}, data.custom_fields or {}),
+        custom_fields=_custom_field_values(session, brand.id, "contact", data.custom_fields),
         notify_email=data.notify_email,
     )
     return _record_created(session, actor, contact, linked, auto_linked=company is None)
@@ -461,10 +464,7 @@ def update_contact(
         values["metadata_"] = rules.merge_map(contact.metadata_, fields["metadata"])
     if "custom_fields" in fields:
         values["custom_fields"] = _custom_field_values(
-            session,
-            brand.id,
-            "contact",
-            rules.merge_map(contact.custom_fields, fields["custom_fields"]),
+            session, brand.id, "contact", fields["custom_fields"], current=contact.custom_fields
         )
 
     changes = _apply(contact, values, CONTACT_WIRE)
@@ -644,9 +644,7 @@ def create_company(session: Session, actor: Actor, brand: Brand, data: CompanyCr
         name=data.name,
         domain=data.domain,
         metadata_=rules.merge_map({}, data.metadata or {}),
-        custom_fields=_custom_field_values(
-            session, brand.id, "company", rules.merge_map({}, data.custom_fields or {})
-        ),
+        custom_fields=_custom_field_values(session, brand.id, "company", data.custom_fields),
         created_at=now,
         updated_at=now,
     )
@@ -692,10 +690,7 @@ def update_company(
         values["metadata_"] = rules.merge_map(company.metadata_, fields["metadata"])
     if "custom_fields" in fields:
         values["custom_fields"] = _custom_field_values(
-            session,
-            brand.id,
-            "company",
-            rules.merge_map(company.custom_fields, fields["custom_fields"]),
+            session, brand.id, "company", fields["custom_fields"], current=company.custom_fields
         )
     changes = _apply(company, values, COMPANY_WIRE)
     linked: list[Contact] = []

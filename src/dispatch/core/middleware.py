@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 import time
 from http import HTTPStatus
 
@@ -187,21 +188,50 @@ class UnhandledErrorMiddleware:
             await _send_problem(send, 500, "server_error", "Internal server error", request_id)
 
 
-class _BodyTooLarge(HTTPException):
-    """An HTTPException so FastAPI's body parsing re-raises it to our error handlers."""
+class BodyTooLarge(HTTPException):
+    """An HTTPException so FastAPI's body parsing re-raises it to our error handlers (and a
+    route reading its own body can catch it)."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"Request body exceeds the limit of {limit} bytes")
+        self.limit = limit
+
+
+# Routes that take file bytes get the attachment limit instead of the JSON body cap.
+UPLOAD_PATHS = re.compile(
+    r"/v1/(brands/[^/]+/(tickets/[^/]+/attachments|attachments/pending)/upload"
+    r"|uploads/[^/]+)/?"
+)
+# Room for the multipart framing around a file of the largest allowed size.
+MULTIPART_OVERHEAD = 64 * 1024
+DEFAULT_UPLOAD_MAX_BYTES = 25 * 1024 * 1024
 
 
 class RequestGuardMiddleware:
     """Refuse what no route can take, before routing: NUL characters in the URL (PostgreSQL
     cannot compare text with them) and bodies over the cap, by Content-Length or while
-    streaming."""
+    streaming. Upload routes (UPLOAD_PATHS) are capped at the attachment limit instead:
+    `upload_max_bytes`, else the app's `settings.attachment_max_bytes`."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, upload_max_bytes: int | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes
+
+    def _limit(self, scope: Scope) -> tuple[int, str, str]:
+        """(byte limit, error code, message) for this request."""
+        override = scope.get("dispatch.max_body_bytes")
+        if override is None and UPLOAD_PATHS.fullmatch(scope.get("path", "")):
+            limit = self.upload_max_bytes
+            if limit is None:
+                settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+                limit = getattr(settings, "attachment_max_bytes", DEFAULT_UPLOAD_MAX_BYTES)
+            message = f"Attachments may be at most {limit} bytes"
+            return limit + MULTIPART_OVERHEAD, "attachment_too_large", message
+        limit = self.max_bytes if override is None else override
+        return limit, "payload_too_large", f"Request body exceeds the limit of {limit} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -212,11 +242,10 @@ class RequestGuardMiddleware:
             message = "The URL contains a NUL character"
             await _send_problem(send, 400, "invalid_characters", message, request_id)
             return
-        limit = scope.get("dispatch.max_body_bytes", self.max_bytes)
-        message = f"Request body exceeds the limit of {limit} bytes"
+        limit, code, message = self._limit(scope)
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await _send_problem(send, 413, "payload_too_large", message, request_id)
+                await _send_problem(send, 413, code, message, request_id)
                 return
 
         received = 0
@@ -228,7 +257,7 @@ class RequestGuardMiddleware:
             if incoming["type"] == "http.request":
                 received += len(incoming.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge(limit)
+                    raise BodyTooLarge(limit)
             return incoming
 
         async def tracking_send(outgoing: Message) -> None:
@@ -239,6 +268,6 @@ class RequestGuardMiddleware:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             if not response_started:
-                await _send_problem(send, 413, "payload_too_large", message, request_id)
+                await _send_problem(send, 413, code, message, request_id)

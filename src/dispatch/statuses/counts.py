@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,6 +32,18 @@ def forget(session: Session, status_id: str) -> None:
     pending: dict[tuple[str, str], int] = session.info.get(_PENDING, {})
     for key in [k for k in pending if k[0] == status_id]:
         del pending[key]
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A nested transaction whose failure also discards the counts it recorded."""
+    saved = dict(session.info.get(_PENDING, {}))
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        session.info[_PENDING] = defaultdict(int, saved)
+        raise
 
 
 def read(session: Session, brand_id: str) -> dict[str, int]:

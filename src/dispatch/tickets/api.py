@@ -9,8 +9,20 @@ from dispatch.audit.schemas import AuditLogOut
 from dispatch.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from dispatch.core.query import instant_filter, text_filter
 from dispatch.core.routing import api_router
+from dispatch.tickets import bulk as bulk_actions
 from dispatch.tickets import service
-from dispatch.tickets.schemas import SortField, Source, TicketCreate, TicketOut, TicketUpdate
+from dispatch.tickets.bulk import BulkOut, BulkRequest
+from dispatch.tickets.merge import merge_tickets
+from dispatch.tickets.schemas import (
+    MergeOut,
+    MergeRequest,
+    SortField,
+    Source,
+    SpamRequest,
+    TicketCreate,
+    TicketOut,
+    TicketUpdate,
+)
 from dispatch.unit_of_work import UnitOfWork, Work, brand_path, unit_of_work
 
 router = api_router(
@@ -94,6 +106,22 @@ async def list_tickets(
     return await uow.run(work)
 
 
+@router.post(
+    "/bulk",
+    response_model=BulkOut,
+    summary="One action on up to 100 tickets",
+    description=(
+        "Actions: spam, notSpam, resolve, close (closeReason), delete, assign (assigneeId or "
+        "assigneeEmail; null unassigns), setCategory (categoryId or categoryKey; null clears), "
+        "setTags (tags: the full list of names), setStatus (status), setPriority (priority). "
+        "Each ticket goes through the same checks, activity entries and events as a single "
+        "change; a refused ticket does not stop the others (see `results`)."
+    ),
+)
+async def bulk(body: BulkRequest, uow: UnitOfWork = Depends(unit_of_work)) -> Response:
+    return await uow.run(lambda w: bulk_actions.run(w.session, w.actor, w.brand, body))
+
+
 @router.get("/{ticketId}", response_model=TicketOut, summary="Get a ticket")
 async def get_ticket(
     ticket_id: str = TicketId, uow: UnitOfWork = Depends(unit_of_work)
@@ -124,6 +152,50 @@ async def delete_ticket(
     ticket_id: str = TicketId, uow: UnitOfWork = Depends(unit_of_work)
 ) -> Response:
     return await uow.run(lambda w: service.delete_ticket(w.session, w.actor, w.brand, ticket_id))
+
+
+@router.post(
+    "/{ticketId}/spam",
+    response_model=TicketOut,
+    summary="Mark or unmark a ticket as spam",
+    description=(
+        "`isSpam: true` hides the ticket from normal lists and counts and blocks its sender: "
+        "their later tickets arrive as spam. `false` restores the ticket and unblocks them."
+    ),
+)
+async def mark_spam(
+    body: SpamRequest, ticket_id: str = TicketId, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    return await uow.run(
+        lambda w: service.set_spam(w.session, w.actor, w.brand, ticket_id, body.is_spam)
+    )
+
+
+@router.post(
+    "/{ticketId}/merge",
+    response_model=MergeOut,
+    summary="Merge tickets into this one",
+    description=(
+        "Comments, attachments, tags and watchers of `sourceTicketIds` move to this ticket; "
+        "the sources close (closeReason duplicate) with `mergedIntoId` set and leave lists; "
+        "later replies to them land here. Tickets of one brand only."
+    ),
+)
+async def merge(
+    body: MergeRequest, ticket_id: str = TicketId, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    def work(w: Work) -> MergeOut:
+        target, merged = merge_tickets(
+            w.session, w.actor, w.brand, ticket_id, body.source_ticket_ids
+        )
+        return MergeOut(
+            **target.model_dump(),
+            target_ticket_id=target.id,
+            merged_ticket_ids=merged,
+            merged_count=len(merged),
+        )
+
+    return await uow.run(work)
 
 
 @router.get(

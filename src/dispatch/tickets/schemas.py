@@ -5,9 +5,13 @@ from typing import Any, Literal
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
+from dispatch.categories.schemas import CategoryOut
+from dispatch.contacts.schemas import ContactOut
 from dispatch.core.schemas import ApiModel, RequestModel
 from dispatch.statuses.schemas import StatusOut
+from dispatch.tags.schemas import TagOut
 from dispatch.tickets.priority import Priority
+from dispatch.watchers.schemas import WatcherSpec
 
 Source = Literal[
     "api",
@@ -65,8 +69,13 @@ class TicketOut(ApiModel):
     assignee_id: str | None
     assignee_email: str | None
     created_by: str | None
+    customer_id: str | None
+    customer: ContactOut | None
     customer_email: str | None
     customer_name: str | None
+    category_id: str | None
+    category: CategoryOut | None
+    tags: list[TagOut]
     custom_fields: dict[str, Any]
     metadata: dict[str, Any]
     links: list[dict[str, Any]]
@@ -92,6 +101,11 @@ class _TicketWritable(RequestModel):
     metadata: dict[str, Any] | None = None
     links: list[Any] | None = Field(None, max_length=100)
     due_at: datetime | None = None
+    category_id: str | None = Field(None, max_length=64)
+    # The category's immutable key, e.g. "billing" (an addition: routing rules use keys).
+    category_key: str | None = Field(None, max_length=50)
+    # Tag names; unknown names create the tag. On update, the full new list.
+    tags: list[str] | None = Field(None, max_length=100)
 
     _links = field_validator("links")(_links)
 
@@ -118,17 +132,40 @@ class TicketCreate(_TicketWritable):
     customer_name: str | None = Field(None, max_length=200)
     # Sent by the reference SDK; the server records the authenticated caller instead.
     created_by: str | None = Field(None, max_length=320)
+    watchers: list[WatcherSpec] | None = Field(None, max_length=50)
+    # Pending uploads (POST /brands/:b/attachments/pending...) to attach.
+    attachment_ids: list[str] | None = Field(None, max_length=50)
+    # Email the requester a "ticket created" notice.
+    notify_customer: bool = False
 
 
 class TicketUpdate(_TicketWritable):
     title: str | None = Field(None, min_length=1, max_length=TITLE_MAX)
     priority: Priority | None = None
+    # Same as POST .../spam: marking spam also blocks the sender, unmarking unblocks.
+    is_spam: bool | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> TicketUpdate:
         if not self.model_fields_set:
             raise ValueError("Nothing to update: give at least one field")
         return self
+
+
+class SpamRequest(RequestModel):
+    is_spam: bool
+
+
+class MergeRequest(RequestModel):
+    source_ticket_ids: list[str] = Field(min_length=1, max_length=50)
+
+
+class MergeOut(TicketOut):
+    """The target ticket after the merge, with the dashboard's summary fields."""
+
+    target_ticket_id: str
+    merged_ticket_ids: list[str]
+    merged_count: int
 
 
 SortField = Literal[

@@ -10,25 +10,31 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from dispatch.accounts import service as accounts
+from dispatch.attachments import service as attachments
 from dispatch.audit import service as audit
 from dispatch.audit.models import AuditLog
 from dispatch.brands import repository as brands_repository
 from dispatch.brands.models import Brand
+from dispatch.categories import service as categories
+from dispatch.contacts import service as contacts
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.core.pagination import Cursor
+from dispatch.fields import service as custom_values
+from dispatch.spam import service as spam
 from dispatch.statuses import counts
 from dispatch.statuses import service as statuses
 from dispatch.statuses.models import TicketStatus
-from dispatch.statuses.schemas import StatusOut
+from dispatch.tags import service as tags_service
 from dispatch.tickets import repository, views
 from dispatch.tickets.errors import UnknownAssignee
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.priority import DEFAULT_PRIORITY, RANKS
 from dispatch.tickets.schemas import TicketCreate, TicketOut, TicketUpdate
 from dispatch.tickets.workflow import apply_changes, is_counted
+from dispatch.watchers import service as watchers
 
 REQUESTER_EMAIL = "requesterEmail"
 REQUESTER_NAME = "requesterName"
@@ -108,6 +114,9 @@ def _check_close_reason(status: TicketStatus, close_reason: str | None) -> None:
 
 
 def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCreate) -> TicketOut:
+    """Create a ticket with everything it arrives with: contact (found or created),
+    category, tags, custom fields (checked against their definitions), watchers and
+    pending attachments. A ticket from a blocked sender arrives as spam."""
     fields = data.model_dump(exclude_unset=True)
     status = _named_status(session, brand, data.status, data.status_id) or statuses.resolve(
         session, brand.id, key="open"
@@ -115,6 +124,21 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCrea
     _check_close_reason(status, data.close_reason)
     assignment = _assignment(session, brand.account_id, fields) or Assignment(None, None)
     customer_email, customer_name = _requester(data)
+    category = categories.resolve_category(
+        session, brand, category_id=data.category_id, category_key=data.category_key
+    )
+    custom_fields = custom_values.validate_values(
+        session, brand.id, "ticket", data.custom_fields or {}
+    )
+    tags = tags_service.resolve_names(session, actor, brand, data.tags) if data.tags else []
+    contact = (
+        contacts.find_or_create_contact(
+            session, actor, brand, email=customer_email, name=customer_name
+        )
+        if customer_email
+        else None
+    )
+    is_spam = customer_email is not None and spam.is_blocked(session, brand.id, customer_email)
     now = clock.now()
     ticket = Ticket(
         id=new_id("tkt"),
@@ -132,22 +156,27 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCrea
         assignee_id=assignment.member_id,
         assignee_email=assignment.email,
         created_by=actor.email or actor.name,
+        customer_id=contact.id if contact else None,
         customer_email=customer_email,
-        customer_name=customer_name,
-        custom_fields=data.custom_fields or {},
+        customer_name=customer_name or (contact.name if contact else None),
+        category_id=category.id if category else None,
+        custom_fields=custom_fields,
         metadata_=data.metadata or {},
         links=data.links or [],
         comment_count=0,
         attachment_count=0,
         due_at=data.due_at,
-        is_spam=False,
+        is_spam=is_spam,
         version=1,
         created_at=now,
         updated_at=now,
     )
     session.add(ticket)
     session.flush()
-    counts.record(session, brand.id, status.id, +1)
+    if tags:
+        tags_service.set_ticket_tags(session, actor, brand, ticket, tags)
+    if is_counted(ticket):
+        counts.record(session, brand.id, status.id, +1)
     audit.record(
         session,
         actor,
@@ -156,18 +185,52 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCrea
         entity_type="ticket",
         entity_id=ticket.id,
         ticket_id=ticket.id,
-        metadata={"ticketNumber": ticket.ticket_number, "status": status.key},
+        metadata={
+            "ticketNumber": ticket.ticket_number,
+            "status": status.key,
+            **({"spam": "sender is blocked"} if is_spam else {}),
+        },
     )
-    out = views.ticket_out(ticket, status, brand)
+    created = views.render_one(session, brand, ticket, status)
     events.emit(
         session,
         "ticket.created",
         brand.id,
-        views.created_payload(out.model_dump(mode="json", by_alias=True)),
+        views.created_payload(views.wire(created)),
         ticket_id=ticket.id,
         sequence=ticket.version,
     )
-    return out
+    # Watchers and attachments come after the ticket's own event, each with theirs.
+    if data.watchers:
+        watchers.add_watchers(session, actor, brand, ticket, data.watchers)
+    if data.attachment_ids:
+        attachments.attach_pending(session, actor, brand, ticket, data.attachment_ids)
+    if data.notify_customer and customer_email and not is_spam:
+        _request_customer_notice(session, brand, ticket, created)
+    if data.watchers or data.attachment_ids:
+        return views.render_one(session, brand, ticket, status)
+    return created
+
+
+def _request_customer_notice(
+    session: Session, brand: Brand, ticket: Ticket, created: TicketOut
+) -> None:
+    """`notifyCustomer`: ask for the "ticket created" email (the email channel sends it)."""
+    events.emit(
+        session,
+        "notification.requested",
+        brand.id,
+        {
+            "channel": "email",
+            "recipient": ticket.customer_email,
+            "reason": "ticket_created",
+            "ticketId": ticket.id,
+            "ticketNumber": created.public_id,
+            "ticketTitle": ticket.title,
+        },
+        ticket_id=ticket.id,
+        sequence=ticket.version,
+    )
 
 
 def _load(session: Session, brand: Brand, ticket_id: str, *, for_update: bool = False) -> Ticket:
@@ -179,8 +242,7 @@ def _load(session: Session, brand: Brand, ticket_id: str, *, for_update: bool = 
 
 
 def get_ticket(session: Session, brand: Brand, ticket_id: str) -> TicketOut:
-    ticket = _load(session, brand, ticket_id)
-    return views.ticket_out(ticket, statuses.by_id(session, brand.id)[ticket.status_id], brand)
+    return views.render_one(session, brand, _load(session, brand, ticket_id))
 
 
 def _merge_map(current: dict[str, Any], patch: dict[str, Any] | None) -> dict[str, Any]:
@@ -196,8 +258,26 @@ def _merge_map(current: dict[str, Any], patch: dict[str, Any] | None) -> dict[st
     return merged
 
 
+def _tag_change(
+    session: Session, actor: Actor, brand: Brand, ticket: Ticket, names: list[str] | None
+) -> dict[str, tuple[Any, Any]]:
+    """Make the ticket's tags exactly `names` (None clears them); the change, by name."""
+    before = sorted(t.name for t in tags_service.tags_for_tickets(session, [ticket.id])[ticket.id])
+    wanted = tags_service.resolve_names(session, actor, brand, names) if names else []
+    added, removed = tags_service.set_ticket_tags(session, actor, brand, ticket, wanted)
+    if not added and not removed:
+        return {}
+    return {"tags": (before, sorted(t.name for t in wanted))}
+
+
 def update_ticket(
-    session: Session, actor: Actor, brand: Brand, ticket_id: str, data: TicketUpdate
+    session: Session,
+    actor: Actor,
+    brand: Brand,
+    ticket_id: str,
+    data: TicketUpdate,
+    *,
+    trigger: str | None = None,
 ) -> TicketOut:
     ticket = _load(session, brand, ticket_id, for_update=True)
     fields = data.model_dump(exclude_unset=True)
@@ -228,19 +308,60 @@ def update_ticket(
         _check_close_reason(effective_status, data.close_reason)
         values["closeReason"] = data.close_reason
     if "custom_fields" in fields:
-        _requester_email(fields["custom_fields"])
-    for name, wire, attribute in (
-        ("custom_fields", "customFields", "custom_fields"),
-        ("metadata", "metadata", "metadata_"),
-    ):
-        if name in fields:
-            values[wire] = _merge_map(getattr(ticket, attribute), fields[name])
+        _requester_email(fields["custom_fields"] or {})
+        values["customFields"] = custom_values.validate_values(
+            session,
+            brand.id,
+            "ticket",
+            fields["custom_fields"] or {},
+            current=ticket.custom_fields,
+        )
+    if "metadata" in fields:
+        values["metadata"] = _merge_map(ticket.metadata_, fields["metadata"])
+    if "category_id" in fields or "category_key" in fields:
+        category = categories.resolve_category(
+            session, brand, category_id=data.category_id, category_key=data.category_key
+        )
+        values["categoryId"] = category.id if category else None
+    if "is_spam" in fields:
+        if data.is_spam is None:
+            raise ValidationFailed("isSpam", "isSpam cannot be null")
+        values["isSpam"] = data.is_spam
     assignment = _assignment(session, brand.account_id, fields)
     if assignment is not None:
         values["assigneeId"], values["assigneeEmail"] = assignment.member_id, assignment.email
+    tag_change = _tag_change(session, actor, brand, ticket, data.tags) if "tags" in fields else {}
 
-    apply_changes(session, actor, brand, ticket, current_status, values, new_status=new_status)
-    return views.ticket_out(ticket, effective_status, brand)
+    applied = apply_changes(
+        session,
+        actor,
+        brand,
+        ticket,
+        current_status,
+        values,
+        new_status=new_status,
+        applied_elsewhere=tag_change,
+        trigger=trigger,
+        activity_event=_activity_event(fields, data),
+    )
+    if "isSpam" in applied.changes:
+        spam.follow_ticket(session, actor, brand, ticket)
+    return applied.ticket or views.render_one(session, brand, ticket, effective_status)
+
+
+def _activity_event(fields: dict[str, Any], data: TicketUpdate) -> str:
+    if set(fields) == {"is_spam"}:
+        return "ticket.spam_marked" if data.is_spam else "ticket.spam_unmarked"
+    return "ticket.updated"
+
+
+def set_spam(
+    session: Session, actor: Actor, brand: Brand, ticket_id: str, is_spam: bool
+) -> TicketOut:
+    """Mark (or unmark) a ticket as spam: it leaves (or rejoins) normal lists and counts,
+    and its sender is blocked (or unblocked) for later tickets."""
+    update = TicketUpdate.model_validate({"isSpam": is_spam})
+    return update_ticket(session, actor, brand, ticket_id, update, trigger="spam")
 
 
 def delete_ticket(session: Session, actor: Actor, brand: Brand, ticket_id: str) -> TicketOut:
@@ -263,8 +384,8 @@ def delete_ticket(session: Session, actor: Actor, brand: Brand, ticket_id: str) 
         entity_id=ticket.id,
         ticket_id=ticket.id,
     )
-    out = views.ticket_out(ticket, status, brand)
-    snapshot = out.model_dump(mode="json", by_alias=True)
+    out = views.render_one(session, brand, ticket, status)
+    snapshot = views.wire(out)
     events.emit(
         session,
         "ticket.deleted",
@@ -371,9 +492,7 @@ def list_tickets(
         last = page[-1]
         value = repository.sort_value(last, q.sort, by_id[last.status_id].sort_order)
         next_cursor = Cursor(sort=f"{q.sort}:{q.order}", value=value, id=last.id).encode()
-    rendered = {status_id: StatusOut.model_validate(s) for status_id, s in by_id.items()}
-    tickets = [views.ticket_out(t, by_id[t.status_id], brand, rendered[t.status_id]) for t in page]
-    return tickets, next_cursor
+    return views.render(session, brand, page, by_id), next_cursor
 
 
 def history(session: Session, brand: Brand, ticket_id: str) -> list[AuditLog]:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from dispatch.brands.models import Brand
+from dispatch.categories import repository as categories_repository
+from dispatch.categories.schemas import CategoryOut
+from dispatch.contacts import service as contacts
+from dispatch.contacts.schemas import ContactOut
+from dispatch.statuses import repository as statuses_repository
 from dispatch.statuses.models import TicketStatus
 from dispatch.statuses.schemas import StatusOut
+from dispatch.tags import service as tags_service
+from dispatch.tags.schemas import TagOut
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import TicketOut
 
@@ -15,10 +26,17 @@ def public_id(brand: Brand, ticket_number: int) -> str:
     return f"{brand.ticket_prefix}-{ticket_number}"
 
 
-def ticket_out(
-    ticket: Ticket, status: TicketStatus, brand: Brand, status_out: StatusOut | None = None
-) -> TicketOut:
-    """The API object; pass `status_out` when rendering many tickets of a few statuses."""
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """What a ticket embeds besides its own columns."""
+
+    status: StatusOut
+    customer: ContactOut | None = None
+    category: CategoryOut | None = None
+    tags: tuple[TagOut, ...] = ()
+
+
+def ticket_out(ticket: Ticket, brand: Brand, embedded: Embedded) -> TicketOut:
     return TicketOut(
         id=ticket.id,
         brand_id=ticket.brand_id,
@@ -27,9 +45,9 @@ def ticket_out(
         public_id=public_id(brand, ticket.ticket_number),
         title=ticket.title,
         body=ticket.body,
-        status=status.key,
-        status_id=status.id,
-        status_ref=status_out or StatusOut.model_validate(status),
+        status=embedded.status.key,
+        status_id=embedded.status.id,
+        status_ref=embedded.status,
         close_reason=ticket.close_reason,
         priority=ticket.priority,
         source=ticket.source,
@@ -38,8 +56,13 @@ def ticket_out(
         assignee_id=ticket.assignee_id,
         assignee_email=ticket.assignee_email,
         created_by=ticket.created_by,
+        customer_id=ticket.customer_id,
+        customer=embedded.customer,
         customer_email=ticket.customer_email,
         customer_name=ticket.customer_name,
+        category_id=ticket.category_id,
+        category=embedded.category,
+        tags=list(embedded.tags),
         custom_fields=ticket.custom_fields,
         metadata=ticket.metadata_,
         links=ticket.links,
@@ -53,6 +76,52 @@ def ticket_out(
         updated_at=ticket.updated_at,
         deleted_at=ticket.deleted_at,
     )
+
+
+def render(
+    session: Session,
+    brand: Brand,
+    tickets: Sequence[Ticket],
+    statuses: Mapping[str, TicketStatus] | None = None,
+) -> list[TicketOut]:
+    """API objects for tickets of one brand, their related records loaded in a few
+    queries whatever their number (statuses, contacts, categories, tags)."""
+    if not tickets:
+        return []
+    if statuses is None or any(t.status_id not in statuses for t in tickets):
+        statuses = {s.id: s for s in statuses_repository.list_statuses(session, brand.id)}
+    status_outs = {
+        status_id: StatusOut.model_validate(statuses[status_id])
+        for status_id in {t.status_id for t in tickets}
+    }
+    customer_ids = {t.customer_id for t in tickets if t.customer_id}
+    customers = contacts.contacts_for(session, brand.id, customer_ids) if customer_ids else {}
+    categories: dict[str, CategoryOut] = {}
+    if any(t.category_id for t in tickets):
+        categories = {
+            c.id: CategoryOut.model_validate(c)
+            for c in categories_repository.list_categories(session, brand.id)
+        }
+    tags = tags_service.tags_for_tickets(session, [t.id for t in tickets])
+    return [
+        ticket_out(
+            ticket,
+            brand,
+            Embedded(
+                status=status_outs[ticket.status_id],
+                customer=customers.get(ticket.customer_id) if ticket.customer_id else None,
+                category=categories.get(ticket.category_id) if ticket.category_id else None,
+                tags=tuple(TagOut.model_validate(t) for t in tags[ticket.id]),
+            ),
+        )
+        for ticket in tickets
+    ]
+
+
+def render_one(
+    session: Session, brand: Brand, ticket: Ticket, status: TicketStatus | None = None
+) -> TicketOut:
+    return render(session, brand, [ticket], {status.id: status} if status else None)[0]
 
 
 def _customer(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -98,5 +167,6 @@ def updated_payload(
     }
 
 
-def snapshot(ticket: Ticket, status: TicketStatus, brand: Brand) -> dict[str, Any]:
-    return ticket_out(ticket, status, brand).model_dump(mode="json", by_alias=True)
+def wire(out: TicketOut) -> dict[str, Any]:
+    """The JSON-ready form of a ticket, as events carry it."""
+    return out.model_dump(mode="json", by_alias=True)

@@ -3,23 +3,28 @@
 Every caller (API update, status deletion, bulk actions, email replies, the portal,
 rules, auto-reopen) hands its resolved new values to `apply_changes`. It works out what
 really changed, bumps the version, keeps status counts, writes one activity entry and the
-events — all in the caller's transaction.
+events and, when the status changes, a SYSTEM comment and the watchers' notifications —
+all in the caller's transaction.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
+from dispatch.comments import status_log
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
 from dispatch.statuses import counts
 from dispatch.statuses.models import TicketStatus
 from dispatch.tickets import views
 from dispatch.tickets.models import Ticket
+from dispatch.tickets.schemas import TicketOut
+from dispatch.watchers import notifications
 
 # Wire name -> model attribute, for the plain fields apply_changes sets directly.
 PLAIN_FIELDS = {
@@ -37,6 +42,8 @@ PLAIN_FIELDS = {
     "customerId": "customer_id",
     "customerEmail": "customer_email",
     "customerName": "customer_name",
+    "isSpam": "is_spam",
+    "mergedIntoId": "merged_into_id",
 }
 
 
@@ -52,6 +59,29 @@ def _wire(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What apply_changes did: the changes (old, new) and, if any, the ticket as rendered
+    for its events (callers may answer with it instead of rendering again)."""
+
+    changes: dict[str, tuple[Any, Any]]
+    ticket: TicketOut | None
+
+
+def _keep_counts(
+    session: Session, brand: Brand, before: tuple[bool, str], after: tuple[bool, str]
+) -> None:
+    """Status counts follow a ticket that changes status or stops/starts being listed
+    (spam, merged away)."""
+    if before == after:
+        return
+    (was_counted, old_status), (now_counted, new_status) = before, after
+    if was_counted:
+        counts.record(session, brand.id, old_status, -1)
+    if now_counted:
+        counts.record(session, brand.id, new_status, +1)
+
+
 def apply_changes(
     session: Session,
     actor: Actor,
@@ -64,12 +94,17 @@ def apply_changes(
     source: str | None = None,
     trigger: str | None = None,
     metadata: dict[str, Any] | None = None,
-) -> dict[str, tuple[Any, Any]]:
-    """Apply resolved values (wire names) and a status; return what changed, old and new.
+    activity_event: str = "ticket.updated",
+    applied_elsewhere: dict[str, tuple[Any, Any]] | None = None,
+) -> Applied:
+    """Apply resolved values (wire names) and a status; report what changed, old and new.
 
-    Nothing is written when nothing differs: no version bump, no entry, no event.
+    `applied_elsewhere` names changes the caller already made to related records (a
+    ticket's tags) so they are part of this change's version, entry and event. Nothing
+    is written when nothing differs: no version bump, no entry, no event.
     """
-    changes: dict[str, tuple[Any, Any]] = {}
+    before = (is_counted(ticket), ticket.status_id)
+    changes: dict[str, tuple[Any, Any]] = dict(applied_elsewhere or {})
     status = current_status
     if new_status is not None and new_status.id != current_status.id:
         changes["status"] = (current_status.key, new_status.key)
@@ -85,13 +120,10 @@ def apply_changes(
             setattr(ticket, attribute, value)
 
     if not changes:
-        return changes
+        return Applied(changes, None)
 
-    if "status" in changes:
-        ticket.status_id = status.id
-        if is_counted(ticket):
-            counts.record(session, brand.id, current_status.id, -1)
-            counts.record(session, brand.id, status.id, +1)
+    ticket.status_id = status.id
+    _keep_counts(session, brand, before, (is_counted(ticket), ticket.status_id))
     ticket.version += 1
     ticket.updated_at = clock.now()
     session.flush()
@@ -101,7 +133,7 @@ def apply_changes(
         session,
         actor,
         brand_id=brand.id,
-        event="ticket.updated",
+        event=activity_event,
         entity_type="ticket",
         entity_id=ticket.id,
         ticket_id=ticket.id,
@@ -109,15 +141,30 @@ def apply_changes(
         source=source,
         metadata=entry_metadata or None,
     )
-    snapshot = views.snapshot(ticket, status, brand)
-    payload = views.updated_payload(snapshot, changes)
+    rendered = views.render_one(session, brand, ticket, status)
+    payload = views.updated_payload(views.wire(rendered), changes)
     if trigger:
         payload["trigger"] = trigger
     for event_type in ("ticket.updated", *_status_events(current_status, status, trigger)):
         events.emit(
             session, event_type, brand.id, payload, ticket_id=ticket.id, sequence=ticket.version
         )
-    return changes
+    if "status" in changes:
+        # The thread records the change (an internal SYSTEM comment); watchers hear of it.
+        status_log.record_status_change(
+            session,
+            actor,
+            brand,
+            ticket,
+            current_status,
+            status,
+            trigger=trigger,
+            source=source or audit.DEFAULT_SOURCE[actor.type],
+        )
+        notifications.notify_status_change(
+            session, actor, brand, ticket, current_status, status, trigger=trigger
+        )
+    return Applied(changes, rendered)
 
 
 def _status_events(old: TicketStatus, new: TicketStatus, trigger: str | None) -> list[str]:

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from dispatch.comments.models import Comment
+
+
+def get_comment(session: Session, brand_id: str, ticket_id: str, comment_id: str) -> Comment | None:
+    """A live comment of one ticket of the brand."""
+    return session.scalar(
+        select(Comment).where(
+            Comment.id == comment_id,
+            Comment.brand_id == brand_id,
+            Comment.ticket_id == ticket_id,
+            Comment.deleted_at.is_(None),
+        )
+    )
+
+
+def list_comments(session: Session, brand_id: str, ticket_id: str) -> list[Comment]:
+    """The ticket's live comments, oldest first."""
+    stmt = (
+        select(Comment)
+        .where(
+            Comment.brand_id == brand_id,
+            Comment.ticket_id == ticket_id,
+            Comment.deleted_at.is_(None),
+        )
+        .order_by(Comment.created_at, Comment.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def latest_created_at(session: Session, ticket_id: str) -> datetime | None:
+    """When the ticket's newest comment (live or deleted) was written."""
+    return session.scalar(
+        select(func.max(Comment.created_at)).where(Comment.ticket_id == ticket_id)
+    )
+
+
+def add(session: Session, comment: Comment) -> Comment:
+    session.add(comment)
+    session.flush()
+    return comment
+
+
+def count_live_conversation(session: Session, brand_id: str, ticket_id: str) -> int:
+    """Live comments that count toward commentCount (everything but SYSTEM comments)."""
+    stmt = select(func.count()).where(
+        Comment.brand_id == brand_id,
+        Comment.ticket_id == ticket_id,
+        Comment.deleted_at.is_(None),
+        Comment.author_type != "SYSTEM",
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def move_conversation(session: Session, brand_id: str, source_id: str, target_id: str) -> None:
+    """Move a ticket's comments (live and deleted, not its SYSTEM status history)."""
+    session.execute(
+        update(Comment)
+        .where(
+            Comment.brand_id == brand_id,
+            Comment.ticket_id == source_id,
+            Comment.author_type != "SYSTEM",
+        )
+        .values(ticket_id=target_id)
+        .execution_options(synchronize_session="fetch")
+    )

@@ -1,0 +1,63 @@
+"""Spam senders: marking a ticket spam blocks its sender, so their later tickets arrive as
+spam; unmarking it unblocks them."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from dispatch.audit import service as audit
+from dispatch.brands.models import Brand
+from dispatch.core import clock
+from dispatch.core.actor import Actor
+from dispatch.core.ids import new_id
+from dispatch.spam.models import BlockedSender
+from dispatch.tickets.models import Ticket
+
+
+def is_blocked(session: Session, brand_id: str, email: str) -> bool:
+    stmt = select(BlockedSender.id).where(
+        BlockedSender.brand_id == brand_id, BlockedSender.email == email.lower()
+    )
+    return session.scalar(stmt) is not None
+
+
+def follow_ticket(session: Session, actor: Actor, brand: Brand, ticket: Ticket) -> None:
+    """Block or unblock the ticket's sender to match its spam flag."""
+    email = ticket.customer_email
+    if not email:
+        return
+    email = email.lower()
+    blocked = is_blocked(session, brand.id, email)
+    if ticket.is_spam and not blocked:
+        session.add(
+            BlockedSender(
+                id=new_id("blk"),
+                brand_id=brand.id,
+                email=email,
+                ticket_id=ticket.id,
+                created_by=actor.performed_by(),
+                created_at=clock.now(),
+            )
+        )
+        event = "sender.blocked"
+    elif not ticket.is_spam and blocked:
+        session.execute(
+            delete(BlockedSender).where(
+                BlockedSender.brand_id == brand.id, BlockedSender.email == email
+            )
+        )
+        event = "sender.unblocked"
+    else:
+        return
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        brand_id=brand.id,
+        event=event,
+        entity_type="blocked_sender",
+        entity_id=ticket.id,
+        ticket_id=ticket.id,
+        metadata={"email": email},
+    )

@@ -1,0 +1,131 @@
+"""Bulk actions: one action on many tickets, each ticket through the same service function
+as a single change (same validation, activity entries, events), each in its own savepoint
+so one refusal does not undo the others."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import EmailStr, Field, field_validator, model_validator
+from sqlalchemy.orm import Session
+
+from dispatch.brands.models import Brand
+from dispatch.core.actor import Actor
+from dispatch.core.errors import DomainError
+from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.statuses import counts
+from dispatch.tickets import service
+from dispatch.tickets.priority import Priority
+from dispatch.tickets.schemas import CloseReason, TicketUpdate
+
+Action = Literal[
+    # The reference's actions...
+    "spam",
+    "resolve",
+    "close",
+    "delete",
+    "assign",
+    "setCategory",
+    "setTags",
+    # ...and ours.
+    "notSpam",
+    "setStatus",
+    "setPriority",
+]
+MAX_TICKETS = 100
+BULK = "bulk"
+
+
+class BulkRequest(RequestModel):
+    action: Action
+    ticket_ids: list[str] = Field(min_length=1, max_length=MAX_TICKETS)
+    assignee_id: str | None = Field(None, max_length=64)
+    assignee_email: EmailStr | None = None
+    category_id: str | None = Field(None, max_length=64)
+    category_key: str | None = Field(None, max_length=50)
+    tags: list[str] | None = Field(None, max_length=100)
+    close_reason: CloseReason | None = None
+    status: str | None = Field(None, max_length=50)
+    priority: Priority | None = None
+
+    @field_validator("ticket_ids")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("ticketIds must not repeat an id")
+        return value
+
+    @model_validator(mode="after")
+    def _parameters(self) -> BulkRequest:
+        needed = {"setTags": "tags", "setStatus": "status", "setPriority": "priority"}
+        field = needed.get(self.action)
+        if field is not None and getattr(self, field) is None:
+            raise ValueError(f"{self.action} needs {field}")
+        return self
+
+
+class BulkResult(ApiModel):
+    ticket_id: str
+    success: bool
+    code: str | None = None
+    message: str | None = None
+
+
+class BulkOut(ApiModel):
+    """The dashboard's `{success, failed}` counts, `count` as the SDK reads it, and a result
+    per ticket."""
+
+    success: int
+    failed: int
+    count: int
+    results: list[BulkResult]
+
+
+def _update_for(request: BulkRequest) -> dict[str, Any]:
+    fields = request.model_fields_set
+    match request.action:
+        case "spam" | "notSpam":
+            return {"isSpam": request.action == "spam"}
+        case "resolve":
+            return {"status": "resolved"}
+        case "close":
+            return {"status": "closed", "closeReason": request.close_reason}
+        case "setStatus":
+            return {"status": request.status}
+        case "setPriority":
+            return {"priority": request.priority}
+        case "assign":
+            if "assignee_email" in fields and request.assignee_email is not None:
+                return {"assigneeEmail": request.assignee_email}
+            return {"assigneeId": request.assignee_id}
+        case "setCategory":
+            if request.category_key is not None:
+                return {"categoryKey": request.category_key}
+            return {"categoryId": request.category_id}
+        case "setTags":
+            return {"tags": request.tags}
+    raise AssertionError(request.action)  # every action is matched above
+
+
+def run(session: Session, actor: Actor, brand: Brand, request: BulkRequest) -> BulkOut:
+    update = (
+        None if request.action == "delete" else TicketUpdate.model_validate(_update_for(request))
+    )
+    results = []
+    for ticket_id in request.ticket_ids:
+        try:
+            with counts.savepoint(session):
+                if update is None:
+                    service.delete_ticket(session, actor, brand, ticket_id)
+                else:
+                    service.update_ticket(session, actor, brand, ticket_id, update, trigger=BULK)
+        except DomainError as error:
+            results.append(
+                BulkResult(
+                    ticket_id=ticket_id, success=False, code=error.code, message=error.message
+                )
+            )
+        else:
+            results.append(BulkResult(ticket_id=ticket_id, success=True))
+    done = sum(r.success for r in results)
+    return BulkOut(success=done, failed=len(results) - done, count=done, results=results)

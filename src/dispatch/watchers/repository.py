@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from dispatch.watchers.models import TicketWatcher
+
+
+def list_watchers(session: Session, brand_id: str, ticket_id: str) -> list[TicketWatcher]:
+    stmt = (
+        select(TicketWatcher)
+        .where(TicketWatcher.brand_id == brand_id, TicketWatcher.ticket_id == ticket_id)
+        .order_by(TicketWatcher.added_at, TicketWatcher.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def find(session: Session, brand_id: str, ticket_id: str, ref: str) -> TicketWatcher | None:
+    """A watcher of the ticket by its id, its team member's id or its email."""
+    stmt = select(TicketWatcher).where(
+        TicketWatcher.brand_id == brand_id,
+        TicketWatcher.ticket_id == ticket_id,
+        or_(
+            TicketWatcher.id == ref,
+            TicketWatcher.member_id == ref,
+            TicketWatcher.member_email == ref.lower(),
+        ),
+    )
+    return session.scalars(stmt.order_by(TicketWatcher.added_at)).first()
+
+
+def emails(session: Session, brand_id: str, ticket_id: str) -> set[str]:
+    stmt = select(TicketWatcher.member_email).where(
+        TicketWatcher.brand_id == brand_id, TicketWatcher.ticket_id == ticket_id
+    )
+    return set(session.scalars(stmt))
+
+
+def to_notify(
+    session: Session, brand_id: str, ticket_id: str, *, on_comment: bool
+) -> list[TicketWatcher]:
+    """Watchers who asked to hear about comments (on_comment) or status changes."""
+    flag = TicketWatcher.notify_on_comment if on_comment else TicketWatcher.notify_on_status_change
+    stmt = (
+        select(TicketWatcher)
+        .where(
+            TicketWatcher.brand_id == brand_id,
+            TicketWatcher.ticket_id == ticket_id,
+            flag.is_(True),
+        )
+        .order_by(TicketWatcher.added_at, TicketWatcher.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def add(session: Session, watcher: TicketWatcher) -> TicketWatcher:
+    session.add(watcher)
+    session.flush()
+    return watcher
+
+
+def remove(session: Session, watcher: TicketWatcher) -> None:
+    session.execute(delete(TicketWatcher).where(TicketWatcher.id == watcher.id))
+    session.expunge(watcher)
