@@ -19,7 +19,8 @@ run: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/dispatch migrate
 
-PYTEST_ARGS ?= -q -m "not slow"
+# -n: one pytest-xdist worker per core (each with its own database).
+PYTEST_ARGS ?= -q -n auto -m "not slow"
 PG_ADMIN ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 # The whole suite on SQLite, then on PostgreSQL. Outside CI an unreachable PostgreSQL

@@ -27,7 +27,10 @@ POSTGRES_ADMIN_URL = Settings(
         "DISPATCH_TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
     )
 ).database_url
-POSTGRES_DB = os.environ.get("DISPATCH_TEST_POSTGRES_DB", "dispatch_test")
+# One database per pytest-xdist worker (gw0, gw1, ...), so workers never meet.
+POSTGRES_DB = os.environ.get("DISPATCH_TEST_POSTGRES_DB", "dispatch_test") + (
+    f"_{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else ""
+)
 
 
 def _postgres_url(database: str) -> str:

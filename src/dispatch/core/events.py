@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dispatch.core import clock
@@ -31,10 +31,18 @@ class Event(Base):
     sequence: Mapped[int | None]
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    # Set once the worker has turned the event into its deliveries (fan-out).
+    dispatched_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_events_brand_position", "brand_id", "position"),
         Index("ix_events_ticket_position", "ticket_id", "position"),
+        Index(
+            "ix_events_undispatched",
+            "position",
+            sqlite_where=text("dispatched_at IS NULL"),
+            postgresql_where=text("dispatched_at IS NULL"),
+        ),
     )
 
 
