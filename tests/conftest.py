@@ -90,9 +90,23 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path, rate_limit="100000/minute", api_key_touch_seconds=0)
 
 
+@pytest.fixture(scope="session")
+def _shared_app(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Building the app (every route, the middleware) costs more than most tests: build it
+    once and give each test its own settings and database through app.state."""
+    base = Settings(data_dir=tmp_path_factory.mktemp("app"), rate_limit="100000/minute")
+    app = create_app(base, Database(engine))
+    return app, dict(vars(app.state)["_state"])
+
+
 @pytest.fixture
-def app(settings: Settings, database: Database) -> Any:
-    return create_app(settings, database)
+def app(_shared_app: Any, settings: Settings, database: Database) -> Any:
+    """The app with this test's settings and rolled-back database, and nothing left over
+    on app.state from earlier tests. Tests needing other middleware settings (a small
+    rate limit, say) build their own with create_app."""
+    shared, initial_state = _shared_app
+    vars(shared.state)["_state"] = {**initial_state, "settings": settings, "database": database}
+    return shared
 
 
 @pytest.fixture

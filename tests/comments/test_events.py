@@ -51,7 +51,7 @@ def test_ticket_comment_created_carries_the_reference_payload(
             "isInternal": False,
             "createdAt": comment["createdAt"],
         },
-        "customerId": None,
+        "customerId": ticket["customerId"],
         "customerEmail": "jane@example.com",
         "customerName": "Jane",
     }
@@ -70,7 +70,7 @@ def test_comment_created_carries_the_comment_its_ticket_and_customer(
         **comment,
         "ticketId": ticket["id"],
         "ticketNumber": f"{brand['ticketPrefix']}-{ticket['ticketNumber']}",
-        "customerId": None,
+        "customerId": ticket["customerId"],
         "customerEmail": "jane@example.com",
         "customerName": "Jane",
     }
