@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # Where clients reach Dispatch (https://help.example.com), for the links it hands out;
     # by default the address each request came in on.
     public_url: str = ""
+    # Webhook URLs may point at private, loopback and link-local addresses (intranets, tests).
+    webhooks_allow_private: bool = False
 
     @field_validator("database_url")
     @classmethod
@@ -74,3 +76,56 @@ class Settings(BaseSettings):
     @property
     def rate_limit_enabled(self) -> bool:
         return self.rate_limit.strip() not in ("", "0", "off", "none")
+
+    # The delivery worker (webhooks, periodic jobs). `dispatch serve` runs one inside each
+    # server process (it sets DISPATCH_EMBEDDED_WORKER; `--no-worker` opts out) and
+    # `dispatch worker` runs one alone; any number can run side by side.
+    embedded_worker: bool = False
+    # Deliveries in flight at once per worker process, and per endpoint across workers.
+    worker_concurrency: int = Field(default=8, ge=1, le=256)
+    webhook_max_in_flight_per_endpoint: int = Field(default=4, ge=1, le=256)
+    # How often the worker looks for work when nothing woke it (SQLite has no NOTIFY;
+    # PostgreSQL wakes it on commit and polls only as a fallback).
+    worker_poll_seconds: float = Field(default=0.25, gt=0, le=60)
+    # On SIGTERM, how long in-flight deliveries may finish before their leases are released.
+    worker_shutdown_seconds: float = Field(default=20.0, ge=0, le=600)
+    # One attempt, connect to last byte read.
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    # Seconds between attempts, comma-separated ("60,300,1800"; fractions allowed); empty
+    # means the default schedule of about three days. One attempt more than entries.
+    webhook_retry_schedule: str = ""
+    # An endpoint failing without a single success for this long is disabled.
+    webhook_disable_after_hours: float = Field(default=120.0, gt=0)
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _retry_schedule(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        try:
+            delays = [float(part) for part in value.split(",")]
+        except ValueError:
+            raise ValueError("must be comma-separated numbers of seconds") from None
+        if not delays or len(delays) > 50:
+            raise ValueError("must have 1 to 50 delays")
+        if any(not 0 <= delay <= 30 * 86400 for delay in delays):
+            raise ValueError("delays must be 0 to 2592000 seconds")
+        return ",".join(str(delay) for delay in delays)
+
+    # Inbound email. Brands receive mail at <slug>@ and <brandId>@ this domain; replies come
+    # back to <slug>+<number>-<check>@ it. `dispatch serve` (and `dispatch smtp` alone) listen
+    # for SMTP on smtp_host:smtp_port; messages larger than mail_max_bytes are refused.
+    inbound_domain: str = "inbound.localhost"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=2525, ge=1, le=65535)
+    mail_max_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)
+
+    # Outbound email, sent by the worker through an SMTP relay (`host:port`; empty: sending
+    # is off and emails wait as PENDING). TLS: none, starttls or tls (implicit). Mail comes
+    # from a brand's fromEmail, else mail_from (default notifications@<inbound domain>).
+    smtp_relay: str = ""
+    smtp_relay_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_relay_username: str = ""
+    smtp_relay_password: SecretStr | None = None
+    smtp_relay_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    mail_from: str = ""
