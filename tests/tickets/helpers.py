@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+import dispatch.models  # noqa: F401 - every table, for committed_brand's clean-up
+from dispatch.accounts import service as accounts
+from dispatch.accounts.models import Account
 from dispatch.audit.models import AuditLog
+from dispatch.brands import service as brands
+from dispatch.brands.schemas import BrandCreate
+from dispatch.core.actor import Actor
+from dispatch.core.db import Base, Database, make_engine
 from dispatch.core.events import Event
+from dispatch.statuses import counts
+from dispatch.tickets import repository as tickets_repository
+from dispatch.tickets.models import Ticket
 from tests.conftest import Api
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "message", "code", "requestId"}
@@ -100,3 +112,59 @@ def all_pages(api: Api, path: str, params: dict[str, Any]) -> list[list[dict[str
         if cursor is None:
             return pages
     raise AssertionError("pagination did not end")
+
+
+# --- ticket data: contacts, taxonomy, spam, merge, bulk, search ---------------------------
+
+
+def listed_ids(api: Api, brand: dict[str, Any], **params: Any) -> list[str]:
+    """Ids of the tickets a list request returns (first page of up to 100)."""
+    page = api.ok("get", tickets_path(brand), params={"limit": 100, **params})
+    return [t["id"] for t in page["data"]]
+
+
+def ticket_logs(api: Api, brand: dict[str, Any], ticket: dict[str, Any]) -> list[dict[str, Any]]:
+    return api.ok("get", f"{ticket_path(brand, ticket)}/logs")  # type: ignore[no-any-return]
+
+
+def ticket_rows(session: Session, brand_id: str) -> int:
+    """Ticket rows of the brand, deleted ones included."""
+    session.expire_all()
+    stmt = select(func.count()).select_from(Ticket).where(Ticket.brand_id == brand_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def assert_counts_agree(session: Session, brand_id: str) -> dict[str, int]:
+    """The kept status counts equal the counts recomputed from the tickets; returns them."""
+    session.expire_all()
+    kept = {status_id: n for status_id, n in counts.read(session, brand_id).items() if n}
+    assert kept == tickets_repository.count_by_status(session, brand_id)
+    return kept
+
+
+@contextmanager
+def committed_brand(database_url: str) -> Iterator[tuple[Database, Actor, str]]:
+    """An account and brand committed for real on an engine of their own (for tests of
+    concurrent requests, and of numbers PostgreSQL takes outside the transaction), and
+    everything of theirs removed afterwards."""
+    database = Database(make_engine(database_url, pool_size=4))
+    with database.session() as s:
+        account, issued = accounts.create_account(s, name="Committed")
+        actor = accounts.actor_for(issued.record)
+        brand = brands.create_brand(s, actor, BrandCreate.model_validate({"name": "Committed"}))
+        s.commit()
+        account_id, brand_id = account.id, brand.id
+    try:
+        yield database, actor, brand_id
+    finally:
+        with database.session() as s:
+            tables = list(reversed(Base.metadata.sorted_tables))
+            for table in tables:
+                if "brand_id" in table.c:
+                    s.execute(table.delete().where(table.c.brand_id == brand_id))
+            for table in tables:
+                if "account_id" in table.c:
+                    s.execute(table.delete().where(table.c.account_id == account_id))
+            s.execute(delete(Account).where(Account.id == account_id))
+            s.commit()
+        database.dispose()

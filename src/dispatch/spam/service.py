@@ -4,6 +4,7 @@ spam; unmarking it unblocks them."""
 from __future__ import annotations
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dispatch.audit import service as audit
@@ -22,6 +23,27 @@ def is_blocked(session: Session, brand_id: str, email: str) -> bool:
     return session.scalar(stmt) is not None
 
 
+def _block(session: Session, actor: Actor, brand: Brand, ticket: Ticket, email: str) -> bool:
+    """Block the sender; False if they are blocked already. Two tickets of one sender
+    marked spam at once both find them unblocked: the later insert then does nothing
+    (it waits for the earlier one's commit on PostgreSQL) instead of failing."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(BlockedSender)
+        .values(
+            id=new_id("blk"),
+            brand_id=brand.id,
+            email=email,
+            ticket_id=ticket.id,
+            created_by=actor.performed_by(),
+            created_at=clock.now(),
+        )
+        .on_conflict_do_nothing(index_elements=[BlockedSender.brand_id, BlockedSender.email])
+        .returning(BlockedSender.id)
+    )
+    return session.scalar(stmt) is not None
+
+
 def follow_ticket(session: Session, actor: Actor, brand: Brand, ticket: Ticket) -> None:
     """Block or unblock the ticket's sender to match its spam flag."""
     email = ticket.customer_email
@@ -30,16 +52,8 @@ def follow_ticket(session: Session, actor: Actor, brand: Brand, ticket: Ticket) 
     email = email.lower()
     blocked = is_blocked(session, brand.id, email)
     if ticket.is_spam and not blocked:
-        session.add(
-            BlockedSender(
-                id=new_id("blk"),
-                brand_id=brand.id,
-                email=email,
-                ticket_id=ticket.id,
-                created_by=actor.performed_by(),
-                created_at=clock.now(),
-            )
-        )
+        if not _block(session, actor, brand, ticket, email):
+            return  # a concurrent request blocked them first
         event = "sender.blocked"
     elif not ticket.is_spam and blocked:
         session.execute(

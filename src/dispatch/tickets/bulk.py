@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic import EmailStr, Field, field_validator
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
 from dispatch.core.actor import Actor
-from dispatch.core.errors import DomainError
+from dispatch.core.errors import DomainError, ValidationFailed
 from dispatch.core.schemas import ApiModel, RequestModel
 from dispatch.statuses import counts
 from dispatch.tickets import service
@@ -54,14 +54,6 @@ class BulkRequest(RequestModel):
         if len(set(value)) != len(value):
             raise ValueError("ticketIds must not repeat an id")
         return value
-
-    @model_validator(mode="after")
-    def _parameters(self) -> BulkRequest:
-        needed = {"setTags": "tags", "setStatus": "status", "setPriority": "priority"}
-        field = needed.get(self.action)
-        if field is not None and getattr(self, field) is None:
-            raise ValueError(f"{self.action} needs {field}")
-        return self
 
 
 class BulkResult(ApiModel):
@@ -107,12 +99,43 @@ def _update_for(request: BulkRequest) -> dict[str, Any]:
     raise AssertionError(request.action)  # every action is matched above
 
 
+# What each action needs: (field, wire name) pairs of which one must be given. A null
+# counts as given where it means something: assignee and category null clear them.
+NEEDED: dict[str, tuple[tuple[str, str], ...]] = {
+    "setTags": (("tags", "tags"),),
+    "setStatus": (("status", "status"),),
+    "setPriority": (("priority", "priority"),),
+    "assign": (("assignee_id", "assigneeId"), ("assignee_email", "assigneeEmail")),
+    "setCategory": (("category_id", "categoryId"), ("category_key", "categoryKey")),
+}
+NULL_CLEARS = {"assignee_id", "assignee_email", "category_id", "category_key"}
+
+
+def _check_parameters(request: BulkRequest) -> None:
+    """The action's parameter must be there: a 422 naming it, before any ticket changes
+    (an `assign` without assigneeId would otherwise unassign every ticket)."""
+    needed = NEEDED.get(request.action)
+    if needed is None:
+        return
+    for field, _wire in needed:
+        if field in request.model_fields_set and (
+            getattr(request, field) is not None or field in NULL_CLEARS
+        ):
+            return
+    wire = " or ".join(w for _f, w in needed)
+    raise ValidationFailed(needed[0][1], f"{request.action} needs {wire}")
+
+
 def run(session: Session, actor: Actor, brand: Brand, request: BulkRequest) -> BulkOut:
+    _check_parameters(request)
     update = (
         None if request.action == "delete" else TicketUpdate.model_validate(_update_for(request))
     )
-    results = []
-    for ticket_id in request.ticket_ids:
+    # Tickets change in id order, the order every multi-ticket change locks in: each one
+    # stays locked until commit, so two bulk actions taking the same tickets in different
+    # orders would otherwise deadlock. The results keep the request's order.
+    outcome: dict[str, BulkResult] = {}
+    for ticket_id in sorted(request.ticket_ids):
         try:
             with counts.savepoint(session):
                 if update is None:
@@ -120,12 +143,11 @@ def run(session: Session, actor: Actor, brand: Brand, request: BulkRequest) -> B
                 else:
                     service.update_ticket(session, actor, brand, ticket_id, update, trigger=BULK)
         except DomainError as error:
-            results.append(
-                BulkResult(
-                    ticket_id=ticket_id, success=False, code=error.code, message=error.message
-                )
+            outcome[ticket_id] = BulkResult(
+                ticket_id=ticket_id, success=False, code=error.code, message=error.message
             )
         else:
-            results.append(BulkResult(ticket_id=ticket_id, success=True))
+            outcome[ticket_id] = BulkResult(ticket_id=ticket_id, success=True)
+    results = [outcome[ticket_id] for ticket_id in request.ticket_ids]
     done = sum(r.success for r in results)
     return BulkOut(success=done, failed=len(results) - done, count=done, results=results)

@@ -58,8 +58,19 @@ def merge_tickets(
     """Merge `source_ids` into `target_id`, all of one brand; returns the target as it is
     afterwards and the merged ids. Each ticket gets a `ticket.merged` activity entry."""
     _check(target_id, source_ids)
-    target = _lock(session, brand, target_id, "targetTicketId")
-    sources = [_lock(session, brand, source_id, "sourceTicketIds") for source_id in source_ids]
+    # Locked in id order, as every multi-ticket change locks: two merges of the same
+    # tickets (A into B, B into A) then never wait on each other in a circle.
+    locked = {
+        ticket_id: _lock(
+            session,
+            brand,
+            ticket_id,
+            "targetTicketId" if ticket_id == target_id else "sourceTicketIds",
+        )
+        for ticket_id in sorted([target_id, *source_ids])
+    }
+    target = locked[target_id]
+    sources = [locked[source_id] for source_id in source_ids]
     by_id = statuses.by_id(session, brand.id)
     closed = statuses.pick(by_id.values(), key="closed")
 
