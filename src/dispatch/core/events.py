@@ -1,6 +1,9 @@
 """The outbox: every change writes its event row in the caller's transaction.
 
-Nothing is sent from a request. The worker reads committed rows and fans them out.
+Nothing is sent from a request. The worker reads committed rows and fans them out. On
+PostgreSQL a transaction that emitted also sends `NOTIFY dispatch_events` when it commits
+(notifications are transactional: delivered at commit, dropped on rollback), which wakes
+listening workers at once instead of at their next poll.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, Integer, String, text
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dispatch.core import clock
@@ -17,6 +21,11 @@ from dispatch.core.ids import new_id
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 PositionType = BigInteger().with_variant(Integer(), "sqlite")
+
+# The PostgreSQL channel workers LISTEN on.
+NOTIFY_CHANNEL = "dispatch_events"
+# Session.info key: this transaction emitted on PostgreSQL and notifies when it commits.
+_NOTIFY_PENDING = "dispatch.events.notify"
 
 
 class Event(Base):
@@ -33,6 +42,8 @@ class Event(Base):
     created_at: Mapped[datetime]
     # Set once the worker has turned the event into its deliveries (fan-out).
     dispatched_at: Mapped[datetime | None]
+    # Set once the email channel has turned the event into its emails (if any).
+    emailed_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_events_brand_position", "brand_id", "position"),
@@ -42,6 +53,12 @@ class Event(Base):
             "position",
             sqlite_where=text("dispatched_at IS NULL"),
             postgresql_where=text("dispatched_at IS NULL"),
+        ),
+        Index(
+            "ix_events_unemailed",
+            "position",
+            sqlite_where=text("emailed_at IS NULL"),
+            postgresql_where=text("emailed_at IS NULL"),
         ),
     )
 
@@ -66,4 +83,19 @@ def emit(
         created_at=clock.now(),
     )
     session.add(event)
+    if _NOTIFY_PENDING not in session.info and session.get_bind().dialect.name == "postgresql":
+        session.info[_NOTIFY_PENDING] = True
     return event
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _notify_on_commit(session: Session) -> None:
+    # One NOTIFY per transaction, however many events it wrote (identical notifications
+    # in one transaction are folded into one anyway).
+    if session.info.pop(_NOTIFY_PENDING, False):
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_notify(session: Session) -> None:
+    session.info.pop(_NOTIFY_PENDING, None)

@@ -165,3 +165,12 @@ def store(
             expires_at=now + timedelta(seconds=ttl_seconds),
         )
     )
+
+
+def delete_expired(session: Session) -> int:
+    """Delete every record past its expiry (the worker runs this periodically); returns
+    how many went. Expired records are already ignored by lookups: this only reclaims space."""
+    result = session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= clock.now())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

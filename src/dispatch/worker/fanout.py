@@ -1,0 +1,77 @@
+"""Fan-out: committed events become one delivery per subscribed webhook.
+
+In one transaction the worker takes a batch of undispatched events (oldest first; rows
+another worker holds are skipped), writes their deliveries and stamps them dispatched, so
+an event is fanned out exactly once even with several workers.
+
+- `webhook.test` goes only to the webhook named in `data.webhookId` (if enabled).
+- Internal events (`notification.requested`) are not for webhooks: they get no delivery
+  but are stamped dispatched like every event. Whoever consumes them (the mail sender)
+  selects them by type, not by `dispatched_at`.
+- Subscriptions are matched when the event is fanned out, normally within a second of the
+  commit: a webhook created in between receives it too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from dispatch.core import clock
+from dispatch.core.events import Event
+from dispatch.core.ids import new_id
+from dispatch.webhooks import payloads
+from dispatch.webhooks.models import Webhook, WebhookDelivery
+from dispatch.worker import repository
+
+
+@dataclass(frozen=True, slots=True)
+class FanOut:
+    events: int
+    deliveries: int
+
+
+def targets(event: Event, webhooks: list[Webhook]) -> list[Webhook]:
+    """The webhooks (of the event's brand) that receive `event`."""
+    if event.type == payloads.TEST_EVENT:
+        target = event.data.get("webhookId") if isinstance(event.data, dict) else None
+        return [w for w in webhooks if w.id == target and w.enabled]
+    return [w for w in webhooks if w.enabled and payloads.matches(w.events, event.type)]
+
+
+def fan_out(session: Session, *, batch: int = 200) -> FanOut:
+    """Turn up to `batch` undispatched events into deliveries; flushes, never commits."""
+    events = repository.claim_undispatched(session, limit=batch)
+    if not events:
+        return FanOut(0, 0)
+    now = clock.now()
+    webhooks: dict[str, list[Webhook]] = defaultdict(list)
+    for webhook in repository.live_webhooks(session, {e.brand_id for e in events}):
+        webhooks[webhook.brand_id].append(webhook)
+    created = 0
+    for event in events:
+        receivers = targets(event, webhooks.get(event.brand_id, []))
+        if not receivers:
+            continue
+        body = payloads.render(event).decode("utf-8")
+        for webhook in receivers:
+            session.add(
+                WebhookDelivery(
+                    id=new_id("whd"),
+                    webhook_id=webhook.id,
+                    brand_id=event.brand_id,
+                    event_id=event.id,
+                    event_type=event.type,
+                    body=body,
+                    status="PENDING",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+            created += 1
+    session.flush()
+    repository.mark_dispatched(session, [e.position for e in events], now)
+    return FanOut(len(events), created)

@@ -1,0 +1,322 @@
+"""Every query of the worker: claiming events and deliveries, leases, outcomes.
+
+Claims are safe with any number of workers. On PostgreSQL rows are locked with
+`FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint rows without waiting; on
+SQLite a writing transaction holds the database's single write lock (BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from dispatch.accounts.models import Member
+from dispatch.brands.models import Brand
+from dispatch.core.events import Event
+from dispatch.webhooks.models import DeliveryAttempt, Webhook, WebhookDelivery
+
+OPEN_STATUSES = ("PENDING", "RETRYING")
+TEST_EVENT = "webhook.test"
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _rowcount(result: object) -> int:
+    return result.rowcount if isinstance(result, CursorResult) else 0
+
+
+# --- Events (fan-out) ---------------------------------------------------------------------
+
+
+def has_undispatched(session: Session) -> bool:
+    stmt = select(Event.position).where(Event.dispatched_at.is_(None)).limit(1)
+    return session.scalar(stmt) is not None
+
+
+def claim_undispatched(session: Session, *, limit: int) -> list[Event]:
+    """The oldest events not yet fanned out, locked for this transaction (rows another
+    worker holds are skipped)."""
+    stmt = (
+        select(Event)
+        .where(Event.dispatched_at.is_(None))
+        .order_by(Event.position)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def mark_dispatched(session: Session, positions: Collection[int], at: datetime) -> None:
+    session.execute(
+        update(Event)
+        .where(Event.position.in_(positions))
+        .values(dispatched_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def live_webhooks(session: Session, brand_ids: Collection[str]) -> list[Webhook]:
+    """The live (not deleted) webhooks of these brands, enabled or not."""
+    stmt = (
+        select(Webhook)
+        .where(Webhook.brand_id.in_(brand_ids), Webhook.deleted_at.is_(None))
+        .order_by(Webhook.created_at, Webhook.id)
+    )
+    return list(session.scalars(stmt))
+
+
+# --- Claiming deliveries ------------------------------------------------------------------
+
+
+def _due(now: datetime) -> list[ColumnElement[bool]]:
+    return [
+        WebhookDelivery.status.in_(OPEN_STATUSES),
+        WebhookDelivery.next_attempt_at <= now,
+        or_(WebhookDelivery.lease_expires_at.is_(None), WebhookDelivery.lease_expires_at <= now),
+    ]
+
+
+def _sendable() -> list[ColumnElement[bool]]:
+    return [Webhook.deleted_at.is_(None), Webhook.enabled.is_(True)]
+
+
+def has_due(session: Session, now: datetime) -> bool:
+    stmt = (
+        select(WebhookDelivery.id)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(*_due(now), *_sendable())
+        .limit(1)
+    )
+    return session.scalar(stmt) is not None
+
+
+def next_due_at(session: Session, now: datetime) -> datetime | None:
+    """When the earliest delivery scheduled after `now` falls due."""
+    stmt = select(func.min(WebhookDelivery.next_attempt_at)).where(
+        WebhookDelivery.status.in_(OPEN_STATUSES), WebhookDelivery.next_attempt_at > now
+    )
+    return session.scalar(stmt)
+
+
+def due_webhooks(session: Session, now: datetime) -> list[str]:
+    """Webhooks with at least one delivery to send now."""
+    stmt = (
+        select(WebhookDelivery.webhook_id)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(*_due(now), *_sendable())
+        .distinct()
+    )
+    return list(session.scalars(stmt))
+
+
+def lock_webhooks(session: Session, webhook_ids: Sequence[str]) -> None:
+    """Serialise claims per webhook between PostgreSQL workers (in id order, so never a
+    deadlock), so each sees the others' leases and the per-endpoint cap holds across them.
+    FOR NO KEY UPDATE does not block inserting deliveries that reference the webhook."""
+    if _is_postgres(session) and webhook_ids:
+        stmt = (
+            select(Webhook.id)
+            .where(Webhook.id.in_(sorted(webhook_ids)))
+            .order_by(Webhook.id)
+            .with_for_update(key_share=True)  # FOR NO KEY UPDATE
+        )
+        session.execute(stmt)
+
+
+def fair_candidates(
+    session: Session, now: datetime, *, webhook_ids: Sequence[str], limit: int, per_endpoint: int
+) -> list[str]:
+    """Up to `limit` due deliveries, fairly across endpoints: each webhook's due deliveries
+    are ranked oldest first and taken round by round (every endpoint's first, then every
+    endpoint's second, ...), and no webhook gets more than `per_endpoint` in flight
+    counting the deliveries already leased."""
+    if not webhook_ids or limit <= 0:
+        return []
+    busy = (
+        select(WebhookDelivery.webhook_id, func.count().label("busy"))
+        .where(
+            WebhookDelivery.webhook_id.in_(webhook_ids),
+            WebhookDelivery.status.in_(OPEN_STATUSES),
+            WebhookDelivery.lease_expires_at > now,
+        )
+        .group_by(WebhookDelivery.webhook_id)
+        .subquery()
+    )
+    ranked = (
+        select(
+            WebhookDelivery.id,
+            WebhookDelivery.webhook_id,
+            WebhookDelivery.next_attempt_at,
+            func.row_number()
+            .over(
+                partition_by=WebhookDelivery.webhook_id,
+                order_by=(WebhookDelivery.next_attempt_at, WebhookDelivery.id),
+            )
+            .label("rank"),
+        )
+        .where(WebhookDelivery.webhook_id.in_(webhook_ids), *_due(now))
+        .subquery()
+    )
+    stmt = (
+        select(ranked.c.id)
+        .outerjoin(busy, busy.c.webhook_id == ranked.c.webhook_id)
+        .where(ranked.c.rank + func.coalesce(busy.c.busy, 0) <= per_endpoint)
+        .order_by(ranked.c.rank, ranked.c.next_attempt_at, ranked.c.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def lease(
+    session: Session, delivery_ids: Sequence[str], *, worker: str, now: datetime, until: datetime
+) -> list[str]:
+    """Lease these deliveries to `worker` if they are still due and unleased (the
+    conditional UPDATE is the guard; PostgreSQL also skips rows another transaction has
+    locked). Returns the ids leased."""
+    if not delivery_ids:
+        return []
+    condition = and_(WebhookDelivery.id.in_(delivery_ids), *_due(now))
+    if _is_postgres(session):
+        locked = (
+            select(WebhookDelivery.id)
+            .where(condition)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        condition = WebhookDelivery.id.in_(locked)
+    stmt = (
+        update(WebhookDelivery)
+        .where(condition)
+        .values(leased_by=worker, lease_expires_at=until)
+        .returning(WebhookDelivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.scalars(stmt))
+
+
+def leased_deliveries(
+    session: Session, delivery_ids: Sequence[str]
+) -> list[tuple[WebhookDelivery, Webhook]]:
+    stmt = (
+        select(WebhookDelivery, Webhook)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(WebhookDelivery.id.in_(delivery_ids))
+    )
+    return [(row[0], row[1]) for row in session.execute(stmt)]
+
+
+def release(session: Session, worker: str, delivery_ids: Sequence[str] | None = None) -> int:
+    """Give back this worker's leases (all, or these) so others may send them now."""
+    stmt = update(WebhookDelivery).where(
+        WebhookDelivery.leased_by == worker, WebhookDelivery.status.in_(OPEN_STATUSES)
+    )
+    if delivery_ids is not None:
+        stmt = stmt.where(WebhookDelivery.id.in_(delivery_ids))
+    result = session.execute(
+        stmt.values(leased_by=None, lease_expires_at=None).execution_options(
+            synchronize_session=False
+        )
+    )
+    return _rowcount(result)
+
+
+# --- Outcomes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The delivery's columns after an attempt."""
+
+    status: str
+    attempts: int
+    last_attempt_at: datetime
+    next_attempt_at: datetime | None
+    response_code: int | None
+    response_body: str | None
+    error: str | None
+    duration_ms: int
+    completed_at: datetime | None
+
+
+def finish_leased(session: Session, delivery_id: str, worker: str, result: Result) -> bool:
+    """Write an attempt's result if `worker` still holds the delivery's lease, releasing
+    it; False when the lease was lost (it lapsed and another worker took it over)."""
+    values: dict[str, object] = {
+        "status": result.status,
+        "attempts": result.attempts,
+        "last_attempt_at": result.last_attempt_at,
+        "response_code": result.response_code,
+        "response_body": result.response_body,
+        "error": result.error,
+        "duration_ms": result.duration_ms,
+        "completed_at": result.completed_at,
+        "leased_by": None,
+        "lease_expires_at": None,
+    }
+    if result.next_attempt_at is not None:
+        values["next_attempt_at"] = result.next_attempt_at
+    stmt = (
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.leased_by == worker,
+            WebhookDelivery.status.in_(OPEN_STATUSES),
+        )
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(session.execute(stmt)) == 1
+
+
+def note_stopped_attempt(session: Session, delivery_id: str, result: Result) -> bool:
+    """An attempt that was in flight when its delivery was stopped (webhook disabled or
+    deleted): count and describe it, leave the delivery FAILED. False when the delivery
+    is open again (another worker holds it now): then the attempt is not ours to write."""
+    stmt = (
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == "FAILED",
+            WebhookDelivery.leased_by.is_(None),
+        )
+        .values(
+            attempts=WebhookDelivery.attempts + 1,
+            last_attempt_at=result.last_attempt_at,
+            response_code=result.response_code,
+            response_body=result.response_body,
+            duration_ms=result.duration_ms,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(session.execute(stmt)) == 1
+
+
+def add_attempt(session: Session, attempt: DeliveryAttempt) -> None:
+    session.add(attempt)
+
+
+def webhook_health(session: Session, webhook_id: str) -> tuple[bool, datetime | None] | None:
+    """(enabled, failing_since) of a live webhook, None when it is deleted."""
+    row = session.execute(
+        select(Webhook.enabled, Webhook.failing_since).where(
+            Webhook.id == webhook_id, Webhook.deleted_at.is_(None)
+        )
+    ).first()
+    return (bool(row[0]), row[1]) if row is not None else None
+
+
+def owners_of_brand(session: Session, brand_id: str) -> list[Member]:
+    """The owners of the account a brand belongs to."""
+    stmt = (
+        select(Member)
+        .join(Brand, Brand.account_id == Member.account_id)
+        .where(Brand.id == brand_id, Member.role == "owner")
+        .order_by(Member.email)
+    )
+    return list(session.scalars(stmt))

@@ -1,0 +1,314 @@
+"""The worker's run loop: fan out, run periodic jobs, claim deliveries, send them.
+
+One loop thread claims work and hands each leased delivery to a pool of `concurrency`
+sending threads; a finished delivery rings the loop, which claims more. Idle, the loop
+sleeps until the earliest of: a NOTIFY (PostgreSQL), the next poll, the next scheduled
+retry, the next periodic job. Database outages are waited out with backoff; an outcome
+that cannot be recorded is retried until its lease would lapse.
+
+Stopping (SIGTERM) stops claiming, lets in-flight deliveries finish for up to
+`shutdown_seconds`, then releases whatever leases remain so another worker sends those
+at once instead of after the lease lapses.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass
+from types import FrameType
+
+from sqlalchemy.exc import DBAPIError
+
+from dispatch.core import clock
+from dispatch.core.db import Database
+from dispatch.settings import Settings
+from dispatch.worker import delivery, repository
+from dispatch.worker.config import WorkerConfig, worker_name
+from dispatch.worker.delivery import Attempt, Job
+from dispatch.worker.fanout import fan_out
+from dispatch.worker.scheduling import Schedule, default_jobs
+from dispatch.worker.transport import Sender
+from dispatch.worker.wakeup import Listener, Wakeup
+
+log = logging.getLogger("dispatch.worker")
+
+# Backoff while the database is unreachable.
+OUTAGE_BACKOFF_MIN = 0.25
+OUTAGE_BACKOFF_MAX = 5.0
+RECORD_RETRY_MAX = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    """What one synchronous pass did (tests and the CLI's `--once`)."""
+
+    events: int
+    deliveries_created: int
+    sent: int
+
+
+class Worker:
+    def __init__(
+        self,
+        database: Database,
+        config: WorkerConfig,
+        *,
+        database_url: str | None = None,
+        schedule: Schedule | None = None,
+        name: str | None = None,
+        owns_database: bool = False,
+    ) -> None:
+        self.database = database
+        self.config = config
+        self.name = name or worker_name()
+        self.schedule = schedule or Schedule([])
+        self.sender = Sender(
+            timeout=config.timeout,
+            allow_private=config.allow_private,
+            max_connections=max(8, config.concurrency * 2),
+        )
+        self.wakeup = Wakeup()
+        self._owns_database = owns_database
+        self._listener = (
+            Listener(database_url, self.wakeup)
+            if database_url is not None and database.dialect == "postgresql"
+            else None
+        )
+        self._pool = ThreadPoolExecutor(config.concurrency, thread_name_prefix="dispatch-deliver")
+        self._lock = threading.Lock()
+        self._in_flight: dict[Future[None], Job] = {}
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, name: str | None = None) -> Worker:
+        """A worker on its own connection pool, running the periodic jobs."""
+        config = WorkerConfig.from_settings(settings)
+        url = settings.effective_database_url
+        return cls(
+            Database.from_url(url, pool_size=config.concurrency + 4),
+            config,
+            database_url=url,
+            schedule=Schedule(default_jobs(settings)),
+            name=name,
+            owns_database=True,
+        )
+
+    # --- Lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("the worker is already running")
+        if self._listener is not None:
+            self._listener.start()
+        self._thread = threading.Thread(target=self._loop, name="dispatch-worker", daemon=True)
+        self._thread.start()
+        log.info("worker %s started (%d in flight at most)", self.name, self.config.concurrency)
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None and self._listener.connected
+
+    def wait_listening(self, timeout: float) -> bool:
+        """Wait until the LISTEN connection is up (False if there is none)."""
+        return self._listener is not None and self._listener.wait_connected(timeout)
+
+    def stop(self) -> None:
+        """Stop claiming, let in-flight deliveries finish (bounded), release the rest."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._stopping.set()
+        self.wakeup.ring()
+        if self._thread is not None:
+            self._thread.join()
+        with self._lock:
+            running = list(self._in_flight)
+        if running:
+            log.info("waiting for %d delivery(ies) in flight", len(running))
+            wait_for(running, timeout=self.config.shutdown_seconds)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            with self.database.session() as session:
+                released = delivery.release(session, worker=self.name)
+                session.commit()
+            if released:
+                log.info("released %d lease(s)", released)
+        except DBAPIError as exc:
+            log.warning("could not release leases (they lapse by themselves): %s", exc)
+        if self._listener is not None:
+            self._listener.stop()
+        self.sender.close()
+        if self._owns_database:
+            self.database.dispose()
+        log.info("worker %s stopped", self.name)
+
+    def run_until_signalled(self) -> None:
+        """Run until SIGTERM or SIGINT, then stop cleanly (the standalone process)."""
+        stop = threading.Event()
+
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("received %s, stopping", signal.Signals(signum).name)
+            stop.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.start()
+            while not stop.wait(0.5):
+                pass
+        finally:
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    # --- The loop ---------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        outage = 0
+        while not self._stopping.is_set():
+            try:
+                busy = self._pass()
+                if outage:
+                    log.info("database reachable again")
+                outage = 0
+            except DBAPIError as exc:
+                outage += 1
+                if outage == 1:
+                    log.warning("database unavailable, retrying: %s", exc.orig)
+                pause = min(OUTAGE_BACKOFF_MAX, OUTAGE_BACKOFF_MIN * 2 ** min(outage, 5))
+                self._stopping.wait(pause)
+                continue
+            except Exception:
+                log.exception("worker pass failed")
+                self._stopping.wait(1.0)
+                continue
+            if not busy:
+                self.wakeup.wait(self._idle_seconds())
+
+    def _pass(self) -> bool:
+        """Fan out, run due periodic jobs, claim what fits. True when there is more to do
+        at once."""
+        more_events = self._fan_out_batch()
+        self.schedule.run_due(self.database)
+        if self._stopping.is_set():
+            return False
+        free = self.config.concurrency - self._in_flight_count()
+        jobs = self._claim(free) if free > 0 else []
+        for job in jobs:
+            self._submit(job)
+        return more_events or (free > 0 and len(jobs) == free)
+
+    def _idle_seconds(self) -> float:
+        poll = self.config.listen_poll_seconds if self.listening else self.config.poll_seconds
+        wait = min(poll, self.schedule.seconds_until_next())
+        try:
+            with self.database.session(write=False) as session:
+                now = clock.now()
+                due = repository.next_due_at(session, now)
+        except DBAPIError:
+            return wait
+        if due is not None:
+            wait = min(wait, max(0.0, (due - now).total_seconds()))
+        return wait
+
+    def _in_flight_count(self) -> int:
+        with self._lock:
+            return len(self._in_flight)
+
+    def _fan_out_batch(self) -> bool:
+        """One fan-out transaction; True when a full batch was taken (more may wait)."""
+        with self.database.session(write=False) as session:
+            if not repository.has_undispatched(session):
+                return False
+        with self.database.session() as session:
+            result = fan_out(session, batch=self.config.fanout_batch)
+            session.commit()
+        return result.events >= self.config.fanout_batch
+
+    def _claim(self, capacity: int) -> list[Job]:
+        with self.database.session(write=False) as session:
+            if not repository.has_due(session, clock.now()):
+                return []
+        with self.database.session() as session:
+            jobs = delivery.claim(session, self.config, worker=self.name, capacity=capacity)
+            session.commit()
+        return jobs
+
+    def _submit(self, job: Job) -> None:
+        with self._lock:
+            future = self._pool.submit(self._deliver, job)
+            self._in_flight[future] = job
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[None]) -> None:
+        with self._lock:
+            self._in_flight.pop(future, None)
+        self.wakeup.ring()
+
+    def _deliver(self, job: Job) -> None:
+        try:
+            attempt = delivery.send(self.sender, job)
+            self._record(job, attempt)
+        except Exception:
+            log.exception("delivery %s failed unexpectedly; its lease will lapse", job.delivery_id)
+
+    def _record(self, job: Job, attempt: Attempt) -> None:
+        """Record the outcome, retrying through a database outage until the lease would
+        lapse (after that another worker sends the delivery again anyway)."""
+        give_up = time.monotonic() + self.config.lease.total_seconds()
+        pause = 0.1
+        while True:
+            try:
+                with self.database.session() as session:
+                    if delivery.record(session, self.config, job, attempt, worker=self.name):
+                        session.commit()
+                    else:
+                        session.rollback()
+                return
+            except DBAPIError as exc:
+                if time.monotonic() + pause > give_up:
+                    log.warning("delivery %s: outcome not recorded: %s", job.delivery_id, exc)
+                    return
+                time.sleep(pause)
+                pause = min(pause * 2, RECORD_RETRY_MAX)
+
+    # --- Synchronously, for tests -----------------------------------------------------------
+
+    def run_once(self) -> Pass:
+        """Fan out everything pending, then claim and send (one by one, in this thread) as
+        many due deliveries as the concurrency allows."""
+        events = created = 0
+        while True:
+            with self.database.session() as session:
+                result = fan_out(session, batch=self.config.fanout_batch)
+                session.commit()
+            events += result.events
+            created += result.deliveries
+            if result.events < self.config.fanout_batch:
+                break
+        with self.database.session() as session:
+            jobs = delivery.claim(
+                session, self.config, worker=self.name, capacity=self.config.concurrency
+            )
+            session.commit()
+        for job in jobs:
+            attempt = delivery.send(self.sender, job)
+            with self.database.session() as session:
+                if delivery.record(session, self.config, job, attempt, worker=self.name):
+                    session.commit()
+                else:
+                    session.rollback()
+        return Pass(events, created, len(jobs))
+
+    def close(self) -> None:
+        """Release what a worker used only through run_once."""
+        self._pool.shutdown(wait=False)
+        self.sender.close()
+        if self._owns_database:
+            self.database.dispose()

@@ -1,0 +1,149 @@
+"""Where the worker runs: never inside an app a test builds, inside `dispatch serve` by
+default (not with --no-worker), and alone as `dispatch worker`, which stops cleanly."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from dispatch.accounts import service as accounts
+from dispatch.app import create_app
+from dispatch.core.db import Database
+from dispatch.settings import Settings
+from dispatch.webhooks.models import WebhookDelivery
+from dispatch.worker.runner import Worker
+from tests.conftest import Api
+from tests.e2e.conftest import free_port
+from tests.worker.conftest import SECRET, Live
+from tests.worker.helpers import add_webhook
+from tests.worker.processes import Process, worker_env, worker_process
+from tests.worker.receiver import Receiver
+
+
+def _worker_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "dispatch-worker"]
+
+
+def test_an_app_built_without_asking_starts_no_worker(
+    settings: Settings, database: Database
+) -> None:
+    app = create_app(settings, database)
+    with TestClient(app):
+        assert _worker_threads() == []
+        assert getattr(app.state, "worker", None) is None
+
+
+@pytest.mark.committed
+def test_embedded_worker_runs_with_the_app_and_stops_with_it(
+    committed_database: Database, database_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        embedded_worker=True,
+        webhooks_allow_private=True,
+        worker_poll_seconds=0.1,
+        rate_limit="100000/minute",
+    )
+    app = create_app(settings, committed_database)
+    with committed_database.session() as s:
+        account, issued = accounts.create_account(s, name="Embedded")
+        s.commit()
+    with TestClient(app) as client:
+        worker = app.state.worker
+        assert isinstance(worker, Worker)
+        assert len(_worker_threads()) == 1
+        api = Api(client, issued.secret, account.id)
+        brand = api.ok("post", "/brands", 201, json={"name": "Embedded"})
+        with committed_database.session() as s:
+            add_webhook(s, brand["id"], receiver.url, secret=SECRET)
+        api.ok("post", f"/brands/{brand['id']}/tickets", 201, json={"title": "Hi", "body": "B"})
+        (request,) = receiver.wait_for(1)
+        assert request.headers["x-dispatch-event"] == "ticket.created"
+    assert _worker_threads() == []
+
+
+@pytest.mark.committed
+def test_dispatch_worker_delivers_and_exits_cleanly_on_sigterm(
+    live: Live, receiver: Receiver, database_url: str, tmp_path: Path
+) -> None:
+    process = worker_process(database_url, tmp_path).start()
+    try:
+        live.ticket()
+        (request,) = receiver.wait_for(1, timeout=15)
+    finally:
+        code = process.stop()
+    assert request.signature_problems == ()
+    assert code == 0, process.output
+    assert "stopped" in process.output
+    assert "Traceback" not in process.output
+    with live.database.session(write=False) as s:
+        (delivery,) = s.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.webhook_id == live.webhook_id)
+        )
+        assert (delivery.status, delivery.leased_by) == ("SUCCESS", None)
+
+
+def test_dispatch_worker_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    process = worker_process(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
+    with pytest.raises(AssertionError, match="exited 1"):
+        process.start()
+    assert "not migrated" in process.output
+
+
+def _serve(tmp_path: Path, name: str, *flags: str) -> tuple[Process, str]:
+    data_dir = tmp_path / name
+    data_dir.mkdir()
+    port = free_port()
+    env = worker_env(f"sqlite:///{data_dir / 'dispatch.db'}", data_dir, port=str(port))
+    env.pop("DISPATCH_EMBEDDED_WORKER", None)
+    process = Process(
+        ["serve", *flags], env, tmp_path / f"{name}.log", ready="Application startup complete"
+    )
+    return process.start(), f"http://127.0.0.1:{port}"
+
+
+def _subscribe_and_create_ticket(process: Process, base_url: str, receiver: Receiver) -> Any:
+    output = process.output
+    key = output.split("api key: ")[1].split()[0]
+    database = Database.from_url(process.env["DISPATCH_DATABASE_URL"])
+    try:
+        with httpx.Client(
+            base_url=f"{base_url}/v1", headers={"Authorization": f"Bearer {key}"}
+        ) as c:
+            brand = c.post("/brands", json={"name": "Served"}).json()
+            with database.session() as s:
+                add_webhook(s, brand["id"], receiver.url, secret=SECRET)
+            created = c.post(f"/brands/{brand['id']}/tickets", json={"title": "Hi", "body": "B"})
+            assert created.status_code == 201, created.text
+    finally:
+        database.dispose()
+
+
+@pytest.mark.committed
+def test_dispatch_serve_runs_the_worker_unless_told_not_to(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    with_worker, url = _serve(tmp_path, "with")
+    try:
+        _subscribe_and_create_ticket(with_worker, url, receiver)
+        (request,) = receiver.wait_for(1, timeout=15)
+        assert request.headers["x-dispatch-event"] == "ticket.created"
+    finally:
+        assert with_worker.stop() in (0, -15)
+    assert "Traceback" not in with_worker.output
+
+    without, url = _serve(tmp_path, "without", "--no-worker")
+    try:
+        _subscribe_and_create_ticket(without, url, receiver)
+        time.sleep(1.5)  # an embedded worker would have delivered within this
+        assert len(receiver.received) == 1
+    finally:
+        without.stop()

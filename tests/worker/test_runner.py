@@ -1,0 +1,132 @@
+"""The running worker (threads, real commits): woken by commits, several workers never
+deliver an event twice, in-flight work is finished or released on stop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from dispatch.core.db import Database
+from dispatch.webhooks.models import WebhookDelivery
+from dispatch.worker.runner import Worker
+from tests.conftest import BACKEND
+from tests.worker.conftest import Live
+from tests.worker.helpers import TEST_CONFIG
+from tests.worker.receiver import Receiver, Reply
+
+pytestmark = pytest.mark.committed
+
+
+@pytest.fixture
+def start_worker(database_url: str) -> Iterator[object]:
+    started: list[Worker] = []
+
+    def start(database: Database, **config: object) -> Worker:
+        w = Worker(database, replace(TEST_CONFIG, **config), database_url=database_url)  # type: ignore[arg-type]
+        started.append(w)
+        w.start()
+        return w
+
+    yield start
+    for w in started:
+        w.stop()
+
+
+def _deliveries(database: Database, webhook_id: str) -> list[WebhookDelivery]:
+    with database.session(write=False) as s:
+        stmt = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
+        return list(s.scalars(stmt))
+
+
+def _wait_until(condition: object, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_a_committed_change_is_delivered_without_waiting_for_a_poll(
+    live: Live, receiver: Receiver, start_worker: object, committed_database: Database
+) -> None:
+    # On PostgreSQL the fallback poll is far away: only the NOTIFY at commit can wake it.
+    # SQLite has no NOTIFY: the worker polls every poll_seconds.
+    worker = start_worker(  # type: ignore[operator]
+        committed_database, listen_poll_seconds=60.0, poll_seconds=0.25
+    )
+    if BACKEND == "postgres":
+        assert worker.wait_listening(5)
+    # Let the worker fall asleep first.
+    time.sleep(0.5)
+    ticket = live.ticket()
+    (request,) = receiver.wait_for(1, timeout=10)
+    assert request.headers["x-dispatch-event"] == "ticket.created"
+    assert ticket["id"].encode() in request.body
+    assert receiver.signature_failures() == []
+
+
+def test_two_workers_deliver_each_event_exactly_once(
+    live: Live, receiver: Receiver, start_worker: object, committed_database: Database
+) -> None:
+    for _ in range(2):
+        start_worker(committed_database)  # type: ignore[operator]
+    for i in range(60):
+        live.ticket(title=f"Ticket {i}")
+    _wait_until(lambda: len(receiver.received) >= 60, timeout=30)
+    time.sleep(0.3)  # anything extra would arrive now
+    ids = Counter(r.webhook_id for r in receiver.received)
+    assert len(ids) == 60
+    assert set(ids.values()) == {1}
+    assert all(d.status == "SUCCESS" for d in _deliveries(committed_database, live.webhook_id))
+    assert receiver.peak_open_requests <= TEST_CONFIG.max_in_flight_per_endpoint
+
+
+def test_stop_waits_for_the_delivery_in_flight_and_records_it(
+    live: Live, receiver: Receiver, committed_database: Database, database_url: str
+) -> None:
+    hold = threading.Event()
+    receiver.script(Reply(200, hold=hold))
+    worker = Worker(committed_database, TEST_CONFIG, database_url=database_url)
+    worker.start()
+    live.ticket()
+    receiver.wait_for(1)
+    threading.Timer(0.3, hold.set).start()
+    worker.stop()
+    (delivery,) = _deliveries(committed_database, live.webhook_id)
+    assert delivery.status == "SUCCESS"
+    assert delivery.leased_by is None
+
+
+def test_stop_releases_what_could_not_finish_in_time(
+    live: Live, receiver: Receiver, committed_database: Database, database_url: str
+) -> None:
+    hold = threading.Event()
+    receiver.script(Reply(200, hold=hold))
+    worker = Worker(
+        committed_database, replace(TEST_CONFIG, shutdown_seconds=0.2), database_url=database_url
+    )
+    worker.start()
+    live.ticket()
+    receiver.wait_for(1)
+    worker.stop()
+    (delivery,) = _deliveries(committed_database, live.webhook_id)
+    assert delivery.status == "PENDING"
+    assert delivery.leased_by is None  # another worker may send it at once
+    hold.set()
+
+
+def test_worker_skips_nothing_when_deliveries_pile_up_beyond_its_concurrency(
+    live: Live, receiver: Receiver, start_worker: object, committed_database: Database
+) -> None:
+    receiver.default = Reply(200, delay=0.05)
+    start_worker(committed_database, concurrency=2, max_in_flight_per_endpoint=2)  # type: ignore[operator]
+    for i in range(12):
+        live.ticket(title=f"Ticket {i}")
+    _wait_until(lambda: len(receiver.received) >= 12, timeout=30)
+    assert receiver.peak_open_requests <= 2
+    assert len({r.webhook_id for r in receiver.received}) == 12
