@@ -22,7 +22,9 @@ from dispatch.core.middleware import (
     RequestIdMiddleware,
     UnhandledErrorMiddleware,
 )
+from dispatch.email.api import InboundBodyLimit
 from dispatch.settings import Settings
+from dispatch.worker.runner import Worker
 
 DESCRIPTION = """
 Dispatch is a self-hostable, API-first customer-support ticketing system.
@@ -47,10 +49,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_database:
-            db.dispose()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The delivery worker runs inside the server only when asked (`dispatch serve` asks
+        # unless --no-worker); an app built by a test never starts one on its own.
+        worker = Worker.from_settings(settings) if settings.embedded_worker else None
+        if worker is not None:
+            worker.start()
+            app.state.worker = worker
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await run_in_threadpool(worker.stop)
+            if owns_database:
+                db.dispose()
 
     app = FastAPI(
         title="Dispatch",
@@ -67,6 +79,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     # Added innermost first: the request id wraps everything, so even a 429 carries one.
     app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
+    # Raw inbound mail may exceed the JSON body cap (up to DISPATCH_MAIL_MAX_BYTES).
+    app.add_middleware(InboundBodyLimit)
     app.add_middleware(UnhandledErrorMiddleware)
     if settings.rate_limit_enabled:
         app.add_middleware(

@@ -1,10 +1,16 @@
-"""The `dispatch` command: serve, migrate, and account/key/user administration."""
+"""The `dispatch` command: serve, worker, migrate, and account/key/user administration."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -19,6 +25,7 @@ from dispatch.core import migrate as migrations
 from dispatch.core.db import Database
 from dispatch.core.errors import DomainError
 from dispatch.settings import Settings
+from dispatch.worker.runner import Worker
 
 app = typer.Typer(help="Dispatch: self-hostable customer-support ticketing.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
@@ -99,20 +106,139 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (DISPATCH_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (DISPATCH_PORT)")] = None,
     workers: Annotated[int | None, typer.Option(help="Processes (DISPATCH_WORKERS)")] = None,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run the delivery worker (webhooks, periodic jobs) inside each server "
+            "process; with --no-worker run `dispatch worker` separately",
+        ),
+    ] = True,
+    smtp: Annotated[
+        bool,
+        typer.Option(
+            "--smtp/--no-smtp",
+            help="Listen for inbound mail on DISPATCH_SMTP_HOST:DISPATCH_SMTP_PORT "
+            "(127.0.0.1:2525); with --no-smtp run `dispatch smtp` separately, or none",
+        ),
+    ] = True,
 ) -> None:
-    """Run the API server."""
+    """Run the API server (and, unless --no-worker, the delivery worker with it)."""
     settings = _settings()
     migrations.upgrade(settings.effective_database_url)
     _ensure_default_account(settings)
-    uvicorn.run(
-        "dispatch.asgi:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        proxy_headers=True,
-        log_level="info",
-        access_log=settings.access_log,
+    # Read by every server process's app (uvicorn's worker processes inherit it).
+    os.environ["DISPATCH_EMBEDDED_WORKER"] = "true" if worker else "false"
+    # One SMTP listener per `serve`, in this (the supervising) process, whatever --workers.
+    with _smtp_listener(settings, enabled=smtp):
+        uvicorn.run(
+            "dispatch.asgi:app",
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers or settings.workers,
+            proxy_headers=True,
+            log_level="info",
+            access_log=settings.access_log,
+        )
+
+
+@contextlib.contextmanager
+def _smtp_listener(settings: Settings, *, enabled: bool) -> Iterator[None]:
+    """Run the SMTP listener (a thread) around the HTTP server. uvicorn re-raises the
+    SIGTERM it handled once it has shut down: the listener stops first, then the process
+    ends as the signal says."""
+    if not enabled:
+        yield
+        return
+    from dispatch.email import smtp
+
+    try:
+        listener = smtp.start(settings)
+    except OSError as error:
+        address = f"{settings.smtp_host}:{settings.smtp_port}"
+        typer.echo(f"error: cannot listen for SMTP on {address}: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"SMTP listener on {listener.host}:{listener.port}")
+    stopped = threading.Event()
+
+    def stop() -> None:
+        if not stopped.is_set():
+            stopped.set()
+            listener.stop()
+
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum: int, _frame: FrameType | None) -> None:
+        stop()
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        stop()
+
+
+@app.command("smtp")
+def run_smtp(
+    host: Annotated[str | None, typer.Option(help="Bind address (DISPATCH_SMTP_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (DISPATCH_SMTP_PORT)")] = None,
+) -> None:
+    """Run the SMTP listener alone: mail for the brands' inbound addresses is stored, and
+    the worker turns it into tickets and replies. SIGTERM or Ctrl-C stops it."""
+    from dispatch.email import smtp
+
+    settings = _settings()
+    if not migrations.is_current(settings.effective_database_url):
+        typer.echo("error: the database is not migrated; run `dispatch migrate` first", err=True)
+        raise typer.Exit(code=1)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    try:
+        listener = smtp.start(settings, host=host, port=port)
+    except OSError as error:
+        typer.echo(f"error: cannot listen for SMTP: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"SMTP listener on {listener.host}:{listener.port}")
+    done = threading.Event()
+
+    def finish(_signum: int, _frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, finish)
+    signal.signal(signal.SIGINT, finish)
+    try:
+        while not done.wait(1.0):
+            pass
+    finally:
+        listener.stop()
+    typer.echo("SMTP listener stopped")
+
+
+@app.command("worker")
+def run_worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=256, help="Deliveries in flight at once (DISPATCH_WORKER_CONCURRENCY, 8)"
+        ),
+    ] = None,
+) -> None:
+    """Run the delivery worker alone: webhook fan-out, delivery and retries, periodic jobs.
+    Any number may run beside each other and beside servers; SIGTERM stops it cleanly."""
+    settings = _settings()
+    if concurrency is not None:
+        settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    if not migrations.is_current(settings.effective_database_url):
+        typer.echo("error: the database is not migrated; run `dispatch migrate` first", err=True)
+        raise typer.Exit(code=1)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    Worker.from_settings(settings).run_until_signalled()
 
 
 @accounts_app.command("create")

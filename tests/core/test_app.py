@@ -99,7 +99,9 @@ def test_every_v1_operation_is_documented_with_a_summary_and_security(client: An
             assert operation.get("summary"), where
             assert operation.get("tags"), where
             assert any(code.startswith("2") for code in operation["responses"]), where
-            assert {"HTTPBearer": []} in operation.get("security", []), where
+            # Mail providers authenticate with the account's inbound secret, not an API key.
+            expected = "InboundSecret" if path == "/v1/inbound/email" else "HTTPBearer"
+            assert {expected: []} in operation.get("security", []), where
 
 
 def test_health_is_in_the_openapi_document_without_security(client: Any) -> None:

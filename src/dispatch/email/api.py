@@ -1,0 +1,248 @@
+"""Inbound email over HTTP (mail providers' inbound-parse webhooks) and the account's
+inbound secret.
+
+`POST /v1/inbound/email` takes a raw RFC 822 message (`Content-Type: message/rfc822` or
+`text/plain`). It is authenticated by the account's inbound secret, not an API key:
+as a Bearer token or as the Basic auth password (providers put credentials in the URL:
+`https://inbound:<secret>@dispatch.example.com/v1/inbound/email`). The brand is the
+mailbox named by `?to=`, else the first of the message's Delivered-To, X-Original-To,
+To and Cc that is a mailbox of the account. The message is stored (once per Message-ID
+and brand) and answered 202; the worker turns it into a ticket or a reply.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from email import policy
+from email.parser import BytesParser
+
+from fastapi import Depends, Path, Query, Request, Response, Security
+from fastapi.security import APIKeyHeader
+from pydantic_core import to_json
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from dispatch.core.db import Database
+from dispatch.core.routing import api_router
+from dispatch.email import addresses, parsing, service
+from dispatch.email.errors import (
+    EmptyMessage,
+    InvalidInboundSecret,
+    NoMailbox,
+    UnsupportedMessageType,
+)
+from dispatch.email.models import InboundSecret
+from dispatch.email.outbound import service as outbound
+from dispatch.email.outbound.schemas import OutboundEmailOut
+from dispatch.email.schemas import InboundAccepted, InboundSecretOut, StoredMessageOut
+from dispatch.settings import Settings
+from dispatch.unit_of_work import UnitOfWork, brand_path, unit_of_work
+
+router = api_router(tags=["Inbound email"])
+
+INBOUND_PATH = "/v1/inbound/email"
+RAW_TYPES = frozenset({"message/rfc822", "text/plain"})
+ENVELOPE_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc")
+# Documents the route's own credential in the OpenAPI document; `presented_secret` reads it.
+INBOUND_SECRET_SCHEME = APIKeyHeader(
+    name="Authorization",
+    scheme_name="InboundSecret",
+    description="The account's inbound secret as `Bearer <secret>` or as the Basic auth password",
+    auto_error=False,
+)
+
+
+# --- the inbound secret ---------------------------------------------------------------------------
+
+
+def _secret_out(row: InboundSecret, settings: Settings) -> InboundSecretOut:
+    return InboundSecretOut(
+        secret=row.secret,
+        created_at=row.created_at,
+        rotated_at=row.rotated_at,
+        endpoint=INBOUND_PATH,
+        inbound_domain=addresses.inbound_domain(settings),
+    )
+
+
+@router.get(
+    "/accounts/me/inbound-secret",
+    response_model=InboundSecretOut,
+    summary="The account's inbound secret (created on first read; all-brands key)",
+)
+async def get_inbound_secret(request: Request, uow: UnitOfWork = Depends(unit_of_work)) -> Response:
+    settings: Settings = request.app.state.settings
+    return await uow.run(
+        lambda w: _secret_out(service.get_or_create_secret(w.session, w.actor), settings)
+    )
+
+
+@router.post(
+    "/accounts/me/inbound-secret/rotate",
+    response_model=InboundSecretOut,
+    summary="Replace the inbound secret (the old one stops working at once)",
+)
+async def rotate_inbound_secret(
+    request: Request, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    settings: Settings = request.app.state.settings
+    return await uow.run(lambda w: _secret_out(service.rotate_secret(w.session, w.actor), settings))
+
+
+# --- receiving ---------------------------------------------------------------------------------
+
+
+def presented_secret(authorization: str | None) -> str | None:
+    """The secret in `Authorization: Bearer <secret>` or `Basic base64(user:<secret>)` (a
+    Basic credential with an empty password is taken from the user name)."""
+    if not authorization:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer":
+        return value or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user, _, password = decoded.partition(":")
+        return password or user or None
+    return None
+
+
+def _candidates(raw: bytes, to: str | None) -> list[str]:
+    if to:
+        return [to]
+    headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+    found: list[str] = []
+    for name in ENVELOPE_HEADERS:
+        found.extend(a.email for a in parsing.addresses(headers, name))
+    return found
+
+
+def _envelope_sender(raw: bytes) -> str | None:
+    headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+    value = parsing.header_text(headers, "Return-Path")
+    if value is None:
+        return None
+    return value.strip().strip("<>").strip().lower()
+
+
+def ingest(
+    database: Database, settings: Settings, secret: str, raw: bytes, to: str | None
+) -> service.Stored:
+    """Authenticate by the secret of the account the mailbox belongs to, store, commit."""
+    candidates = _candidates(raw, to)
+    with database.session() as session:
+        try:
+            recipients = [
+                r
+                for r in (service.resolve_recipient(session, settings, c) for c in candidates)
+                if r is not None
+            ]
+            if not recipients:
+                raise NoMailbox()
+            account_id = service.account_for_secret(
+                session, (r.brand.account_id for r in recipients), secret
+            )
+            if account_id is None:
+                raise InvalidInboundSecret()
+            target = next(r for r in recipients if r.brand.account_id == account_id)
+            stored = service.store_message(
+                session,
+                target,
+                raw,
+                message_id=parsing.message_id_of(raw),
+                envelope_sender=_envelope_sender(raw),
+                source="http",
+            )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return stored
+
+
+@router.post(
+    "/inbound/email",
+    status_code=202,
+    response_model=InboundAccepted,
+    summary="Receive a raw email (inbound-parse webhook; authenticated by the inbound secret)",
+    dependencies=[Security(INBOUND_SECRET_SCHEME)],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def receive_email(
+    request: Request,
+    to: str | None = Query(
+        None, max_length=320, description="The mailbox it is for (else read from headers)"
+    ),
+) -> Response:
+    secret = presented_secret(request.headers.get("authorization"))
+    if not secret:
+        raise InvalidInboundSecret()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in RAW_TYPES:
+        raise UnsupportedMessageType(content_type)
+    raw = await request.body()
+    if not raw.strip():
+        raise EmptyMessage()
+    database: Database = request.app.state.database
+    settings: Settings = request.app.state.settings
+    stored = await run_in_threadpool(ingest, database, settings, secret, raw, to)
+    body = InboundAccepted(
+        message=StoredMessageOut(
+            id=stored.id,
+            brand_id=stored.brand_id,
+            recipient=stored.recipient,
+            duplicate=stored.duplicate,
+        )
+    )
+    return Response(to_json(body, by_alias=True), 202, media_type="application/json")
+
+
+# --- the record of sent mail ---------------------------------------------------------------------
+
+
+@router.get(
+    "/brands/{brandId}/tickets/{ticketId}/emails",
+    tags=["Email"],
+    dependencies=[Depends(brand_path)],
+    response_model=list[OutboundEmailOut],
+    summary="List the emails sent about a ticket",
+    description=(
+        "Every email Dispatch sent or is sending about the ticket, oldest first: replies "
+        "and notices to the customer, the autoresponse, and notifications to watchers and "
+        "the assignee. `status` is PENDING (waiting; also while no SMTP relay is "
+        "configured), RETRYING (a temporary failure; `nextAttemptAt` says when), SENT "
+        "(`sentAt`) or FAILED (`lastError` says why). `attempts` counts every try."
+    ),
+)
+async def list_ticket_emails(
+    ticket_id: str = Path(alias="ticketId", max_length=64),
+    uow: UnitOfWork = Depends(unit_of_work),
+) -> Response:
+    return await uow.run(lambda w: outbound.list_ticket_emails(w.session, w.brand, ticket_id))
+
+
+class InboundBodyLimit:
+    """Raw messages may be as large as DISPATCH_MAIL_MAX_BYTES, above the JSON body cap:
+    tell the request guard (`dispatch.max_body_bytes`) for the inbound route only. Must
+    sit outside RequestGuardMiddleware."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path", "").rstrip("/") == INBOUND_PATH:
+            settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+            limit = getattr(settings, "mail_max_bytes", None)
+            if isinstance(limit, int):
+                scope["dispatch.max_body_bytes"] = limit
+        await self.app(scope, receive, send)

@@ -1,0 +1,495 @@
+"""Generation: committed outbox events become emails to send (OutboundEmail rows).
+
+The worker's job `generate_from_events` takes the oldest events the email channel has not
+considered yet (`events.emailed_at` is null; rows another worker holds are skipped), queues
+their emails and stamps them, all in the caller's transaction, so every event is turned
+into its emails exactly once however many workers run. Emails are written from the
+current state of the ticket, comment and contact, not from the event's snapshot: a
+comment deleted or a contact who turned email off since is not mailed.
+
+What is sent:
+- `comment.created`, a public AGENT comment -> the ticket's contact (kind `comment`),
+  unless the contact has `notifyEmail` false or an undeliverable address; cc from the
+  comment's `metadata.cc`; from the comment's author name (else the brand's fromName,
+  else its name); Reply-To the ticket's reply address. Internal notes never.
+- `ticket.created` with source `email` -> the autoresponse (kind `autoresponse`), when the
+  brand enables it and the message did not come from a robot: the brand's subject and
+  body (reference defaults and placeholders), `Auto-Submitted: auto-replied`; at most one
+  per ticket and AUTORESPONSE_LIMIT per address per AUTORESPONSE_WINDOW.
+- `ticket.created` already assigned, and `ticket.updated` changing the assignee -> an
+  assignment notice to the new assignee (kind `assignment`).
+- `notification.requested` (reasons: `ticket_created` -> the customer; `comment`,
+  `status_change` -> a watcher; `webhook_disabled` -> an account owner).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dispatch.accounts.models import Member
+from dispatch.attachments.links import Links
+from dispatch.attachments.repository import downloadable_in_brand
+from dispatch.brands.models import Brand
+from dispatch.comments.models import Comment
+from dispatch.comments.status_log import TRIGGER_WORDING
+from dispatch.contacts.models import Contact
+from dispatch.core import clock
+from dispatch.core.events import Event
+from dispatch.email.addresses import reply_address
+from dispatch.email.outbound import compose, repository
+from dispatch.email.outbound.compose import Draft
+from dispatch.email.outbound.config import attachment_links, resolve
+from dispatch.email.rendering import (
+    attachment_ids,
+    body_html,
+    body_text,
+    fill_placeholders,
+    render,
+)
+from dispatch.settings import Settings
+from dispatch.tickets.models import Ticket
+from dispatch.tickets.views import public_id
+
+log = logging.getLogger("dispatch.email.notifications")
+
+DEFAULT_AUTORESPONSE_SUBJECT = "We've received your request [{{ticketNumber}}]"
+DEFAULT_AUTORESPONSE_BODY = "Thanks for contacting us. We'll reach back out soon! - {{brandName}}"
+AUTORESPONSE_LIMIT = 3
+AUTORESPONSE_WINDOW = timedelta(hours=1)
+
+COMMENT = "comment"
+AUTORESPONSE = compose.AUTORESPONSE
+TICKET_CREATED = "ticket_created"
+WATCHER_COMMENT = "watcher_comment"
+WATCHER_STATUS = "watcher_status"
+ASSIGNMENT = "assignment"
+WEBHOOK_DISABLED = "webhook_disabled"
+ASSIGNEE_FIELDS = frozenset({"assigneeEmail", "assigneeId"})
+
+
+@dataclass
+class _Context:
+    """One batch's shared state: settings, brands loaded once, links built on first use."""
+
+    session: Session
+    settings: Settings
+    brands: dict[str, Brand | None] = field(default_factory=dict)
+    _links: Links | None = None
+
+    def brand(self, brand_id: str) -> Brand | None:
+        if brand_id not in self.brands:
+            brand = self.session.get(Brand, brand_id)
+            self.brands[brand_id] = brand if brand and brand.deleted_at is None else None
+        return self.brands[brand_id]
+
+    def links(self) -> Links:
+        if self._links is None:
+            self._links = attachment_links(self.settings)
+        return self._links
+
+    def attachment_urls(self, brand: Brand, *bodies: str) -> dict[str, str | None]:
+        wanted = attachment_ids(*bodies)
+        if not wanted:
+            return {}
+        found = {a.id: a for a in downloadable_in_brand(self.session, brand.id, wanted)}
+        return {i: self.links().download(found[i]).url if i in found else None for i in wanted}
+
+
+def generate_from_events(
+    session: Session, *, limit: int = 200, settings: Settings | None = None
+) -> int:
+    """Queue the emails of up to `limit` events not yet considered and mark them
+    considered; returns how many events were considered (0: nothing left to do). Flushes,
+    never commits: the caller commits, and a rollback leaves the events to a later run.
+
+    An event whose emails cannot be made (a bug, unexpected data) is logged and skipped
+    (in its own savepoint), so it never blocks the events behind it."""
+    events = repository.claim_unemailed(session, limit=limit)
+    if not events:
+        return 0
+    context = _Context(session, resolve(settings))
+    for event in events:
+        handler = HANDLERS.get(event.type)
+        if handler is None:
+            continue
+        try:
+            with session.begin_nested():
+                handler(context, event)
+        except Exception:
+            log.exception("event %s (%s): no email generated", event.id, event.type)
+    repository.mark_emailed(session, [e.position for e in events], clock.now())
+    session.flush()
+    return len(events)
+
+
+# --- shared -------------------------------------------------------------------------------
+
+
+def _data(event: Event) -> dict[str, Any]:
+    return event.data if isinstance(event.data, dict) else {}
+
+
+def _ticket(context: _Context, brand: Brand, ticket_id: Any) -> Ticket | None:
+    """A live ticket of the brand."""
+    if not isinstance(ticket_id, str):
+        return None
+    ticket = context.session.get(Ticket, ticket_id)
+    if ticket is None or ticket.brand_id != brand.id or ticket.deleted_at is not None:
+        return None
+    return ticket
+
+
+def _customer(context: _Context, ticket: Ticket) -> Contact | None:
+    """The ticket's contact, if mail may go to them: a live contact who has not turned
+    email off and whose address has not bounced; never for spam or merged-away tickets."""
+    if ticket.is_spam or ticket.merged_into_id is not None or ticket.customer_id is None:
+        return None
+    contact = context.session.get(Contact, ticket.customer_id)
+    if contact is None or contact.deleted_at is not None:
+        return None
+    if not contact.notify_email or contact.email_undeliverable_at is not None:
+        return None
+    return contact
+
+
+def _brand_sender(brand: Brand) -> str:
+    return brand.from_name or brand.name
+
+
+def _common(brand: Brand, ticket: Ticket | None, subject: str) -> dict[str, Any]:
+    return {
+        "brand_name": brand.name,
+        "public_id": public_id(brand, ticket.ticket_number) if ticket is not None else None,
+        "title": ticket.title if ticket is not None else None,
+        "subject": subject,
+    }
+
+
+def _queue(
+    context: _Context, brand: Brand, ticket: Ticket | None, event: Event, draft: Draft
+) -> None:
+    compose.queue(context.session, context.settings, brand, ticket, draft, event_id=event.id)
+
+
+# --- comment.created ----------------------------------------------------------------------
+
+
+def _comment_created(context: _Context, event: Event) -> None:
+    data = _data(event)
+    if data.get("authorType") != "AGENT" or data.get("isInternal") is not False:
+        return
+    brand = context.brand(event.brand_id)
+    if brand is None:
+        return
+    comment = context.session.get(Comment, data.get("id"))
+    if (
+        comment is None
+        or comment.brand_id != brand.id
+        or comment.deleted_at is not None
+        or comment.author_type != "AGENT"
+        or comment.is_internal
+    ):
+        return
+    ticket = _ticket(context, brand, comment.ticket_id)
+    contact = _customer(context, ticket) if ticket is not None else None
+    if ticket is None or contact is None:
+        return
+    urls = context.attachment_urls(brand, comment.body)
+    author = comment.author_name or _brand_sender(brand)
+    has_thread = bool(repository.thread_ids(context.session, ticket.id))
+    subject = compose.subject(brand, ticket, reply=has_thread)
+    cc = comment.metadata_.get("cc") if isinstance(comment.metadata_, dict) else None
+    body = render(
+        COMMENT,
+        **_common(brand, ticket, subject),
+        author_name=author,
+        body_text=body_text(comment.body, urls),
+        body_html=body_html(comment.body, urls),
+    )
+    draft = Draft(
+        kind=COMMENT,
+        to=contact.email,
+        subject=subject,
+        body=body,
+        from_name=author,
+        cc=tuple(a for a in cc if isinstance(a, str)) if isinstance(cc, list) else (),
+        reply_to=reply_address(context.settings, brand, ticket),
+        in_thread=True,
+        comment_id=comment.id,
+    )
+    _queue(context, brand, ticket, event, draft)
+
+
+# --- ticket.created: autoresponse, assignment ---------------------------------------------
+
+
+def _ticket_created(context: _Context, event: Event) -> None:
+    brand = context.brand(event.brand_id)
+    if brand is None:
+        return
+    ticket = _ticket(context, brand, _data(event).get("id"))
+    if ticket is None:
+        return
+    if ticket.source == "email":
+        _autoresponse(context, brand, ticket, event)
+    assignee = _current_assignee(_data(event), ticket)
+    if assignee is not None:
+        _assignment(context, brand, ticket, event, assignee)
+
+
+def _current_assignee(data: dict[str, Any], ticket: Ticket) -> str | None:
+    """The assignee the event's ticket snapshot names, if the ticket still has them (when
+    it was reassigned since, only the newer assignment is announced)."""
+    snapshot = data.get("ticket")
+    assignee = snapshot.get("assigneeEmail") if isinstance(snapshot, dict) else None
+    if not isinstance(assignee, str) or not assignee:
+        return None
+    return assignee if (ticket.assignee_email or "").lower() == assignee.lower() else None
+
+
+def _from_robot(ticket: Ticket) -> bool:
+    """Whether inbound handling found the message automatic (auto-reply, bulk, bounce)."""
+    source_data = ticket.source_data or {}
+    return bool(source_data.get("autoSubmitted"))
+
+
+def _autoresponse(context: _Context, brand: Brand, ticket: Ticket, event: Event) -> None:
+    if not brand.autoresponse_enabled or _from_robot(ticket):
+        return
+    contact = _customer(context, ticket)
+    if contact is None:
+        return
+    session = context.session
+    if repository.has_kind_for_ticket(session, ticket.id, AUTORESPONSE):
+        return
+    since = clock.now() - AUTORESPONSE_WINDOW
+    if repository.count_kind_to_since(session, AUTORESPONSE, contact.email, since) >= (
+        AUTORESPONSE_LIMIT
+    ):
+        log.info("autoresponse to %s skipped: limit reached", contact.email)
+        return
+    values = {
+        "ticketNumber": public_id(brand, ticket.ticket_number),
+        "ticketTitle": ticket.title,
+        "customerName": ticket.customer_name or contact.name or "",
+        "brandName": brand.name,
+    }
+    subject = compose.with_public_id(
+        brand,
+        ticket,
+        fill_placeholders(brand.autoresponse_subject or DEFAULT_AUTORESPONSE_SUBJECT, values),
+    )
+    text = fill_placeholders(brand.autoresponse_body or DEFAULT_AUTORESPONSE_BODY, values)
+    body = render(
+        AUTORESPONSE,
+        **_common(brand, ticket, subject),
+        body_text=text,
+        body_html=body_html(text, {}),
+    )
+    draft = Draft(
+        kind=AUTORESPONSE,
+        to=contact.email,
+        subject=subject,
+        body=body,
+        from_name=_brand_sender(brand),
+        reply_to=reply_address(context.settings, brand, ticket),
+        auto_submitted=True,
+        in_thread=True,
+    )
+    _queue(context, brand, ticket, event, draft)
+
+
+def _assignment(
+    context: _Context, brand: Brand, ticket: Ticket, event: Event, assignee: str
+) -> None:
+    member = context.session.get(Member, ticket.assignee_id) if ticket.assignee_id else None
+    subject = compose.subject(brand, ticket, text=f"Assigned to you: {ticket.title}")
+    customer = ticket.customer_name or ticket.customer_email
+    if ticket.customer_name and ticket.customer_email:
+        customer = f"{ticket.customer_name} <{ticket.customer_email}>"
+    body = render(
+        ASSIGNMENT,
+        **_common(brand, ticket, subject),
+        assignee_name=member.name if member is not None else None,
+        customer=customer,
+        priority=ticket.priority,
+    )
+    draft = Draft(
+        kind=ASSIGNMENT,
+        to=assignee,
+        subject=subject,
+        body=body,
+        from_name=_brand_sender(brand),
+        auto_submitted=True,
+    )
+    _queue(context, brand, ticket, event, draft)
+
+
+# --- ticket.updated: assignment -----------------------------------------------------------
+
+
+def _ticket_updated(context: _Context, event: Event) -> None:
+    data = _data(event)
+    changes = data.get("changes")
+    if not isinstance(changes, list) or not ASSIGNEE_FIELDS.intersection(changes):
+        return
+    brand = context.brand(event.brand_id)
+    ticket = _ticket(context, brand, data.get("id")) if brand is not None else None
+    assignee = _current_assignee(data, ticket) if ticket is not None else None
+    if brand is None or ticket is None or assignee is None:
+        return
+    _assignment(context, brand, ticket, event, assignee)
+
+
+# --- notification.requested ---------------------------------------------------------------
+
+
+def _notification(context: _Context, event: Event) -> None:
+    data = _data(event)
+    if data.get("channel", "email") != "email":
+        return
+    handler = NOTIFICATIONS.get(str(data.get("reason")))
+    brand = context.brand(event.brand_id)
+    recipient = data.get("recipient")
+    if handler is None or brand is None or not isinstance(recipient, str) or not recipient:
+        return
+    handler(context, brand, event, data, recipient)
+
+
+def _ticket_created_notice(
+    context: _Context, brand: Brand, event: Event, data: dict[str, Any], recipient: str
+) -> None:
+    ticket = _ticket(context, brand, data.get("ticketId"))
+    contact = _customer(context, ticket) if ticket is not None else None
+    if ticket is None or contact is None or contact.email != recipient.lower():
+        return
+    subject = compose.subject(brand, ticket)
+    urls = context.attachment_urls(brand, ticket.body or "")
+    body = render(
+        TICKET_CREATED,
+        **_common(brand, ticket, subject),
+        customer_name=ticket.customer_name or contact.name,
+        body_text=body_text(ticket.body, urls) if ticket.body else "",
+        body_html=body_html(ticket.body, urls) if ticket.body else "",
+    )
+    draft = Draft(
+        kind=TICKET_CREATED,
+        to=contact.email,
+        subject=subject,
+        body=body,
+        from_name=_brand_sender(brand),
+        reply_to=reply_address(context.settings, brand, ticket),
+        auto_submitted=True,
+        in_thread=True,
+    )
+    _queue(context, brand, ticket, event, draft)
+
+
+def _watcher_comment(
+    context: _Context, brand: Brand, event: Event, data: dict[str, Any], recipient: str
+) -> None:
+    ticket = _ticket(context, brand, data.get("ticketId"))
+    comment = context.session.get(Comment, data.get("commentId"))
+    if ticket is None or comment is None or comment.deleted_at is not None:
+        return
+    subject = compose.subject(brand, ticket, text=f"New comment on {ticket.title}")
+    urls = context.attachment_urls(brand, comment.body)
+    author = comment.author_name or comment.author_email or comment.author_type.title()
+    body = render(
+        WATCHER_COMMENT,
+        **_common(brand, ticket, subject),
+        author_name=author,
+        is_internal=comment.is_internal,
+        body_text=body_text(comment.body, urls),
+        body_html=body_html(comment.body, urls),
+    )
+    draft = Draft(
+        kind=WATCHER_COMMENT,
+        to=recipient,
+        subject=subject,
+        body=body,
+        from_name=_brand_sender(brand),
+        auto_submitted=True,
+    )
+    _queue(context, brand, ticket, event, draft)
+
+
+def _trigger_label(trigger: Any, from_name: str) -> str | None:
+    if not isinstance(trigger, str) or not trigger:
+        return None
+    wording = TRIGGER_WORDING.get(trigger)
+    return wording.format(old=from_name) if wording else f"by {trigger}"
+
+
+def _watcher_status(
+    context: _Context, brand: Brand, event: Event, data: dict[str, Any], recipient: str
+) -> None:
+    ticket = _ticket(context, brand, data.get("ticketId"))
+    if ticket is None:
+        return
+    changes = data.get("changes")
+    status = changes.get("status") if isinstance(changes, dict) else None
+    status = status if isinstance(status, dict) else {}
+    from_name = str(data.get("fromName") or status.get("old") or "")
+    to_name = str(data.get("toName") or status.get("new") or "")
+    subject = compose.subject(brand, ticket, text=f"Status changed to {to_name}")
+    body = render(
+        WATCHER_STATUS,
+        **_common(brand, ticket, subject),
+        from_name=from_name,
+        to_name=to_name,
+        trigger_label=_trigger_label(data.get("trigger"), from_name),
+    )
+    draft = Draft(
+        kind=WATCHER_STATUS,
+        to=recipient,
+        subject=subject,
+        body=body,
+        from_name=_brand_sender(brand),
+        auto_submitted=True,
+    )
+    _queue(context, brand, ticket, event, draft)
+
+
+def _webhook_disabled(
+    context: _Context, brand: Brand, event: Event, data: dict[str, Any], recipient: str
+) -> None:
+    url = str(data.get("url") or "")
+    subject = f"Webhook disabled: {url}" if url else "A webhook was disabled"
+    body = render(
+        WEBHOOK_DISABLED,
+        **_common(brand, None, subject),
+        url=url,
+        reason=str(data.get("disabledReason") or "it kept failing"),
+    )
+    draft = Draft(
+        kind=WEBHOOK_DISABLED,
+        to=recipient,
+        subject=subject,
+        body=body,
+        from_name=_brand_sender(brand),
+        auto_submitted=True,
+    )
+    _queue(context, brand, None, event, draft)
+
+
+Notice = Callable[[_Context, Brand, Event, dict[str, Any], str], None]
+NOTIFICATIONS: dict[str, Notice] = {
+    "ticket_created": _ticket_created_notice,
+    "comment": _watcher_comment,
+    "status_change": _watcher_status,
+    "webhook_disabled": _webhook_disabled,
+}
+
+HANDLERS: dict[str, Callable[[_Context, Event], None]] = {
+    "comment.created": _comment_created,
+    "ticket.created": _ticket_created,
+    "ticket.updated": _ticket_updated,
+    "notification.requested": _notification,
+}

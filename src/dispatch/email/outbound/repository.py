@@ -1,0 +1,207 @@
+"""Every query of outgoing mail: the outbox cursor, threading ids, limits, claims, outcomes.
+
+Claims are safe with any number of workers: on PostgreSQL candidate rows are locked with
+`FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint rows without waiting; on
+SQLite a writing transaction holds the database's single write lock. The conditional
+UPDATE that leases an email is the guard on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from dispatch.brands.models import Brand
+from dispatch.core.events import Event
+from dispatch.email.models import EmailMessage, OutboundEmail
+
+DUE_STATUSES = ("PENDING", "RETRYING")
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# --- the outbox cursor --------------------------------------------------------------------
+
+
+def claim_unemailed(session: Session, *, limit: int) -> list[Event]:
+    """The oldest events the email channel has not considered, locked for this transaction
+    (rows another worker holds are skipped)."""
+    stmt = (
+        select(Event)
+        .where(Event.emailed_at.is_(None))
+        .order_by(Event.position)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def mark_emailed(session: Session, positions: Sequence[int], at: datetime) -> None:
+    session.execute(
+        update(Event)
+        .where(Event.position.in_(positions))
+        .values(emailed_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def has_unemailed(session: Session) -> bool:
+    stmt = select(Event.position).where(Event.emailed_at.is_(None)).limit(1)
+    return session.scalar(stmt) is not None
+
+
+# --- generating ---------------------------------------------------------------------------
+
+
+def thread_ids(session: Session, ticket_id: str) -> list[tuple[str, str]]:
+    """The ticket's known Message-IDs as (message id, direction), oldest first."""
+    stmt = (
+        select(EmailMessage.message_id, EmailMessage.direction)
+        .where(EmailMessage.ticket_id == ticket_id)
+        .order_by(EmailMessage.created_at, EmailMessage.id)
+    )
+    return [(m, d) for m, d in session.execute(stmt)]
+
+
+def email_exists(session: Session, event_id: str, kind: str, to_address: str) -> bool:
+    stmt = select(OutboundEmail.id).where(
+        OutboundEmail.event_id == event_id,
+        OutboundEmail.kind == kind,
+        OutboundEmail.to_address == to_address,
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def has_kind_for_ticket(session: Session, ticket_id: str, kind: str) -> bool:
+    stmt = select(OutboundEmail.id).where(
+        OutboundEmail.ticket_id == ticket_id, OutboundEmail.kind == kind
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def count_kind_to_since(session: Session, kind: str, to_address: str, since: datetime) -> int:
+    """Emails of `kind` generated for this address since `since` (every brand)."""
+    stmt = select(func.count()).where(
+        OutboundEmail.kind == kind,
+        OutboundEmail.to_address == to_address,
+        OutboundEmail.created_at >= since,
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+def _due(now: datetime) -> list[Any]:
+    return [
+        OutboundEmail.status.in_(DUE_STATUSES),
+        OutboundEmail.next_attempt_at <= now,
+        or_(OutboundEmail.lease_expires_at.is_(None), OutboundEmail.lease_expires_at <= now),
+    ]
+
+
+def count_due(session: Session, now: datetime) -> int:
+    return int(session.scalar(select(func.count()).where(*_due(now))) or 0)
+
+
+def lease_due(
+    session: Session, *, worker: str, now: datetime, until: datetime, limit: int
+) -> list[str]:
+    """Lease up to `limit` due emails (oldest due first) to `worker`; their ids."""
+    candidates = (
+        select(OutboundEmail.id)
+        .where(*_due(now))
+        .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
+        .limit(limit)
+    )
+    if _is_postgres(session):
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
+    stmt = (
+        update(OutboundEmail)
+        .where(OutboundEmail.id.in_(ids), *_due(now))
+        .values(leased_by=worker, lease_expires_at=until)
+        .returning(OutboundEmail.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.scalars(stmt))
+
+
+def leased_with_brands(
+    session: Session, email_ids: Sequence[str]
+) -> list[tuple[OutboundEmail, Brand]]:
+    stmt = (
+        select(OutboundEmail, Brand)
+        .join(Brand, Brand.id == OutboundEmail.brand_id)
+        .where(OutboundEmail.id.in_(email_ids))
+        .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
+    )
+    return [(e, b) for e, b in session.execute(stmt)]
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    status: str
+    next_attempt_at: datetime
+    last_error: str | None
+    sent_at: datetime | None
+
+
+def finish_leased(session: Session, email_id: str, worker: str, result: Result) -> bool:
+    """Record an attempt's outcome if `worker` still holds the lease; counts the attempt."""
+    stmt = (
+        update(OutboundEmail)
+        .where(
+            OutboundEmail.id == email_id,
+            OutboundEmail.leased_by == worker,
+            OutboundEmail.status.in_(DUE_STATUSES),
+        )
+        .values(
+            status=result.status,
+            attempts=OutboundEmail.attempts + 1,
+            next_attempt_at=result.next_attempt_at,
+            last_error=result.last_error,
+            sent_at=result.sent_at,
+            leased_by=None,
+            lease_expires_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    outcome = session.execute(stmt)
+    return isinstance(outcome, CursorResult) and outcome.rowcount == 1
+
+
+def release(session: Session, worker: str, email_ids: Sequence[str]) -> None:
+    """Give back leases not used (the emails are due again at once)."""
+    if not email_ids:
+        return
+    session.execute(
+        update(OutboundEmail)
+        .where(
+            and_(OutboundEmail.id.in_(email_ids), OutboundEmail.leased_by == worker),
+            OutboundEmail.status.in_(DUE_STATUSES),
+        )
+        .values(leased_by=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def for_ticket(session: Session, brand_id: str, ticket_id: str) -> list[OutboundEmail]:
+    stmt = (
+        select(OutboundEmail)
+        .where(OutboundEmail.brand_id == brand_id, OutboundEmail.ticket_id == ticket_id)
+        .order_by(OutboundEmail.created_at, OutboundEmail.id)
+    )
+    return list(session.scalars(stmt))

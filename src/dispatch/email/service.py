@@ -1,0 +1,329 @@
+"""Inbound email: which brand a mailbox belongs to, storing raw messages (once per
+Message-ID and brand), the per-account inbound secret, leases on stored messages, and
+marking bounced addresses undeliverable.
+
+Functions flush, never commit: the SMTP handler, the HTTP endpoint or the worker job that
+calls them owns the transaction. The queries of the inbound side live here and in
+`threading.py` (for the thread lookups).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dispatch.accounts.errors import AllBrandsKeyRequired
+from dispatch.audit import service as audit
+from dispatch.brands.models import Brand
+from dispatch.contacts import service as contacts
+from dispatch.contacts.models import Contact
+from dispatch.core import clock, events
+from dispatch.core.actor import Actor
+from dispatch.core.ids import new_id
+from dispatch.email import addresses
+from dispatch.email.addresses import Mailbox
+from dispatch.email.models import InboundMessage, InboundSecret
+from dispatch.settings import Settings
+
+RECEIVED, PROCESSED, FAILED = "RECEIVED", "PROCESSED", "FAILED"
+SECRET_PREFIX = "dis_in_"  # noqa: S105 - a prefix, not a secret
+
+
+# --- mailboxes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """An accepted recipient: the brand and the mailbox it was addressed as."""
+
+    brand: Brand
+    mailbox: Mailbox
+
+
+def brand_for_mailbox(session: Session, mailbox: Mailbox) -> Brand | None:
+    """The live brand with inbound email enabled whose slug or id (case-insensitive) the
+    mailbox names; None for any other."""
+    local = mailbox.local.lower()
+    stmt = select(Brand).where(
+        Brand.deleted_at.is_(None),
+        Brand.inbound_email_enabled.is_(True),
+        or_(Brand.slug == local, func.lower(Brand.id) == local),
+    )
+    found = list(session.scalars(stmt.limit(2)))
+    # A slug never looks like a brand id (ids have an underscore), so at most one matches.
+    return found[0] if found else None
+
+
+def resolve_recipient(session: Session, settings: Settings, address: str) -> Recipient | None:
+    mailbox = addresses.parse_mailbox(settings, address)
+    if mailbox is None:
+        return None
+    brand = brand_for_mailbox(session, mailbox)
+    return Recipient(brand, mailbox) if brand is not None else None
+
+
+def resolve_recipients(
+    session: Session, settings: Settings, candidates: Iterable[str]
+) -> list[Recipient]:
+    """The accepted recipients among `candidates`, one per brand (a reply address wins
+    over the brand's plain mailbox: it says which ticket)."""
+    by_brand: dict[str, Recipient] = {}
+    for address in candidates:
+        recipient = resolve_recipient(session, settings, address)
+        if recipient is None:
+            continue
+        known = by_brand.get(recipient.brand.id)
+        if known is None or (known.mailbox.token is None and recipient.mailbox.token):
+            by_brand[recipient.brand.id] = recipient
+    return list(by_brand.values())
+
+
+# --- storing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    id: str
+    brand_id: str
+    recipient: str
+    duplicate: bool
+
+
+def _stored_with_message_id(session: Session, brand_id: str, message_id: str) -> str | None:
+    return session.scalar(
+        select(InboundMessage.id).where(
+            InboundMessage.brand_id == brand_id, InboundMessage.message_id == message_id
+        )
+    )
+
+
+def store_message(
+    session: Session,
+    recipient: Recipient,
+    raw: bytes,
+    *,
+    message_id: str | None,
+    envelope_sender: str | None,
+    source: str,
+) -> Stored:
+    """Keep the raw message for `recipient`'s brand, status RECEIVED, for the worker. A
+    Message-ID already stored for the brand is not stored again (`duplicate`)."""
+    brand_id = recipient.brand.id
+    if message_id is not None:
+        existing = _stored_with_message_id(session, brand_id, message_id)
+        if existing is not None:
+            return Stored(existing, brand_id, recipient.mailbox.address, duplicate=True)
+    row = InboundMessage(
+        id=new_id("inm"),
+        brand_id=brand_id,
+        recipient=recipient.mailbox.address[:320],
+        envelope_sender=envelope_sender[:320] if envelope_sender is not None else None,
+        message_id=message_id,
+        raw=raw,
+        size=len(raw),
+        source=source,
+        status=RECEIVED,
+        attempts=0,
+        leased_by=None,
+        lease_expires_at=None,
+        received_at=clock.now(),
+        processed_at=None,
+        outcome=None,
+        error=None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # The same message arrived at the same moment through another connection.
+        if message_id is None:
+            raise
+        existing = _stored_with_message_id(session, brand_id, message_id)
+        if existing is None:
+            raise
+        return Stored(existing, brand_id, recipient.mailbox.address, duplicate=True)
+    return Stored(row.id, brand_id, row.recipient, duplicate=False)
+
+
+# --- leases (the worker's claims) ----------------------------------------------------------------
+
+
+def _claimable(now: datetime) -> list[object]:
+    return [
+        InboundMessage.status == RECEIVED,
+        or_(InboundMessage.lease_expires_at.is_(None), InboundMessage.lease_expires_at <= now),
+    ]
+
+
+def claim(session: Session, worker: str, *, limit: int, lease: timedelta) -> list[str]:
+    """Lease up to `limit` received messages, oldest first, to `worker`; their ids.
+
+    A conditional UPDATE takes only rows still free (received, lease absent or lapsed);
+    on PostgreSQL the candidates are first locked with FOR UPDATE SKIP LOCKED, so
+    concurrent workers take disjoint rows without waiting for each other."""
+    now = clock.now()
+    candidates = list(
+        session.scalars(
+            select(InboundMessage.id)
+            .where(*_claimable(now))  # type: ignore[arg-type]
+            .order_by(InboundMessage.received_at, InboundMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not candidates:
+        return []
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id.in_(candidates), *_claimable(now))  # type: ignore[arg-type]
+        .values(
+            leased_by=worker,
+            lease_expires_at=now + lease,
+            attempts=InboundMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    claimed = set(
+        session.scalars(
+            select(InboundMessage.id).where(
+                InboundMessage.id.in_(candidates), InboundMessage.leased_by == worker
+            )
+        )
+    )
+    return [i for i in candidates if i in claimed]
+
+
+def leased(session: Session, message_id: str, worker: str) -> InboundMessage | None:
+    """The message, locked, if `worker` still holds its lease and it is unprocessed."""
+    return session.scalar(
+        select(InboundMessage)
+        .where(
+            InboundMessage.id == message_id,
+            InboundMessage.leased_by == worker,
+            InboundMessage.status == RECEIVED,
+        )
+        .with_for_update()
+    )
+
+
+def release(session: Session, worker: str, message_ids: Sequence[str]) -> int:
+    """Give back leases not used (shutting down): the messages are free at once."""
+    if not message_ids:
+        return 0
+    result = session.execute(
+        update(InboundMessage)
+        .where(
+            InboundMessage.id.in_(list(message_ids)),
+            InboundMessage.leased_by == worker,
+            InboundMessage.status == RECEIVED,
+        )
+        .values(leased_by=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount if isinstance(result, CursorResult) else 0
+
+
+# --- the inbound secret ---------------------------------------------------------------------
+
+
+def _new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def _require_all_brands(actor: Actor) -> None:
+    if not actor.all_brands:
+        raise AllBrandsKeyRequired("read or rotate the inbound secret")
+
+
+def get_or_create_secret(session: Session, actor: Actor) -> InboundSecret:
+    """The account's inbound secret, created on first read."""
+    _require_all_brands(actor)
+    found = session.get(InboundSecret, actor.account_id)
+    if found is not None:
+        return found
+    row = InboundSecret(
+        account_id=actor.account_id,
+        secret=_new_secret(),
+        created_at=clock.now(),
+        rotated_at=None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # A concurrent first read created it.
+        found = session.get(InboundSecret, actor.account_id, populate_existing=True)
+        if found is None:
+            raise
+        return found
+    return row
+
+
+def rotate_secret(session: Session, actor: Actor) -> InboundSecret:
+    """A new secret; the old one stops working at once."""
+    row = get_or_create_secret(session, actor)
+    row.secret = _new_secret()
+    row.rotated_at = clock.now()
+    session.flush()
+    return row
+
+
+def account_for_secret(session: Session, account_ids: Iterable[str], presented: str) -> str | None:
+    """Which of these accounts the presented secret belongs to (constant-time compare)."""
+    wanted = sorted(set(account_ids))
+    if not wanted or not presented:
+        return None
+    rows = session.scalars(select(InboundSecret).where(InboundSecret.account_id.in_(wanted)))
+    match = None
+    for row in rows:
+        if hmac.compare_digest(row.secret.encode(), presented.encode()) and match is None:
+            match = row.account_id
+    return match
+
+
+# --- bounces ------------------------------------------------------------------------------------
+
+
+def mark_undeliverable(
+    session: Session, actor: Actor, brand: Brand, emails: Iterable[str], *, reason: str
+) -> list[Contact]:
+    """Flag the brand's contacts with these addresses as undeliverable (once: a contact
+    already flagged keeps its first date), with an activity entry and `contact.updated`."""
+    marked = []
+    now = clock.now()
+    for email in dict.fromkeys(e.lower() for e in emails):
+        contact = contacts.find_contact_by_email(session, brand.id, email)
+        if contact is None or contact.email_undeliverable_at is not None:
+            continue
+        contact.email_undeliverable_at = now
+        contact.updated_at = now
+        session.flush()
+        changes = {"emailUndeliverableAt": (None, now.isoformat())}
+        out = contacts.read_contact(session, brand, contact.id)
+        payload = {
+            **out.model_dump(mode="json", by_alias=True),
+            "changes": list(changes),
+            "previous": {"emailUndeliverableAt": None},
+            "trigger": reason,
+        }
+        events.emit(session, "contact.updated", brand.id, payload)
+        audit.record(
+            session,
+            actor,
+            brand_id=brand.id,
+            event="contact.updated",
+            entity_type="contact",
+            entity_id=contact.id,
+            changes=changes,
+            source="email",
+            metadata={"trigger": reason},
+        )
+        marked.append(contact)
+    return marked

@@ -1,0 +1,188 @@
+"""The SMTP listener (aiosmtpd): mail for the brands' mailboxes, stored before 250.
+
+- RCPT: only `<slug>@`, `<brandId>@` and `<slug>+<token>@` at the inbound domain, of live
+  brands with inbound email enabled; anything else is refused with `550 5.1.1`.
+- DATA: larger than DISPATCH_MAIL_MAX_BYTES is refused with 552 (aiosmtpd's
+  `data_size_limit`, also announced as SIZE in EHLO). The raw message is stored, one row
+  per accepted brand, and committed before the client hears 250; a Message-ID already
+  stored for a brand is stored once (and still answered 250). A database failure is a
+  451, so the sending server tries again later.
+- Database work runs in threads, off the event loop.
+
+`start(settings)` runs a listener in a thread (aiosmtpd's Controller): `dispatch serve`
+starts one beside the HTTP server, `dispatch smtp` runs one alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SMTPSession
+from sqlalchemy.exc import SQLAlchemyError
+
+from dispatch.core.db import Database
+from dispatch.email import parsing, service
+from dispatch.settings import Settings
+
+logger = logging.getLogger("dispatch.email.smtp")
+
+MAX_RECIPIENTS = 100
+# Seconds an idle client may keep a connection.
+IDLE_TIMEOUT = 120
+IDENT = "Dispatch ESMTP"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What one DATA stored: a row per brand (duplicates name the row already stored)."""
+
+    stored: list[service.Stored]
+
+
+class InboundHandler:
+    """aiosmtpd handler: recipients checked at RCPT, messages stored at DATA."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self.database = database
+        self.settings = settings
+
+    # -- blocking work (threads) -----------------------------------------------------------------
+
+    def accepts(self, address: str) -> bool:
+        with self.database.session(write=False) as session:
+            return service.resolve_recipient(session, self.settings, address) is not None
+
+    def deliver(self, raw: bytes, recipients: list[str], envelope_sender: str | None) -> Delivery:
+        """Store the message for each accepted brand and commit (the SMTP `250`)."""
+        message_id = parsing.message_id_of(raw)
+        with self.database.session() as session:
+            try:
+                accepted = service.resolve_recipients(session, self.settings, recipients)
+                stored = [
+                    service.store_message(
+                        session,
+                        recipient,
+                        raw,
+                        message_id=message_id,
+                        envelope_sender=envelope_sender,
+                        source="smtp",
+                    )
+                    for recipient in accepted
+                ]
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return Delivery(stored)
+
+    # -- SMTP hooks ---------------------------------------------------------------------------
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: SMTPSession,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return "452 4.5.3 Too many recipients"
+        try:
+            known = await asyncio.to_thread(self.accepts, address)
+        except SQLAlchemyError:
+            logger.exception("recipient lookup failed")
+            return "451 4.3.0 Temporary failure, try again later"
+        if not known:
+            return f"550 5.1.1 <{address}>: no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: SMTPSession, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        if not raw:
+            return "554 5.6.0 Empty message"
+        sender = envelope.mail_from
+        try:
+            delivery = await asyncio.to_thread(
+                self.deliver, bytes(raw), list(envelope.rcpt_tos), sender
+            )
+        except SQLAlchemyError:
+            logger.exception("storing an inbound message failed")
+            return "451 4.3.0 Temporary failure, try again later"
+        if not delivery.stored:
+            # Every mailbox disappeared between RCPT and DATA.
+            return "550 5.1.1 No such mailbox here"
+        ids = ", ".join(s.id for s in delivery.stored)
+        return f"250 2.0.0 OK: queued as {ids}"
+
+
+def smtp_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "data_size_limit": settings.mail_max_bytes,
+        "enable_SMTPUTF8": True,
+        "decode_data": False,
+        "ident": IDENT,
+        "timeout": IDLE_TIMEOUT,
+    }
+
+
+class Listener:
+    """A running listener: a thread with its own event loop (aiosmtpd's Controller)."""
+
+    def __init__(self, controller: Controller, database: Database, owns_database: bool) -> None:
+        self.controller = controller
+        self.database = database
+        self._owns_database = owns_database
+
+    @property
+    def port(self) -> int:
+        return int(self.controller.port)
+
+    @property
+    def host(self) -> str:
+        return str(self.controller.hostname)
+
+    def stop(self) -> None:
+        try:
+            self.controller.stop()
+        finally:
+            if self._owns_database:
+                self.database.dispose()
+
+
+def start(
+    settings: Settings,
+    database: Database | None = None,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+) -> Listener:
+    """Start listening on host:port (default DISPATCH_SMTP_HOST/PORT); returns once the
+    socket accepts connections."""
+    owns = database is None
+    db = database or Database.from_url(settings.effective_database_url, pool_size=4)
+    handler = InboundHandler(db, settings)
+    controller = Controller(
+        handler,
+        hostname=host or settings.smtp_host,
+        port=port if port is not None else settings.smtp_port,
+        server_hostname=settings.inbound_domain,
+        ready_timeout=10.0,
+        **smtp_options(settings),
+    )
+    try:
+        controller.start()
+    except BaseException:
+        if owns:
+            db.dispose()
+        raise
+    logger.info("SMTP listener on %s:%s", controller.hostname, controller.port)
+    return Listener(controller, db, owns)
