@@ -83,9 +83,15 @@ def emit(
         created_at=clock.now(),
     )
     session.add(event)
+    notify_on_commit(session)
+    return event
+
+
+def notify_on_commit(session: Session) -> None:
+    """Wake listening workers when this transaction commits (PostgreSQL; elsewhere they
+    poll): for anything that leaves them work, events or stored inbound mail."""
     if _NOTIFY_PENDING not in session.info and session.get_bind().dialect.name == "postgresql":
         session.info[_NOTIFY_PENDING] = True
-    return event
 
 
 @sa_event.listens_for(Session, "before_commit")

@@ -149,6 +149,7 @@ def store_message(
         if existing is None:
             raise
         return Stored(existing, brand_id, recipient.mailbox.address, duplicate=True)
+    events.notify_on_commit(session)
     return Stored(row.id, brand_id, row.recipient, duplicate=False)
 
 

@@ -1,10 +1,13 @@
-"""The worker's run loop: fan out, run periodic jobs, claim deliveries, send them.
+"""The worker's run loops: webhook deliveries, and (when built from settings) the email
+channel's jobs.
 
-One loop thread claims work and hands each leased delivery to a pool of `concurrency`
-sending threads; a finished delivery rings the loop, which claims more. Idle, the loop
-sleeps until the earliest of: a NOTIFY (PostgreSQL), the next poll, the next scheduled
-retry, the next periodic job. Database outages are waited out with backoff; an outcome
-that cannot be recorded is retried until its lease would lapse.
+The delivery loop fans out events, runs periodic jobs and claims work, handing each
+leased delivery to a pool of `concurrency` sending threads; a finished delivery rings
+the loop, which claims more. Idle, it sleeps until the earliest of: a NOTIFY
+(PostgreSQL), the next poll, the next scheduled retry, the next periodic job. The mail
+loop (`worker.mail`) runs in a thread of its own and wakes on the same NOTIFYs. Database
+outages are waited out with backoff; an outcome that cannot be recorded is retried until
+its lease would lapse.
 
 Stopping (SIGTERM) stops claiming, lets in-flight deliveries finish for up to
 `shutdown_seconds`, then releases whatever leases remain so another worker sends those
@@ -17,6 +20,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
@@ -31,6 +35,7 @@ from dispatch.worker import delivery, repository
 from dispatch.worker.config import WorkerConfig, worker_name
 from dispatch.worker.delivery import Attempt, Job
 from dispatch.worker.fanout import fan_out
+from dispatch.worker.mail import MailJobs
 from dispatch.worker.scheduling import Schedule, default_jobs
 from dispatch.worker.transport import Sender
 from dispatch.worker.wakeup import Listener, Wakeup
@@ -60,6 +65,7 @@ class Worker:
         *,
         database_url: str | None = None,
         schedule: Schedule | None = None,
+        mail_settings: Settings | None = None,
         name: str | None = None,
         owns_database: bool = False,
     ) -> None:
@@ -73,9 +79,14 @@ class Worker:
             max_connections=max(8, config.concurrency * 2),
         )
         self.wakeup = Wakeup()
+        # The email jobs run only where settings say how (relay, inbound domain, storage).
+        self.mail = (
+            MailJobs(database, mail_settings, self.name) if mail_settings is not None else None
+        )
+        self.mail_wakeup = Wakeup()
         self._owns_database = owns_database
         self._listener = (
-            Listener(database_url, self.wakeup)
+            Listener(database_url, self._ring_all)
             if database_url is not None and database.dialect == "postgresql"
             else None
         )
@@ -84,6 +95,7 @@ class Worker:
         self._in_flight: dict[Future[None], Job] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._mail_thread: threading.Thread | None = None
         self._stopped = False
 
     @classmethod
@@ -96,6 +108,7 @@ class Worker:
             config,
             database_url=url,
             schedule=Schedule(default_jobs(settings)),
+            mail_settings=settings,
             name=name,
             owns_database=True,
         )
@@ -109,6 +122,11 @@ class Worker:
             self._listener.start()
         self._thread = threading.Thread(target=self._loop, name="dispatch-worker", daemon=True)
         self._thread.start()
+        if self.mail is not None:
+            self._mail_thread = threading.Thread(
+                target=self._mail_loop, name="dispatch-mail", daemon=True
+            )
+            self._mail_thread.start()
         log.info("worker %s started (%d in flight at most)", self.name, self.config.concurrency)
 
     @property
@@ -125,9 +143,12 @@ class Worker:
             return
         self._stopped = True
         self._stopping.set()
-        self.wakeup.ring()
+        self._ring_all()
         if self._thread is not None:
             self._thread.join()
+        if self._mail_thread is not None:
+            # A pass in progress finishes first: its leases are released by its own jobs.
+            self._mail_thread.join()
         with self._lock:
             running = list(self._in_flight)
         if running:
@@ -167,13 +188,29 @@ class Worker:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
-    # --- The loop ---------------------------------------------------------------------------
+    # --- The loops --------------------------------------------------------------------------
+
+    def _ring_all(self) -> None:
+        self.wakeup.ring()
+        self.mail_wakeup.ring()
 
     def _loop(self) -> None:
+        self._run(self._pass, self._idle_seconds, self.wakeup)
+
+    def _mail_loop(self) -> None:
+        assert self.mail is not None  # noqa: S101 - started only when there is one
+        self.mail.bind()
+        self._run(self.mail.run_pass, self._poll_seconds, self.mail_wakeup)
+
+    def _run(
+        self, one_pass: Callable[[], bool], idle_seconds: Callable[[], float], wakeup: Wakeup
+    ) -> None:
+        """Run passes until stopped, sleeping on `wakeup` when a pass found nothing more to
+        do, and waiting out database outages with backoff."""
         outage = 0
         while not self._stopping.is_set():
             try:
-                busy = self._pass()
+                busy = one_pass()
                 if outage:
                     log.info("database reachable again")
                 outage = 0
@@ -189,7 +226,10 @@ class Worker:
                 self._stopping.wait(1.0)
                 continue
             if not busy:
-                self.wakeup.wait(self._idle_seconds())
+                wakeup.wait(idle_seconds())
+
+    def _poll_seconds(self) -> float:
+        return self.config.listen_poll_seconds if self.listening else self.config.poll_seconds
 
     def _pass(self) -> bool:
         """Fan out, run due periodic jobs, claim what fits. True when there is more to do
@@ -205,8 +245,7 @@ class Worker:
         return more_events or (free > 0 and len(jobs) == free)
 
     def _idle_seconds(self) -> float:
-        poll = self.config.listen_poll_seconds if self.listening else self.config.poll_seconds
-        wait = min(poll, self.schedule.seconds_until_next())
+        wait = min(self._poll_seconds(), self.schedule.seconds_until_next())
         try:
             with self.database.session(write=False) as session:
                 now = clock.now()

@@ -1,15 +1,16 @@
 """Waking the worker: within moments of a commit, not at its next poll.
 
-`Wakeup` is what the worker's loop sleeps on; anything may ring it (a finished delivery
-freeing a slot, shutdown). On PostgreSQL a `Listener` thread holds a connection that
-LISTENs on the channel `core.events.emit` NOTIFYs at commit and rings it on every
-notification; while that connection is down the loop falls back to polling.
+`Wakeup` is what each of the worker's loops sleeps on; anything may ring it (a finished
+delivery freeing a slot, shutdown). On PostgreSQL a `Listener` thread holds a connection
+that LISTENs on the channel NOTIFYed at commit (`core.events.notify_on_commit`) and calls
+`ring` on every notification; while that connection is down the loops fall back to polling.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import psycopg
 from sqlalchemy import make_url
@@ -45,11 +46,11 @@ def libpq_url(database_url: str) -> str:
 
 
 class Listener:
-    """LISTEN on PostgreSQL in a thread and ring `wakeup` for every notification."""
+    """LISTEN on PostgreSQL in a thread and call `ring` for every notification."""
 
-    def __init__(self, database_url: str, wakeup: Wakeup) -> None:
+    def __init__(self, database_url: str, ring: Callable[[], None]) -> None:
         self._conninfo = libpq_url(database_url)
-        self._wakeup = wakeup
+        self._ring = ring
         self._stopping = threading.Event()
         self._connected = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dispatch-listen", daemon=True)
@@ -79,7 +80,7 @@ class Listener:
             finally:
                 self._connected.clear()
             # Anything committed while we were away is found by the next pass.
-            self._wakeup.ring()
+            self._ring()
             self._stopping.wait(RECONNECT_SECONDS)
 
     def _listen(self) -> None:
@@ -88,7 +89,7 @@ class Listener:
         ) as conn:
             conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
             self._connected.set()
-            self._wakeup.ring()
+            self._ring()
             while not self._stopping.is_set():
                 for _ in conn.notifies(timeout=LISTEN_TIMEOUT_SECONDS):
-                    self._wakeup.ring()
+                    self._ring()

@@ -1,6 +1,6 @@
-"""A live mail setup on loopback: `dispatch serve` (HTTP API and SMTP listener) on a fresh
-database, an SMTP sink as its outgoing relay, and the worker's email jobs driven from the
-test (`MailJobs`) against the same database."""
+"""A live mail setup on loopback: `dispatch serve` (HTTP API, SMTP listener and the
+embedded worker, which runs the email jobs) on a fresh database, with an SMTP sink as its
+outgoing relay."""
 
 from __future__ import annotations
 
@@ -9,18 +9,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from dispatch.attachments import config as attachments_config
 from dispatch.core.db import Database
-from dispatch.email import inbound
-from dispatch.email.notifications import generate_from_events
-from dispatch.email.outbound import send_due
 from dispatch.settings import Settings
 from tests.conftest import BACKEND, POSTGRES_ADMIN_URL, POSTGRES_DB
 from tests.e2e.conftest import KEY_LINE, Server
@@ -76,43 +71,17 @@ class MailServer(Server):
         )
 
 
-@dataclass
-class MailJobs:
-    """The worker's email jobs, run by the test until nothing is left to do. Once the
-    server's own worker runs them, `settle` can do nothing and `eventually` still holds."""
-
-    database: Database
-    settings: Settings
-
-    def settle(self) -> None:
-        """Inbound messages -> tickets and replies; events -> emails; due emails -> relay."""
-        config = inbound.config_from_settings(self.settings)
-        with (
-            inbound.using(config),
-            attachments_config.using(attachments_config.from_settings(self.settings)),
-        ):
-            for _ in range(20):
-                with self.database.session() as session:
-                    processed = inbound.process_received(session, limit=50)
-                with self.database.session() as session:
-                    generated = generate_from_events(session, settings=self.settings)
-                    session.commit()
-                sent = send_due(self.database.session, settings=self.settings)
-                if not (processed or generated or sent):
-                    return
-        raise AssertionError("the email jobs kept finding work")
-
-    def eventually(self, check: Callable[[], T | None], timeout: float = WAIT_SECONDS) -> T:
-        """Run the jobs until `check` returns something (bounded by `timeout`)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            self.settle()
-            result = check()
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not reached within {timeout}s: {check.__name__}")
-            time.sleep(0.05)
+def eventually(check: Callable[[], T | None], timeout: float = WAIT_SECONDS) -> T:
+    """Poll `check` until it returns something (bounded by `timeout`): the server's worker
+    does the work in the background."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout}s: {check.__name__}")
+        time.sleep(0.05)
 
 
 def _database_url(tmp_path: Path) -> Iterator[str]:
@@ -164,8 +133,8 @@ def mail_server(tmp_path: Path, sink: Sink) -> Iterator[MailServer]:
 
 
 @pytest.fixture
-def jobs(mail_server: MailServer) -> Iterator[MailJobs]:
-    settings = mail_server.settings()
-    database = Database.from_url(settings.effective_database_url, pool_size=2)
-    yield MailJobs(database, settings)
+def database(mail_server: MailServer) -> Iterator[Database]:
+    """The server's database, to look at what the API does not show."""
+    database = Database.from_url(mail_server.settings().effective_database_url, pool_size=2)
+    yield database
     database.dispose()

@@ -6,8 +6,8 @@ customer's mailbox (the relay's sink) with threading headers and a reply address
 resolves the ticket; the customer answers the email they got, from "their mail client", and
 the answer lands on the same ticket as a customer comment and reopens it.
 
-The worker's email jobs are run by the test (`jobs.eventually(...)`); once `dispatch
-serve`'s embedded worker runs them, `MailJobs.settle` can do nothing and the test stands.
+Nothing but the server moves the mail: its SMTP listener stores, its embedded worker turns
+stored mail into tickets and comments, and events into emails sent through the relay.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from dispatch.core.db import Database
 from dispatch.core.events import Event
-from tests.email.e2e.conftest import MailJobs, MailServer
+from tests.email.e2e.conftest import MailServer, eventually
 from tests.email.outbound.sink import Received, Sink
 
 CUSTOMER = "jane.doe@example.com"
@@ -64,7 +65,7 @@ def _customer_replies(server: MailServer, to: Received) -> None:
 
 
 def test_a_conversation_by_mail_alone_opens_answers_and_reopens_one_ticket(
-    mail_server: MailServer, jobs: MailJobs, sink: Sink
+    mail_server: MailServer, database: Database, sink: Sink
 ) -> None:
     with httpx.Client(
         base_url=f"{mail_server.base_url}/v1",
@@ -81,7 +82,7 @@ def test_a_conversation_by_mail_alone_opens_answers_and_reopens_one_ticket(
             listed: list[Any] = api.get(tickets_path).json()["data"]
             return listed
 
-        [ticket] = jobs.eventually(opened)
+        [ticket] = eventually(opened)
         assert ticket["source"] == "email"
         assert ticket["title"] == "Order 1042 never arrived"
         assert ticket["customerEmail"] == CUSTOMER
@@ -95,7 +96,7 @@ def test_a_conversation_by_mail_alone_opens_answers_and_reopens_one_ticket(
             json={"body": "Sorry about that! It ships today.", "authorName": "Sam Agent"},
         )
         assert posted.status_code == 201, posted.text
-        [answer] = jobs.eventually(lambda: sink.received)
+        [answer] = eventually(lambda: sink.received)
         message = answer.message
         assert answer.rcpt_tos == [CUSTOMER]
         assert parseaddr(message["From"])[0] == "Sam Agent"
@@ -119,7 +120,7 @@ def test_a_conversation_by_mail_alone_opens_answers_and_reopens_one_ticket(
             comments = api.get(f"{tickets_path}/{ticket['id']}/comments").json()
             return [c for c in comments if c["authorType"] == "CUSTOMER"]
 
-        [reply] = jobs.eventually(customer_reply)
+        [reply] = eventually(customer_reply)
         assert reply["body"].startswith("It still has not arrived, sorry!")
         assert "It ships today." not in reply["body"]  # quoted history kept apart
         assert reply["source"] == "email"
@@ -129,7 +130,7 @@ def test_a_conversation_by_mail_alone_opens_answers_and_reopens_one_ticket(
         assert again["status"] == "open"
         assert len(api.get(tickets_path).json()["data"]) == 1
 
-    with jobs.database.session() as session:
+    with database.session() as session:
         types = session.scalars(
             select(Event.type).where(Event.ticket_id == ticket["id"]).order_by(Event.position)
         ).all()

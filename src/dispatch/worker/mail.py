@@ -1,0 +1,49 @@
+"""The email channel's share of the worker: received mail becomes tickets and replies,
+committed events become emails, due emails go to the relay.
+
+It runs in its own thread beside the delivery loop, so a slow relay or a large message
+never holds up webhook deliveries, nor the other way round. Every job leases what it
+works on and commits its own short transactions, so any number of workers may run it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dispatch.attachments import config as attachments_config
+from dispatch.core.db import Database
+from dispatch.email import inbound
+from dispatch.email.notifications import generate_from_events
+from dispatch.email.outbound import send_due
+from dispatch.settings import Settings
+
+# Work taken per job and pass: small enough that a pass stays short and the loop notices
+# a stop request quickly, large enough to keep up with a burst.
+INBOUND_BATCH = 50
+EVENT_BATCH = 200
+SEND_BATCH = 50
+
+
+@dataclass
+class MailJobs:
+    database: Database
+    settings: Settings
+    worker: str
+
+    def bind(self) -> None:
+        """Give this thread the configuration the jobs read from context (the domain for
+        reply addresses, attachment storage for inbound files)."""
+        inbound.bind(inbound.config_from_settings(self.settings))
+        attachments_config.bind(attachments_config.from_settings(self.settings))
+
+    def run_pass(self) -> bool:
+        """One round of every job; True when any found work (more may be waiting)."""
+        with self.database.session() as session:
+            processed = inbound.process_received(session, limit=INBOUND_BATCH)
+        with self.database.session() as session:
+            considered = generate_from_events(session, limit=EVENT_BATCH, settings=self.settings)
+            session.commit()
+        sent = send_due(
+            self.database.session, limit=SEND_BATCH, settings=self.settings, worker=self.worker
+        )
+        return bool(processed or considered or sent)
