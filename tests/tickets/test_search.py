@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.comments.helpers import comment_path, post_comment
-from tests.conftest import BACKEND, Api, make_ticket
+from tests.conftest import Api, make_ticket
 from tests.contacts.helpers import contact_path
 from tests.tickets.helpers import listed_ids, patch_ticket, ticket_path, tickets_path
 
@@ -232,14 +232,9 @@ def test_the_list_documents_search_and_the_ticket_data_filters(client: Any) -> N
     assert "search" in operation["description"]
 
 
-# --- Known problems of the search package (src/dispatch/search), kept as strict xfails so
-# they turn into failures the day they are fixed and the marker can go.
+# --- What search leaves out, and what it folds
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="search: SYSTEM status-change comments are searched like the conversation",
-)
 def test_the_status_history_is_not_searched(api: Api, brand: Json) -> None:
     moved = make_ticket(api, brand, title="Hello")
     patch_ticket(api, brand, moved, status="pending")
@@ -249,11 +244,6 @@ def test_the_status_history_is_not_searched(api: Api, brand: Json) -> None:
     assert found(api, brand, "pending") == [pending["id"]]
 
 
-@pytest.mark.xfail(
-    BACKEND == "postgres",
-    strict=True,
-    reason="search: SQLite's FTS5 folds accents, PostgreSQL's 'simple' configuration does not",
-)
 def test_accents_are_ignored_on_every_database(api: Api, brand: Json) -> None:
     ticket = make_ticket(api, brand, title="Café crème", customerName="José")
 

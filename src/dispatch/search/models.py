@@ -1,8 +1,10 @@
 """Full-text search structures.
 
-PostgreSQL: GIN indexes over `to_tsvector('simple', ...)` expressions of tickets (title,
-body, requester), comments (body) and contacts (name, email). The queries in service.py
-use the very same expressions, so the planner can use the indexes.
+PostgreSQL: GIN indexes over `to_tsvector('simple', dispatch_unaccent(...))` expressions
+of tickets (title, body, requester), comments (body) and contacts (name, email). The
+queries in service.py use the very same expressions, so the planner can use the indexes.
+`dispatch_unaccent` (migration 0006) is the `unaccent` extension declared IMMUTABLE, as an
+index expression must be: "cafe" finds "Café", as SQLite's `remove_diacritics` does.
 
 SQLite: FTS5 tables kept in step by triggers (created by migration 0003); they are not
 part of the SQLAlchemy metadata.
@@ -34,7 +36,9 @@ def _document(*columns: Any) -> ColumnElement[Any]:
         joined = joined.op("||")(_SPACE).op("||")(func.coalesce(column, _EMPTY))
     # '@' and '.' become spaces, so "ann@example.com" is found by "ann" or "example.com"
     # alike, as SQLite's tokenizer does.
-    return func.to_tsvector(_SIMPLE, func.translate(joined, _PUNCTUATION, _BLANKS))
+    return func.to_tsvector(
+        _SIMPLE, func.dispatch_unaccent(func.translate(joined, _PUNCTUATION, _BLANKS))
+    )
 
 
 def ticket_document() -> ColumnElement[Any]:

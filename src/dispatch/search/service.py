@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, 
 from sqlalchemy.orm import Session
 
 from dispatch.comments.models import Comment
+from dispatch.comments.status_log import SYSTEM
 from dispatch.contacts.models import Contact
 from dispatch.search.models import comment_document, contact_document, ticket_document
 from dispatch.tickets.models import Ticket
@@ -37,14 +38,24 @@ def ticket_condition(session: Session, brand_id: str, query: str) -> ColumnEleme
     return _sqlite(brand_id, words)
 
 
-def _postgresql(brand_id: str, words: list[str]) -> ColumnElement[bool]:
-    tsquery = func.to_tsquery(
-        literal_column("'simple'::regconfig"), " & ".join(f"{word}:*" for word in words)
-    )
-    in_comments = select(Comment.ticket_id).where(
+def _conversation(brand_id: str) -> list[ColumnElement[bool]]:
+    """The comments a search looks in: the brand's live ones, without the SYSTEM comments
+    that record status changes ("Status changed from Open to Pending" would make every
+    ticket that ever was pending match "pending")."""
+    return [
         Comment.brand_id == brand_id,
         Comment.deleted_at.is_(None),
-        comment_document().op("@@")(tsquery),
+        Comment.author_type != SYSTEM,
+    ]
+
+
+def _postgresql(brand_id: str, words: list[str]) -> ColumnElement[bool]:
+    tsquery = func.to_tsquery(
+        literal_column("'simple'::regconfig"),
+        func.dispatch_unaccent(" & ".join(f"{word}:*" for word in words)),
+    )
+    in_comments = select(Comment.ticket_id).where(
+        *_conversation(brand_id), comment_document().op("@@")(tsquery)
     )
     in_contacts = select(Contact.id).where(
         Contact.brand_id == brand_id,
@@ -71,8 +82,7 @@ def _sqlite(brand_id: str, words: list[str]) -> ColumnElement[bool]:
     # Each word a quoted prefix phrase; FTS5 requires all of them.
     match = " ".join(f'"{word}"*' for word in words)
     in_comments = select(Comment.ticket_id).where(
-        Comment.brand_id == brand_id,
-        Comment.deleted_at.is_(None),
+        *_conversation(brand_id),
         literal_column("comments.rowid").in_(_fts_rowids("comments_fts", match)),
     )
     in_contacts = select(Contact.id).where(
