@@ -46,6 +46,7 @@ from dispatch.email.outbound import compose, repository
 from dispatch.email.outbound.compose import Draft
 from dispatch.email.outbound.config import attachment_links, resolve
 from dispatch.email.rendering import (
+    Rendered,
     attachment_ids,
     body_html,
     body_text,
@@ -71,6 +72,8 @@ WATCHER_STATUS = "watcher_status"
 ASSIGNMENT = "assignment"
 WEBHOOK_DISABLED = "webhook_disabled"
 ASSIGNEE_FIELDS = frozenset({"assigneeEmail", "assigneeId"})
+# Automatic mails that go to the ticket's contact, as part of the conversation.
+CUSTOMER_NOTICES = frozenset({AUTORESPONSE, TICKET_CREATED})
 
 
 @dataclass
@@ -175,6 +178,35 @@ def _queue(
     context: _Context, brand: Brand, ticket: Ticket | None, event: Event, draft: Draft
 ) -> None:
     compose.queue(context.session, context.settings, brand, ticket, draft, event_id=event.id)
+
+
+def _automatic(
+    context: _Context,
+    brand: Brand,
+    ticket: Ticket | None,
+    event: Event,
+    kind: str,
+    to: str,
+    subject: str,
+    body: Rendered,
+) -> None:
+    """Queue a mail Dispatch sends by itself (`Auto-Submitted: auto-replied`), from the
+    brand. To the ticket's contact it is part of the conversation: threaded, with the
+    reply address; to team members it is a notice outside it."""
+    to_customer = kind in CUSTOMER_NOTICES
+    draft = Draft(
+        kind=kind,
+        to=to,
+        subject=subject,
+        body=body,
+        from_name=_brand_sender(brand),
+        reply_to=reply_address(context.settings, brand, ticket)
+        if to_customer and ticket is not None
+        else None,
+        auto_submitted=True,
+        in_thread=to_customer,
+    )
+    _queue(context, brand, ticket, event, draft)
 
 
 # --- comment.created ----------------------------------------------------------------------
@@ -292,17 +324,7 @@ def _autoresponse(context: _Context, brand: Brand, ticket: Ticket, event: Event)
         body_text=text,
         body_html=body_html(text, {}),
     )
-    draft = Draft(
-        kind=AUTORESPONSE,
-        to=contact.email,
-        subject=subject,
-        body=body,
-        from_name=_brand_sender(brand),
-        reply_to=reply_address(context.settings, brand, ticket),
-        auto_submitted=True,
-        in_thread=True,
-    )
-    _queue(context, brand, ticket, event, draft)
+    _automatic(context, brand, ticket, event, AUTORESPONSE, contact.email, subject, body)
 
 
 def _assignment(
@@ -320,15 +342,7 @@ def _assignment(
         customer=customer,
         priority=ticket.priority,
     )
-    draft = Draft(
-        kind=ASSIGNMENT,
-        to=assignee,
-        subject=subject,
-        body=body,
-        from_name=_brand_sender(brand),
-        auto_submitted=True,
-    )
-    _queue(context, brand, ticket, event, draft)
+    _automatic(context, brand, ticket, event, ASSIGNMENT, assignee, subject, body)
 
 
 # --- ticket.updated: assignment -----------------------------------------------------------
@@ -378,17 +392,7 @@ def _ticket_created_notice(
         body_text=body_text(ticket.body, urls) if ticket.body else "",
         body_html=body_html(ticket.body, urls) if ticket.body else "",
     )
-    draft = Draft(
-        kind=TICKET_CREATED,
-        to=contact.email,
-        subject=subject,
-        body=body,
-        from_name=_brand_sender(brand),
-        reply_to=reply_address(context.settings, brand, ticket),
-        auto_submitted=True,
-        in_thread=True,
-    )
-    _queue(context, brand, ticket, event, draft)
+    _automatic(context, brand, ticket, event, TICKET_CREATED, contact.email, subject, body)
 
 
 def _watcher_comment(
@@ -409,15 +413,7 @@ def _watcher_comment(
         body_text=body_text(comment.body, urls),
         body_html=body_html(comment.body, urls),
     )
-    draft = Draft(
-        kind=WATCHER_COMMENT,
-        to=recipient,
-        subject=subject,
-        body=body,
-        from_name=_brand_sender(brand),
-        auto_submitted=True,
-    )
-    _queue(context, brand, ticket, event, draft)
+    _automatic(context, brand, ticket, event, WATCHER_COMMENT, recipient, subject, body)
 
 
 def _trigger_label(trigger: Any, from_name: str) -> str | None:
@@ -446,15 +442,7 @@ def _watcher_status(
         to_name=to_name,
         trigger_label=_trigger_label(data.get("trigger"), from_name),
     )
-    draft = Draft(
-        kind=WATCHER_STATUS,
-        to=recipient,
-        subject=subject,
-        body=body,
-        from_name=_brand_sender(brand),
-        auto_submitted=True,
-    )
-    _queue(context, brand, ticket, event, draft)
+    _automatic(context, brand, ticket, event, WATCHER_STATUS, recipient, subject, body)
 
 
 def _webhook_disabled(
@@ -468,15 +456,7 @@ def _webhook_disabled(
         url=url,
         reason=str(data.get("disabledReason") or "it kept failing"),
     )
-    draft = Draft(
-        kind=WEBHOOK_DISABLED,
-        to=recipient,
-        subject=subject,
-        body=body,
-        from_name=_brand_sender(brand),
-        auto_submitted=True,
-    )
-    _queue(context, brand, None, event, draft)
+    _automatic(context, brand, None, event, WEBHOOK_DISABLED, recipient, subject, body)
 
 
 Notice = Callable[[_Context, Brand, Event, dict[str, Any], str], None]
