@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -22,6 +24,8 @@ from dispatch.statuses import counts
 from dispatch.tickets import repository as tickets_repository
 from dispatch.tickets.models import Ticket
 from tests.conftest import Api
+
+T = TypeVar("T")
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "message", "code", "requestId"}
 
@@ -168,3 +172,21 @@ def committed_brand(database_url: str) -> Iterator[tuple[Database, Actor, str]]:
             s.execute(delete(Account).where(Account.id == account_id))
             s.commit()
         database.dispose()
+
+
+def pausing_after_first_call(function: Callable[..., T], others: int = 1) -> Callable[..., T]:
+    """`function`, except that each thread, after its first call, waits until `others`
+    more threads have made theirs (at most two seconds): lines concurrent requests up so
+    each holds what it took first while the others take theirs."""
+    all_started = threading.Barrier(others + 1, timeout=2)
+    paused = threading.local()
+
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        result = function(*args, **kwargs)
+        if not getattr(paused, "done", False):
+            paused.done = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                all_started.wait()
+        return result
+
+    return wrapper

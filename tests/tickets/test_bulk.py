@@ -3,8 +3,6 @@ single change (activity entry, events, status counts), with a result per ticket.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -34,6 +32,7 @@ from tests.tickets.helpers import (
     listed_ids,
     log_rows_of_brand,
     patch_ticket,
+    pausing_after_first_call,
     problem,
     ticket_logs,
     ticket_path,
@@ -417,20 +416,10 @@ def test_bulk_actions_over_the_same_tickets_in_opposite_orders_both_complete(
             ]
             s.commit()
         # Each bulk action pauses after its first ticket until the other has taken its
-        # first one too (or two seconds passed).
-        both_started = threading.Barrier(2, timeout=2)
-        real_update = tickets.update_ticket
-        paused = threading.local()
-
-        def update_then_pause(*args: Any, **kwargs: Any) -> Any:
-            out = real_update(*args, **kwargs)
-            if not getattr(paused, "done", False):
-                paused.done = True
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    both_started.wait()
-            return out
-
-        monkeypatch.setattr(tickets, "update_ticket", update_then_pause)
+        # first one too.
+        monkeypatch.setattr(
+            tickets, "update_ticket", pausing_after_first_call(tickets.update_ticket)
+        )
 
         def run(order: list[str], priority: str) -> BulkOut:
             with database.session() as s:

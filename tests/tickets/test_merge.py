@@ -4,8 +4,6 @@ close as duplicates pointing at it and leave the lists, each ticket gets one
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -30,6 +28,7 @@ from tests.tickets.helpers import (
     events_of_brand,
     get_ticket,
     listed_ids,
+    pausing_after_first_call,
     problem,
     ticket_logs,
     ticket_path,
@@ -388,21 +387,8 @@ def test_two_merges_of_the_same_tickets_in_opposite_directions_do_not_deadlock(
                 for t in "AB"
             )
             s.commit()
-        # Each merge pauses after locking its first ticket until the other has locked one
-        # too (or two seconds passed).
-        both_started = threading.Barrier(2, timeout=2)
-        real_lock = merge_module._lock
-        paused = threading.local()
-
-        def lock_then_pause(*args: Any, **kwargs: Any) -> Any:
-            locked = real_lock(*args, **kwargs)
-            if not getattr(paused, "done", False):
-                paused.done = True
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    both_started.wait()
-            return locked
-
-        monkeypatch.setattr(merge_module, "_lock", lock_then_pause)
+        # Each merge pauses after locking its first ticket until the other has locked one.
+        monkeypatch.setattr(merge_module, "_lock", pausing_after_first_call(merge_module._lock))
 
         def run(target: str, source: str) -> str:
             with database.session() as s:
