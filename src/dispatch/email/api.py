@@ -79,7 +79,7 @@ async def get_inbound_secret(request: Request, uow: UnitOfWork = Depends(unit_of
 
 
 @router.post(
-    "/accounts/me/inbound-secret/rotate",
+    "/accounts/me/inbound-secret",
     response_model=InboundSecretOut,
     summary="Replace the inbound secret (the old one stops working at once)",
 )
@@ -133,23 +133,25 @@ def _envelope_sender(raw: bytes) -> str | None:
 def ingest(
     database: Database, settings: Settings, secret: str, raw: bytes, to: str | None
 ) -> service.Stored:
-    """Authenticate by the secret of the account the mailbox belongs to, store, commit."""
-    candidates = _candidates(raw, to)
+    """Authenticate by the secret (whose account it is), find the account's mailbox the
+    message is for, store, commit."""
     with database.session() as session:
         try:
+            account_id = service.account_for_secret(session, secret)
+            if account_id is None:
+                raise InvalidInboundSecret()
+            # Only the account's own mailboxes count: another account's brand is, to this
+            # caller, no different from a mailbox that does not exist.
             recipients = [
                 r
-                for r in (service.resolve_recipient(session, settings, c) for c in candidates)
-                if r is not None
+                for r in (
+                    service.resolve_recipient(session, settings, c) for c in _candidates(raw, to)
+                )
+                if r is not None and r.brand.account_id == account_id
             ]
             if not recipients:
                 raise NoMailbox()
-            account_id = service.account_for_secret(
-                session, (r.brand.account_id for r in recipients), secret
-            )
-            if account_id is None:
-                raise InvalidInboundSecret()
-            target = next(r for r in recipients if r.brand.account_id == account_id)
+            target = recipients[0]
             stored = service.store_message(
                 session,
                 target,

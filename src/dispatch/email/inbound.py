@@ -313,7 +313,10 @@ class _Processing:
             has_new_text=bool(self.content.text.strip()),
         )
         self.customer = customer_of(self.parsed, self.config.domain, self.message.envelope_sender)
-        senders = {a.email for a in (self.parsed.from_, self.customer) if a is not None}
+        # The subject rule trusts the sender (From) only: Reply-To is whoever the sender
+        # says should get the answer, so naming the contact there proves nothing.
+        sender = self.parsed.from_.email if self.parsed.from_ else self.message.envelope_sender
+        senders = {sender} if sender else set()
         thread = threading.find_thread(
             self.session,
             self.brand,

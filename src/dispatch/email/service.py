@@ -202,7 +202,10 @@ def claim(session: Session, worker: str, *, limit: int, lease: timedelta) -> lis
 
 
 def leased(session: Session, message_id: str, worker: str) -> InboundMessage | None:
-    """The message, locked, if `worker` still holds its lease and it is unprocessed."""
+    """The message, locked, if `worker` still holds its lease and it is unprocessed.
+
+    Read afresh (populate_existing): the claim's UPDATE bypassed the session, so a copy
+    already in its identity map would show an old `attempts` (and never reach FAILED)."""
     return session.scalar(
         select(InboundMessage)
         .where(
@@ -211,6 +214,7 @@ def leased(session: Session, message_id: str, worker: str) -> InboundMessage | N
             InboundMessage.status == RECEIVED,
         )
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
@@ -276,17 +280,17 @@ def rotate_secret(session: Session, actor: Actor) -> InboundSecret:
     return row
 
 
-def account_for_secret(session: Session, account_ids: Iterable[str], presented: str) -> str | None:
-    """Which of these accounts the presented secret belongs to (constant-time compare)."""
-    wanted = sorted(set(account_ids))
-    if not wanted or not presented:
+def account_for_secret(session: Session, presented: str) -> str | None:
+    """The account whose inbound secret was presented, if any.
+
+    The secret says whose mail this is before anything about mailboxes is answered, so a
+    caller without a valid secret cannot learn which mailboxes exist (always 401)."""
+    if not presented or not presented.startswith(SECRET_PREFIX) or len(presented) > 100:
         return None
-    rows = session.scalars(select(InboundSecret).where(InboundSecret.account_id.in_(wanted)))
-    match = None
-    for row in rows:
-        if hmac.compare_digest(row.secret.encode(), presented.encode()) and match is None:
-            match = row.account_id
-    return match
+    row = session.scalar(select(InboundSecret).where(InboundSecret.secret == presented))
+    if row is None or not hmac.compare_digest(row.secret.encode(), presented.encode()):
+        return None
+    return row.account_id
 
 
 # --- bounces ------------------------------------------------------------------------------------

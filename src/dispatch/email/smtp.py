@@ -109,7 +109,7 @@ class InboundHandler:
             raw = raw.encode("utf-8", "surrogateescape")
         if not raw:
             return "554 5.6.0 Empty message"
-        sender = envelope.mail_from
+        sender = envelope_sender(envelope.mail_from)
         try:
             delivery = await asyncio.to_thread(
                 self.deliver, bytes(raw), list(envelope.rcpt_tos), sender
@@ -122,6 +122,15 @@ class InboundHandler:
             return "550 5.1.1 No such mailbox here"
         ids = ", ".join(s.id for s in delivery.stored)
         return f"250 2.0.0 OK: queued as {ids}"
+
+
+def envelope_sender(mail_from: str | None) -> str | None:
+    """MAIL FROM as stored: the null reverse-path (`MAIL FROM:<>`, which aiosmtpd hands over
+    as "<>") is "", the mark of a bounce or auto-reply that robots.py looks for."""
+    if mail_from is None:
+        return None
+    value = mail_from.strip()
+    return "" if value in ("", "<>") else value.strip("<>").strip()
 
 
 def smtp_options(settings: Settings) -> dict[str, Any]:

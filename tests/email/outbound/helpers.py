@@ -17,7 +17,6 @@ from tests.conftest import Api
 Json = dict[str, Any]
 
 
-
 def generate(database: Database, settings: Settings, *, limit: int = 200) -> int:
     """The worker's generation job, in its own committed transaction; events considered."""
     total = 0

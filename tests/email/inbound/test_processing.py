@@ -1,0 +1,188 @@
+"""The worker's inbound job: stored messages are leased, processed once each, and a crash
+between storing and processing (or during processing) loses nothing and doubles nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from dispatch.email import inbound, service, threading
+from dispatch.email.models import InboundMessage
+from dispatch.tickets.models import Ticket
+from tests.email.inbound.conftest import DOMAIN, Mailroom, mail
+
+Json = dict[str, Any]
+
+
+def tickets_of(mailroom: Mailroom, brand: Json) -> int:
+    stmt = select(func.count()).select_from(Ticket).where(Ticket.brand_id == brand["id"])
+    return int(mailroom.session.scalar(stmt) or 0)
+
+
+def row(mailroom: Mailroom, message_id: str) -> InboundMessage:
+    found = mailroom.session.get(InboundMessage, message_id, populate_existing=True)
+    assert found is not None
+    return found
+
+
+def store(mailroom: Mailroom, brand: Json, **kwargs: Any) -> str:
+    return mailroom.store(brand, mail(to=f"{brand['slug']}@{DOMAIN}", **kwargs)).id
+
+
+def test_a_stored_message_becomes_one_ticket_however_often_the_job_runs(
+    mailroom: Mailroom, brand: Json
+) -> None:
+    stored = store(mailroom, brand)
+    assert tickets_of(mailroom, brand) == 0
+
+    assert inbound.process_received(mailroom.session) == 1
+    assert inbound.process_received(mailroom.session) == 0
+
+    message = row(mailroom, stored)
+    assert message.status == service.PROCESSED
+    assert message.outcome is not None
+    assert message.outcome["action"] == "created"
+    assert (message.leased_by, message.lease_expires_at) == (None, None)
+    assert message.attempts == 1
+    assert tickets_of(mailroom, brand) == 1
+
+
+def test_a_message_whose_lease_lapsed_is_processed_once_by_the_next_claim(
+    mailroom: Mailroom, brand: Json, frozen_clock: Any
+) -> None:
+    stored = store(mailroom, brand)
+    # A worker leased it and died before processing it.
+    assert service.claim(mailroom.session, "crashed", limit=10, lease=inbound.LEASE) == [stored]
+    mailroom.session.commit()
+
+    assert inbound.process_received(mailroom.session) == 0
+    frozen_clock.advance(seconds=inbound.LEASE.total_seconds() - 1)
+    assert inbound.process_received(mailroom.session) == 0
+    frozen_clock.advance(seconds=2)
+    assert inbound.process_received(mailroom.session) == 1
+    assert inbound.process_received(mailroom.session) == 0
+
+    message = row(mailroom, stored)
+    assert message.status == service.PROCESSED
+    assert message.attempts == 2
+    assert tickets_of(mailroom, brand) == 1
+
+
+def test_a_worker_that_lost_its_lease_cannot_process_the_message_again(
+    mailroom: Mailroom, brand: Json, frozen_clock: Any
+) -> None:
+    stored = store(mailroom, brand)
+    assert service.claim(mailroom.session, "slow", limit=10, lease=inbound.LEASE) == [stored]
+    mailroom.session.commit()
+    frozen_clock.advance(seconds=inbound.LEASE.total_seconds() + 1)
+    # Another worker takes over the lapsed lease and processes the message.
+    assert inbound.process_received(mailroom.session) == 1
+
+    # The slow worker wakes up: its lease is gone, and the message is done.
+    assert service.leased(mailroom.session, stored, "slow") is None
+    assert service.claim(mailroom.session, "slow", limit=10, lease=inbound.LEASE) == []
+    message = row(mailroom, stored)
+    again = inbound.process_message(mailroom.session, message)
+    mailroom.session.commit()
+
+    assert again == message.outcome
+    assert tickets_of(mailroom, brand) == 1
+
+
+def test_concurrent_claims_take_disjoint_messages(mailroom: Mailroom, brand: Json) -> None:
+    stored = [store(mailroom, brand, subject=f"Problem {n}") for n in range(3)]
+
+    first = service.claim(mailroom.session, "a", limit=2, lease=inbound.LEASE)
+    second = service.claim(mailroom.session, "b", limit=10, lease=inbound.LEASE)
+    mailroom.session.commit()
+
+    assert first == stored[:2]
+    assert second == stored[2:]
+
+
+def test_released_leases_are_free_at_once(mailroom: Mailroom, brand: Json) -> None:
+    stored = store(mailroom, brand)
+    service.claim(mailroom.session, "stopping", limit=10, lease=inbound.LEASE)
+
+    assert service.release(mailroom.session, "stopping", [stored]) == 1
+    mailroom.session.commit()
+
+    assert inbound.process_received(mailroom.session) == 1
+    assert tickets_of(mailroom, brand) == 1
+
+
+def test_a_failure_while_processing_leaves_nothing_half_written_and_is_retried(
+    mailroom: Mailroom, brand: Json, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = store(mailroom, brand)
+    remember = threading.remember
+    calls = 0
+
+    def crash_once(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            # After the ticket was written, before the message was marked processed.
+            raise RuntimeError("worker crashed")
+        return remember(*args, **kwargs)
+
+    monkeypatch.setattr(threading, "remember", crash_once)
+
+    assert inbound.process_received(mailroom.session) == 0
+    message = row(mailroom, stored)
+    assert message.status == service.RECEIVED
+    assert message.error == "RuntimeError: worker crashed"
+    assert message.lease_expires_at == frozen_clock.now + timedelta(seconds=inbound.RETRY_DELAYS[0])
+    assert tickets_of(mailroom, brand) == 0
+
+    assert inbound.process_received(mailroom.session) == 0
+    frozen_clock.advance(seconds=inbound.RETRY_DELAYS[0])
+    assert inbound.process_received(mailroom.session) == 1
+
+    message = row(mailroom, stored)
+    assert message.status == service.PROCESSED
+    assert message.error is None
+    assert message.attempts == 2
+    assert tickets_of(mailroom, brand) == 1
+
+
+def test_a_message_that_keeps_failing_is_marked_failed_after_the_last_attempt(
+    mailroom: Mailroom, brand: Json, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = store(mailroom, brand)
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("always")
+
+    monkeypatch.setattr(threading, "remember", crash)
+
+    for delay in inbound.RETRY_DELAYS:
+        assert inbound.process_received(mailroom.session) == 0
+        assert row(mailroom, stored).status == service.RECEIVED
+        frozen_clock.advance(seconds=delay)
+    assert inbound.process_received(mailroom.session) == 0
+
+    message = row(mailroom, stored)
+    assert message.attempts == inbound.MAX_ATTEMPTS
+    assert message.status == service.FAILED
+    assert message.outcome == {"action": "failed", "error": "RuntimeError: always"}
+    frozen_clock.advance(days=1)
+    assert service.claim(mailroom.session, "later", limit=10, lease=inbound.LEASE) == []
+    assert tickets_of(mailroom, brand) == 0
+
+
+def test_a_reply_stored_twice_under_different_ids_is_one_comment(
+    mailroom: Mailroom, brand: Json
+) -> None:
+    """The same Message-ID is stored once, so two deliveries make one ticket."""
+    raw = mail(to=f"{brand['slug']}@{DOMAIN}", message_id="<dup@example.com>")
+    first = mailroom.store(brand, raw)
+    second = mailroom.store(brand, raw, source="http")
+
+    assert second.duplicate is True
+    assert second.id == first.id
+    assert inbound.process_received(mailroom.session) == 1
+    assert tickets_of(mailroom, brand) == 1
