@@ -125,6 +125,7 @@ class InboundSecret(Base):
     account_id: Mapped[str] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
-    secret: Mapped[str] = mapped_column(String(100))
+    # Unique and indexed: an inbound request is authenticated by looking its secret up.
+    secret: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime]
     rotated_at: Mapped[datetime | None]
