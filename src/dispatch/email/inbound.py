@@ -509,6 +509,10 @@ class _Processing:
             "ticketId": created.id,
             "ticketNumber": created.public_id,
         }
+        return self._with_details(outcome, stored)
+
+    def _with_details(self, outcome: dict[str, Any], stored: _StoredFiles) -> dict[str, Any]:
+        """The outcome, plus the files kept or skipped and why it counts as a robot's."""
         if stored.ids:
             outcome["attachmentIds"] = stored.ids
         if stored.skipped:
@@ -571,13 +575,7 @@ class _Processing:
             "commentId": comment.id,
             "threadedBy": thread.method,
         }
-        if stored.ids:
-            outcome["attachmentIds"] = stored.ids
-        if stored.skipped:
-            outcome["skippedAttachments"] = stored.skipped
-        if self.robot is not None:
-            outcome["robot"] = self.robot
-        return outcome
+        return self._with_details(outcome, stored)
 
     # -- bounce ---------------------------------------------------------------------------------
 
