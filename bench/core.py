@@ -59,28 +59,43 @@ class Fixture:
     status_ids: dict[str, str]
 
 
-def _database_url(db: str) -> str:
+def _pg_admin_execute(*statements: str) -> None:
+    admin = create_engine(
+        PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    admin.dispose()
+
+
+def _database_url(db: str, name: str = PG_DB) -> str:
+    """A fresh, empty benchmark database: PostgreSQL database `name`, or a SQLite file
+    under bench/results/."""
     if db == "postgres":
-        admin = create_engine(
-            PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+        _pg_admin_execute(
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
         )
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{PG_DB}"'))
-        admin.dispose()
         return (
             PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-            + f"/{PG_DB}"
+            + f"/{name}"
         )
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "bench.db"
+    path = RESULTS / ("bench.db" if name == PG_DB else f"{name}.db")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{path}"
 
 
-def prepare(db: str) -> Fixture:
-    url = _database_url(db)
+def drop_database(db: str, name: str = PG_DB) -> None:
+    """Remove a benchmark database made by `prepare` (PostgreSQL; SQLite files stay in
+    bench/results/ until the next run replaces them)."""
+    if db == "postgres":
+        _pg_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare(db: str, name: str = PG_DB) -> Fixture:
+    url = _database_url(db, name)
     migrate.upgrade(url)
     database = Database.from_url(url, pool_size=2)
     with database.session() as session:

@@ -17,6 +17,9 @@ USER_AGENT = f"Dispatch-Webhooks/{__version__}"
 RESPONSE_BODY_LIMIT = 4096
 # Events turned into deliveries per transaction.
 FANOUT_BATCH = 200
+# A webhook's health row (lastSuccessAt, lastTriggeredAt) is rewritten after a success at
+# most this often while nothing else about it changes (see repository.note_success).
+HEALTH_WRITE_INTERVAL = timedelta(seconds=1)
 # PostgreSQL wakes listening workers on commit; they poll this often only as a fallback.
 LISTEN_POLL_SECONDS = 2.0
 

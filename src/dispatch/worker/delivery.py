@@ -27,7 +27,7 @@ from dispatch.webhooks import service as webhooks
 from dispatch.webhooks import signing
 from dispatch.webhooks.models import DeliveryAttempt
 from dispatch.worker import backoff, repository
-from dispatch.worker.config import USER_AGENT, WorkerConfig
+from dispatch.worker.config import HEALTH_WRITE_INTERVAL, USER_AGENT, WorkerConfig
 from dispatch.worker.repository import Result
 from dispatch.worker.transport import Exchange, Sender
 
@@ -172,7 +172,9 @@ def record(
     error = attempt.error
     disable_reason: str | None = None
     if attempt.ok:
-        webhooks.record_success(session, job.webhook_id, attempt.started_at)
+        repository.note_success(
+            session, job.webhook_id, attempt.started_at, every=HEALTH_WRITE_INTERVAL
+        )
     else:
         webhooks.record_failure(session, job.webhook_id, attempt.started_at)
         disable_reason = _disable_reason(session, config, job, exchange, now)
