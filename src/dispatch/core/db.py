@@ -49,7 +49,9 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 10, echo: bool = False, pre_ping: bool = True
+) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -65,7 +67,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         pool_recycle=1800,
     )
 
@@ -107,8 +109,13 @@ class Database:
             )
 
     @classmethod
-    def from_url(cls, url: str, *, pool_size: int = 10, echo: bool = False) -> Database:
-        return cls(make_engine(url, pool_size=pool_size, echo=echo))
+    def from_url(
+        cls, url: str, *, pool_size: int = 10, echo: bool = False, pre_ping: bool = True
+    ) -> Database:
+        """`pre_ping` tests each connection as it leaves the pool (a round trip), so a
+        request never meets one a database restart broke; callers that retry by
+        themselves can skip it."""
+        return cls(make_engine(url, pool_size=pool_size, echo=echo, pre_ping=pre_ping))
 
     @property
     def dialect(self) -> str:

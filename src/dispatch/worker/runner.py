@@ -46,6 +46,9 @@ log = logging.getLogger("dispatch.worker")
 OUTAGE_BACKOFF_MIN = 0.25
 OUTAGE_BACKOFF_MAX = 5.0
 RECORD_RETRY_MAX = 2.0
+# An idle mail loop runs at most this often: every commit NOTIFYs, and mail may wait a
+# quarter second where a pass per commit would cost a quarter of a worker's CPU.
+MAIL_PASS_INTERVAL = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +107,9 @@ class Worker:
         config = WorkerConfig.from_settings(settings)
         url = settings.effective_database_url
         return cls(
-            Database.from_url(url, pool_size=config.concurrency + 4),
+            # No pre-ping: the loops wait out a failed pass anyway, and the failure discards
+            # the broken connections; pinging would cost a round trip per session.
+            Database.from_url(url, pool_size=config.concurrency + 4, pre_ping=False),
             config,
             database_url=url,
             schedule=Schedule(default_jobs(settings)),
@@ -200,13 +205,21 @@ class Worker:
     def _mail_loop(self) -> None:
         assert self.mail is not None  # noqa: S101 - started only when there is one
         self.mail.bind()
-        self._run(self.mail.run_pass, self._poll_seconds, self.mail_wakeup)
+        self._run(
+            self.mail.run_pass, self._poll_seconds, self.mail_wakeup, pause=MAIL_PASS_INTERVAL
+        )
 
     def _run(
-        self, one_pass: Callable[[], bool], idle_seconds: Callable[[], float], wakeup: Wakeup
+        self,
+        one_pass: Callable[[], bool],
+        idle_seconds: Callable[[], float],
+        wakeup: Wakeup,
+        *,
+        pause: float = 0.0,
     ) -> None:
         """Run passes until stopped, sleeping on `wakeup` when a pass found nothing more to
-        do, and waiting out database outages with backoff."""
+        do (at least `pause` seconds: rings meanwhile are kept, not lost), and waiting out
+        database outages with backoff."""
         outage = 0
         while not self._stopping.is_set():
             try:
@@ -226,6 +239,8 @@ class Worker:
                 self._stopping.wait(1.0)
                 continue
             if not busy:
+                if pause and self._stopping.wait(pause):
+                    break
                 wakeup.wait(idle_seconds())
 
     def _poll_seconds(self) -> float:

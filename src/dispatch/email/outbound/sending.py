@@ -186,6 +186,8 @@ def _log_no_relay(session_factory: Callable[[], Session]) -> None:
     now = time.monotonic()
     if _last_no_relay_log is not None and now - _last_no_relay_log < NO_RELAY_LOG_INTERVAL:
         return
+    # Looked at once an interval, whatever it finds: not a query per worker pass.
+    _last_no_relay_log = now
     session = session_factory()
     try:
         waiting = repository.count_due(session, clock.now())
@@ -193,7 +195,6 @@ def _log_no_relay(session_factory: Callable[[], Session]) -> None:
         session.rollback()
         session.close()
     if waiting:
-        _last_no_relay_log = now
         log.warning(
             "%d email(s) waiting to be sent: DISPATCH_SMTP_RELAY is not set, so they stay "
             "PENDING until a relay is configured",
