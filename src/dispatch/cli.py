@@ -223,7 +223,7 @@ def run_worker(
     concurrency: Annotated[
         int | None,
         typer.Option(
-            min=1, max=256, help="Deliveries in flight at once (DISPATCH_WORKER_CONCURRENCY, 16)"
+            min=1, max=256, help="Deliveries in flight at once (DISPATCH_WORKER_CONCURRENCY, 32)"
         ),
     ] = None,
 ) -> None:

@@ -82,8 +82,8 @@ class Settings(BaseSettings):
     # `dispatch worker` runs one alone; any number can run side by side.
     embedded_worker: bool = False
     # Deliveries in flight at once per worker process, and per endpoint across workers.
-    worker_concurrency: int = Field(default=16, ge=1, le=256)
-    webhook_max_in_flight_per_endpoint: int = Field(default=8, ge=1, le=256)
+    worker_concurrency: int = Field(default=32, ge=1, le=256)
+    webhook_max_in_flight_per_endpoint: int = Field(default=16, ge=1, le=256)
     # How often the worker looks for work when nothing woke it (SQLite has no NOTIFY;
     # PostgreSQL wakes it on commit and polls only as a fallback).
     worker_poll_seconds: float = Field(default=0.25, gt=0, le=60)

@@ -32,8 +32,8 @@ def worker_name() -> str:
 
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
-    concurrency: int = 16
-    max_in_flight_per_endpoint: int = 8
+    concurrency: int = 32
+    max_in_flight_per_endpoint: int = 16
     timeout: float = 15.0
     retry_schedule: tuple[float, ...] = backoff.DEFAULT_SCHEDULE
     disable_after: timedelta = timedelta(hours=120)

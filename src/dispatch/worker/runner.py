@@ -108,8 +108,9 @@ class Worker:
         url = settings.effective_database_url
         return cls(
             # No pre-ping: the loops wait out a failed pass anyway, and the failure discards
-            # the broken connections; pinging would cost a round trip per session.
-            Database.from_url(url, pool_size=config.concurrency + 4, pre_ping=False),
+            # the broken connections; pinging would cost a round trip per session. Sending
+            # threads hold a connection only to record an outcome: fewer than one each.
+            Database.from_url(url, pool_size=min(config.concurrency, 16) + 4, pre_ping=False),
             config,
             database_url=url,
             schedule=Schedule(default_jobs(settings)),
