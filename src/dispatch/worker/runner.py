@@ -155,6 +155,8 @@ class Worker:
         if self._mail_thread is not None:
             # A pass in progress finishes first: its leases are released by its own jobs.
             self._mail_thread.join()
+        if self.mail is not None:
+            self.mail.close()
         with self._lock:
             running = list(self._in_flight)
         if running:
