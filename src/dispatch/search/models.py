@@ -1,10 +1,11 @@
 """Full-text search structures.
 
-PostgreSQL: GIN indexes over `to_tsvector('simple', dispatch_unaccent(...))` expressions
-of tickets (title, body, requester), comments (body) and contacts (name, email). The
-queries in service.py use the very same expressions, so the planner can use the indexes.
-`dispatch_unaccent` (migration 0006) is the `unaccent` extension declared IMMUTABLE, as an
-index expression must be: "cafe" finds "Café", as SQLite's `remove_diacritics` does.
+PostgreSQL: each ticket stores its search document, `tickets.search_document` (title,
+body, requester and its non-SYSTEM comments), kept by triggers and GIN-indexed (migration
+0008; the column is outside the models). Contacts have a GIN index over the expression
+`contact_document()`, which the queries in service.py repeat so the planner can use it.
+Text is `dispatch_unaccent`ed (migration 0006: `unaccent` declared IMMUTABLE, as an index
+expression must be): "cafe" finds "Café", as SQLite's `remove_diacritics` does.
 
 SQLite: FTS5 tables kept in step by triggers (created by migration 0003); they are not
 part of the SQLAlchemy metadata.
@@ -16,9 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Index, func, literal_column, text
 
-from dispatch.comments.models import Comment
 from dispatch.contacts.models import Contact
-from dispatch.tickets.models import Ticket
 
 # Inline constants, not bind parameters: an index matches only the same expression.
 _SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
@@ -41,12 +40,10 @@ def _document(*columns: Any) -> ColumnElement[Any]:
     )
 
 
-def ticket_document() -> ColumnElement[Any]:
-    return _document(Ticket.title, Ticket.body, Ticket.customer_email, Ticket.customer_name)
-
-
-def comment_document() -> ColumnElement[Any]:
-    return _document(Comment.body)
+# The stored document and its index (PostgreSQL only), which the models do not know.
+TICKET_DOCUMENT_COLUMN = "search_document"
+TICKET_DOCUMENT_INDEX = "ix_tickets_search_document"
+TICKET_DOCUMENT: ColumnElement[Any] = literal_column(f"tickets.{TICKET_DOCUMENT_COLUMN}")
 
 
 def contact_document() -> ColumnElement[Any]:
@@ -64,8 +61,6 @@ def _gin(name: str, table: Any, expression: ColumnElement[Any]) -> Index:
     ).ddl_if(dialect="postgresql")
 
 
-TICKET_SEARCH = _gin("ix_tickets_search", Ticket.__table__, ticket_document())
-COMMENT_SEARCH = _gin("ix_comments_search", Comment.__table__, comment_document())
 CONTACT_SEARCH = _gin("ix_contacts_search", Contact.__table__, contact_document())
 
 FTS_TABLES = ("tickets_fts", "comments_fts", "contacts_fts")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from dispatch.comments.models import Comment
 from dispatch.comments.status_log import SYSTEM
 from dispatch.contacts.models import Contact
-from dispatch.search.models import comment_document, contact_document, ticket_document
+from dispatch.search.models import TICKET_DOCUMENT
 from dispatch.tickets.models import Ticket
 
 MAX_TERMS = 10
@@ -34,14 +34,15 @@ def ticket_condition(session: Session, brand_id: str, query: str) -> ColumnEleme
     if not words:
         return false()
     if session.get_bind().dialect.name == "postgresql":
-        return _postgresql(brand_id, words)
+        return _postgresql(words)
     return _sqlite(brand_id, words)
 
 
 def _conversation(brand_id: str) -> list[ColumnElement[bool]]:
-    """The comments a search looks in: the brand's live ones, without the SYSTEM comments
-    that record status changes ("Status changed from Open to Pending" would make every
-    ticket that ever was pending match "pending")."""
+    """The comments a search looks in (SQLite; PostgreSQL's stored document takes the
+    same): the brand's live ones, without the SYSTEM comments that record status changes
+    ("Status changed from Open to Pending" would make every ticket that ever was pending
+    match "pending")."""
     return [
         Comment.brand_id == brand_id,
         Comment.deleted_at.is_(None),
@@ -49,24 +50,14 @@ def _conversation(brand_id: str) -> list[ColumnElement[bool]]:
     ]
 
 
-def _postgresql(brand_id: str, words: list[str]) -> ColumnElement[bool]:
+def _postgresql(words: list[str]) -> ColumnElement[bool]:
+    # The stored document holds the conversation and the contact (see search/models.py):
+    # one condition, whose selectivity the planner can estimate.
     tsquery = func.to_tsquery(
         literal_column("'simple'::regconfig"),
         func.dispatch_unaccent(" & ".join(f"{word}:*" for word in words)),
     )
-    in_comments = select(Comment.ticket_id).where(
-        *_conversation(brand_id), comment_document().op("@@")(tsquery)
-    )
-    in_contacts = select(Contact.id).where(
-        Contact.brand_id == brand_id,
-        Contact.deleted_at.is_(None),
-        contact_document().op("@@")(tsquery),
-    )
-    return or_(
-        ticket_document().op("@@")(tsquery),
-        Ticket.id.in_(in_comments),
-        Ticket.customer_id.in_(in_contacts),
-    )
+    return TICKET_DOCUMENT.op("@@")(tsquery)
 
 
 def _fts_rowids(fts_table: str, match: str) -> Any:
