@@ -106,6 +106,10 @@ UPGRADE = [
     f"UPDATE tickets t SET search_document = {_document_of('t')}",
     "CREATE INDEX ix_tickets_search_document ON tickets USING gin (search_document) "
     "WHERE deleted_at IS NULL",
+    # Prefix searches ("lobe:*") are estimated from the most common lexemes the statistics
+    # keep; the default keeps too few, and the planner then took a 40,000-row match for a
+    # 500-row one (a 250 ms bitmap scan where walking the newest tickets takes 1 ms).
+    "ALTER TABLE tickets ALTER COLUMN search_document SET STATISTICS 1000",
     "DROP INDEX ix_tickets_search",
     "DROP INDEX ix_comments_search",
 ]
