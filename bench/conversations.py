@@ -164,6 +164,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--warmup", type=int, default=10, help="seconds of unmeasured search")
     args = parser.parse_args()
     wrk.require_wrk()
     RESULTS.mkdir(exist_ok=True)
@@ -188,10 +189,13 @@ def main() -> None:
     queries_file.write_text("\n".join(queries) + "\n")
     prefix = f"/v1/brands/{fixture.brand_id}/tickets"
     server = Server(fixture.url, args.workers)
+    search_script = SEARCH.format(key=fixture.key, queries_file=queries_file, prefix=prefix)
     try:
+        # Unmeasured: fresh server processes, cold caches and pools.
+        wrk.run(f"{server.base}{prefix}", search_script, seconds=args.warmup, connections=4)
         search = wrk.run(
             f"{server.base}{prefix}",
-            SEARCH.format(key=fixture.key, queries_file=queries_file, prefix=prefix),
+            search_script,
             seconds=args.seconds,
             connections=4,
         )

@@ -46,6 +46,8 @@ class Server:
             DISPATCH_DATA_DIR=str(self.data_dir),
             DISPATCH_HOST="127.0.0.1",
             DISPATCH_PORT=str(self.port),
+            # Its own SMTP port too: servers of parallel tests must not share 2525.
+            DISPATCH_SMTP_PORT=str(free_port()),
             PYTHONUNBUFFERED="1",
         )
         self._log = self.log_path.open("wb")

@@ -102,7 +102,12 @@ def _serve(tmp_path: Path, name: str, *flags: str) -> tuple[Process, str]:
     data_dir = tmp_path / name
     data_dir.mkdir()
     port = free_port()
-    env = worker_env(f"sqlite:///{data_dir / 'dispatch.db'}", data_dir, port=str(port))
+    env = worker_env(
+        f"sqlite:///{data_dir / 'dispatch.db'}",
+        data_dir,
+        port=str(port),
+        smtp_port=str(free_port()),
+    )
     env.pop("DISPATCH_EMBEDDED_WORKER", None)
     process = Process(
         ["serve", *flags], env, tmp_path / f"{name}.log", ready="Application startup complete"
