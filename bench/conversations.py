@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -121,6 +122,7 @@ def seed(fixture: Fixture, tickets: int, words: Text) -> list[str]:
         if postgres:
             # Flush what the load dirtied now, not under the measurement.
             conn.execute(text("CHECKPOINT"))
+    os.sync()  # and the kernel's dirty pages (the database runs on this machine)
     database.dispose()
     return ids
 
