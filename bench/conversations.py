@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import insert, text
 
 from bench import wrk
-from bench.core import RESULTS, STATUS_MIX, Fixture, Server, prepare
+from bench.core import RESULTS, STATUS_MIX, Fixture, Server, prepare, save_report
 from dispatch.comments.models import Comment
 from dispatch.core.db import Database
 from dispatch.core.ids import new_id
@@ -217,10 +217,8 @@ def main() -> None:
         "search": {**search.__dict__, "throughput": round(search.throughput, 1)},
         "add_comment": {**comment.__dict__, "throughput": round(comment.throughput, 1)},
     }
-    out = RESULTS / f"conversations-{args.db}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
-    print(f"written {out}")
+    save_report("conversations", args.db, report)
 
 
 if __name__ == "__main__":

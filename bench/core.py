@@ -167,6 +167,15 @@ def seed(fixture: Fixture, total: int, already: int) -> None:
     database.dispose()
 
 
+def save_report(kind: str, db: str, report: dict[str, Any]) -> Path:
+    """Write a run's report to bench/results/<kind>-<db>-<UTC time>.json."""
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{kind}-{db}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps(report, indent=2))
+    print(f"written {out}")
+    return out
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -449,10 +458,8 @@ def main() -> None:
             for s, r in report["sizes"].items()
         },
     }
-    out = RESULTS / f"core-{args.db}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report["summary"], indent=2))
-    print(f"written {out}")
+    save_report("core", args.db, report)
 
 
 def _ticket_count(fixture: Fixture) -> int:

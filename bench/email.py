@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.core import RESULTS, Fixture, Server, _free_port, prepare
+from bench.core import RESULTS, Fixture, Server, _free_port, prepare, save_report
 from dispatch.brands.models import Brand
 from dispatch.comments.models import Comment
 from dispatch.core.db import Database
@@ -194,10 +194,8 @@ def main() -> None:
         "outcome": outcome,
         "phases": results,
     }
-    path = RESULTS / f"email-{args.db}.json"
-    path.write_text(json.dumps(report, indent=2))
     print(json.dumps(outcome))
-    print(f"wrote {path}")
+    save_report("email", args.db, report)
     expected = {"failed": 0, "tickets": args.messages, "customer_comments": args.messages}
     if outcome != expected:
         raise SystemExit(f"unexpected outcome {outcome}, wanted {expected}")

@@ -38,7 +38,7 @@ from typing import IO, Any
 
 from sqlalchemy import select
 
-from bench.core import RESULTS, Fixture, drop_database, prepare, seed
+from bench.core import RESULTS, Fixture, drop_database, prepare, save_report, seed
 from dispatch.brands.models import Brand
 from dispatch.core.actor import Actor
 from dispatch.core.db import Database
@@ -360,10 +360,8 @@ def main() -> None:
         "started": datetime.now(UTC).isoformat(),
         **results,
     }
-    out = RESULTS / f"webhooks-{args.db}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
-    print(f"written {out}")
+    save_report("webhooks", args.db, report)
 
 
 if __name__ == "__main__":
