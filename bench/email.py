@@ -152,6 +152,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=0, help="extra `dispatch worker`s")
+    parser.add_argument(
+        "--server-workers",
+        type=int,
+        default=2,
+        help="`dispatch serve` processes (each with its embedded worker), as the other "
+        "benchmarks run it",
+    )
     args = parser.parse_args()
 
     RESULTS.mkdir(exist_ok=True)
@@ -168,7 +175,7 @@ def main() -> None:
         # A relay that does not exist: outgoing mail (none here) would wait as PENDING.
         DISPATCH_SMTP_RELAY="",
     )
-    server = Server(fixture.url, workers=1)
+    server = Server(fixture.url, workers=args.server_workers)
     workers = _start_workers(fixture, args.workers)
     try:
         count = args.messages
@@ -191,6 +198,7 @@ def main() -> None:
         "db": args.db,
         "connections": args.connections,
         "extra_workers": args.workers,
+        "server_workers": args.server_workers,
         "outcome": outcome,
         "phases": results,
     }
