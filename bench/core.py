@@ -183,7 +183,7 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str, workers: int) -> None:
+    def __init__(self, url: str, workers: int, *flags: str) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
@@ -196,8 +196,11 @@ class Server:
             "DISPATCH_DATA_DIR": tempfile.mkdtemp(),
         }
         self.log = open(RESULTS / "server.log", "w")  # noqa: SIM115 - lives as long as the server
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "dispatch", "serve"], env=env, stdout=self.log, stderr=self.log
+        self.process = subprocess.Popen(  # noqa: S603 - our interpreter, our flags
+            [sys.executable, "-m", "dispatch", "serve", *flags],
+            env=env,
+            stdout=self.log,
+            stderr=self.log,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -406,6 +409,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="keep the embedded worker and SMTP listener in the server: by default the API "
+        "is measured alone, as the driver baseline is (events then wait for a worker)",
+    )
     parser.add_argument("--read-connections", type=int, default=4)
     parser.add_argument("--write-connections", type=int, default=16)
     args = parser.parse_args()
@@ -425,7 +434,8 @@ def main() -> None:
         print(f"seeding {size} tickets...", flush=True)
         seed(fixture, size, seeded)
         seeded = size
-        server = Server(fixture.url, args.workers)
+        flags = () if args.with_worker else ("--no-worker", "--no-smtp")
+        server = Server(fixture.url, args.workers, *flags)
         try:
             http = http_scenarios(fixture, server, args)
         finally:
