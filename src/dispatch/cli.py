@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -11,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -138,8 +139,26 @@ def serve(
             workers=workers or settings.workers,
             proxy_headers=True,
             log_level="info",
+            log_config=_log_config(),
             access_log=settings.access_log,
         )
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus Dispatch's own loggers (the worker, the email channel) at
+    INFO through the same handler: otherwise only their warnings would surface, bare."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["dispatch"] = {
+        "()": "uvicorn.logging.DefaultFormatter",
+        "fmt": "%(levelprefix)s %(name)s: %(message)s",
+    }
+    config["handlers"]["dispatch"] = {
+        "formatter": "dispatch",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["dispatch"] = {"handlers": ["dispatch"], "level": "INFO", "propagate": False}
+    return config
 
 
 @contextlib.contextmanager

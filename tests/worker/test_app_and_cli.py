@@ -144,6 +144,9 @@ def test_dispatch_serve_runs_the_worker_unless_told_not_to(
     finally:
         assert with_worker.stop() in (0, -15)
     assert "Traceback" not in with_worker.output
+    # The worker's own log lines reach the server's output.
+    assert "dispatch.worker: worker" in with_worker.output
+    assert "started" in with_worker.output
 
     without, url = _serve(tmp_path, "without", "--no-worker")
     try:
