@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -27,6 +27,9 @@ from dispatch.core.db import Database
 from dispatch.core.errors import DomainError
 from dispatch.settings import Settings
 from dispatch.worker.runner import Worker
+
+if TYPE_CHECKING:  # the listener module loads aiosmtpd: only when it runs
+    from dispatch.email.smtp import Listener as SmtpListener
 
 app = typer.Typer(help="Dispatch: self-hostable customer-support ticketing.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
@@ -169,15 +172,7 @@ def _smtp_listener(settings: Settings, *, enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    from dispatch.email import smtp
-
-    try:
-        listener = smtp.start(settings)
-    except OSError as error:
-        address = f"{settings.smtp_host}:{settings.smtp_port}"
-        typer.echo(f"error: cannot listen for SMTP on {address}: {error}", err=True)
-        raise typer.Exit(code=1) from None
-    typer.echo(f"SMTP listener on {listener.host}:{listener.port}")
+    listener = _start_smtp(settings)
     stopped = threading.Event()
 
     def stop() -> None:
@@ -207,21 +202,8 @@ def run_smtp(
 ) -> None:
     """Run the SMTP listener alone: mail for the brands' inbound addresses is stored, and
     the worker turns it into tickets and replies. SIGTERM or Ctrl-C stops it."""
-    from dispatch.email import smtp
-
-    settings = _settings()
-    if not migrations.is_current(settings.effective_database_url):
-        typer.echo("error: the database is not migrated; run `dispatch migrate` first", err=True)
-        raise typer.Exit(code=1)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        listener = smtp.start(settings, host=host, port=port)
-    except OSError as error:
-        typer.echo(f"error: cannot listen for SMTP: {error}", err=True)
-        raise typer.Exit(code=1) from None
-    typer.echo(f"SMTP listener on {listener.host}:{listener.port}")
+    settings = _standalone(_settings())
+    listener = _start_smtp(settings, host=host, port=port)
     done = threading.Event()
 
     def finish(_signum: int, _frame: FrameType | None) -> None:
@@ -248,16 +230,38 @@ def run_worker(
 ) -> None:
     """Run the delivery worker alone: webhook fan-out, delivery and retries, periodic jobs.
     Any number may run beside each other and beside servers; SIGTERM stops it cleanly."""
-    settings = _settings()
+    settings = _standalone(_settings())
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    Worker.from_settings(settings).run_until_signalled()
+
+
+def _standalone(settings: Settings) -> Settings:
+    """What a process running beside `serve` needs first: a migrated database (it does
+    not migrate by itself) and logs on stderr."""
     if not migrations.is_current(settings.effective_database_url):
         typer.echo("error: the database is not migrated; run `dispatch migrate` first", err=True)
         raise typer.Exit(code=1)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    Worker.from_settings(settings).run_until_signalled()
+    return settings
+
+
+def _start_smtp(
+    settings: Settings, *, host: str | None = None, port: int | None = None
+) -> SmtpListener:
+    """Start the SMTP listener (a thread), or exit clearly when its address is taken."""
+    from dispatch.email import smtp
+
+    try:
+        listener = smtp.start(settings, host=host, port=port)
+    except OSError as error:
+        address = f"{host or settings.smtp_host}:{port or settings.smtp_port}"
+        typer.echo(f"error: cannot listen for SMTP on {address}: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"SMTP listener on {listener.host}:{listener.port}")
+    return listener
 
 
 @accounts_app.command("create")

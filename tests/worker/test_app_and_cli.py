@@ -155,3 +155,43 @@ def test_dispatch_serve_runs_the_worker_unless_told_not_to(
         assert len(receiver.received) == 1
     finally:
         without.stop()
+
+
+def test_dispatch_smtp_stores_mail_for_a_brand_and_stops_on_sigterm(
+    live: Live, database_url: str, tmp_path: Path
+) -> None:
+    import smtplib
+    from email.message import EmailMessage
+
+    from dispatch.brands.models import Brand
+    from dispatch.email.models import InboundMessage
+
+    with live.database.session(write=False) as s:
+        slug = s.scalars(select(Brand.slug).where(Brand.id == live.brand_id)).one()
+    port = free_port()
+    env = worker_env(database_url, tmp_path, smtp_port=str(port))
+    process = Process(["smtp"], env, tmp_path / "smtp.log", ready="SMTP listener on").start()
+    try:
+        message = EmailMessage()
+        message["From"] = "jane@example.com"
+        message["To"] = f"{slug}@inbound.localhost"
+        message["Subject"] = "Hello"
+        message["Message-ID"] = "<cli.1@example.com>"
+        message.set_content("Hi there")
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.send_message(message)
+    finally:
+        code = process.stop()
+    assert code == 0, process.output
+    assert "SMTP listener stopped" in process.output
+    with live.database.session(write=False) as s:
+        stored = s.scalars(select(InboundMessage.message_id)).all()
+    assert stored == ["<cli.1@example.com>"]
+
+
+def test_dispatch_smtp_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    env = worker_env(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path, smtp_port=str(free_port()))
+    process = Process(["smtp"], env, tmp_path / "smtp.log", ready="SMTP listener on")
+    with pytest.raises(AssertionError, match="exited 1"):
+        process.start()
+    assert "not migrated" in process.output
