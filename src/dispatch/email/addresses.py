@@ -72,11 +72,6 @@ def brand_address(settings: Settings, brand: _Brand) -> str:
     return f"{brand.slug}@{inbound_domain(settings)}"
 
 
-def brand_id_address(settings: Settings, brand: _Brand) -> str:
-    """The brand's other mailbox, `<brandId>@<inbound domain>` (what the dashboard shows)."""
-    return f"{brand.id}@{inbound_domain(settings)}"
-
-
 def reply_address(settings: Settings, brand: _Brand, ticket: _Ticket) -> str:
     """Where replies about `ticket` go: `<slug>+<number>-<check>@<inbound domain>`."""
     token = reply_token(secret_for(settings), brand.id, ticket.id, ticket.ticket_number)

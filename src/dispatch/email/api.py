@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from email import policy
-from email.parser import BytesParser
+from email.message import Message
 
 from fastapi import Depends, Path, Query, Request, Response, Security
 from fastapi.security import APIKeyHeader
@@ -43,7 +42,6 @@ router = api_router(tags=["Inbound email"])
 
 INBOUND_PATH = "/v1/inbound/email"
 RAW_TYPES = frozenset({"message/rfc822", "text/plain"})
-ENVELOPE_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc")
 # Documents the route's own credential in the OpenAPI document; `presented_secret` reads it.
 INBOUND_SECRET_SCHEME = APIKeyHeader(
     name="Authorization",
@@ -112,18 +110,13 @@ def presented_secret(authorization: str | None) -> str | None:
     return None
 
 
-def _candidates(raw: bytes, to: str | None) -> list[str]:
+def _candidates(headers: Message, to: str | None) -> list[str]:
     if to:
         return [to]
-    headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
-    found: list[str] = []
-    for name in ENVELOPE_HEADERS:
-        found.extend(a.email for a in parsing.addresses(headers, name))
-    return found
+    return [a.email for a in parsing.addresses(headers, *parsing.ENVELOPE_HEADERS)]
 
 
-def _envelope_sender(raw: bytes) -> str | None:
-    headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+def _envelope_sender(headers: Message) -> str | None:
     value = parsing.header_text(headers, "Return-Path")
     if value is None:
         return None
@@ -140,24 +133,28 @@ def ingest(
             account_id = service.account_for_secret(session, secret)
             if account_id is None:
                 raise InvalidInboundSecret()
+            headers = parsing.headers_of(raw)
             # Only the account's own mailboxes count: another account's brand is, to this
-            # caller, no different from a mailbox that does not exist.
-            recipients = [
-                r
-                for r in (
-                    service.resolve_recipient(session, settings, c) for c in _candidates(raw, to)
-                )
-                if r is not None and r.brand.account_id == account_id
-            ]
-            if not recipients:
+            # caller, no different from a mailbox that does not exist. The first one wins.
+            target = next(
+                (
+                    r
+                    for r in (
+                        service.resolve_recipient(session, settings, c)
+                        for c in _candidates(headers, to)
+                    )
+                    if r is not None and r.brand.account_id == account_id
+                ),
+                None,
+            )
+            if target is None:
                 raise NoMailbox()
-            target = recipients[0]
             stored = service.store_message(
                 session,
                 target,
                 raw,
-                message_id=parsing.message_id_of(raw),
-                envelope_sender=_envelope_sender(raw),
+                message_id=parsing.message_id_of(raw, headers),
+                envelope_sender=_envelope_sender(headers),
                 source="http",
             )
             session.commit()

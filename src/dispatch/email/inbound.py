@@ -79,7 +79,6 @@ NOT_A_PERSON = re.compile(
     re.IGNORECASE,
 )
 GROUP_VIA = re.compile(r"^'?(?P<name>.+?)'?\s+via\s+.+$")
-ENVELOPE_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc")
 
 
 # --- configuration -----------------------------------------------------------------------------
@@ -335,9 +334,8 @@ class _Processing:
         """This brand's mailboxes the message was addressed to: the envelope recipient
         first, then those in its headers."""
         found: list[Mailbox] = []
-        candidates = [self.message.recipient]
-        for name in ENVELOPE_HEADERS:
-            candidates.extend(a.email for a in parsing.addresses(self.parsed.message, name))
+        in_headers = parsing.addresses(self.parsed.message, *parsing.ENVELOPE_HEADERS)
+        candidates = [self.message.recipient, *(a.email for a in in_headers)]
         for address in candidates:
             mailbox = addresses.parse_mailbox(self.config.settings, address)
             if mailbox is None or mailbox in found:
@@ -545,7 +543,7 @@ class _Processing:
         }
         if self.robot is not None:
             # A machine's reply (an out-of-office) is kept, but reopens nothing.
-            current = statuses.by_id(self.session, self.brand.id)[ticket.status_id]
+            current = statuses.get_status(self.session, self.brand, ticket.status_id)
             fields["setStatus"] = current.key
         author: dict[str, str] = {}
         if sender is not None:

@@ -379,10 +379,20 @@ def parse(raw: bytes) -> ParsedMail:
     )
 
 
-def message_id_of(raw: bytes) -> str | None:
-    """The normalized Message-ID of raw bytes, reading only the headers."""
-    try:
-        headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
-    except Exception:
-        return None
+# Where a message names the mailboxes it was delivered to, most telling first.
+ENVELOPE_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc")
+
+
+def headers_of(raw: bytes) -> Message:
+    """The headers of raw bytes, without reading the body."""
+    return BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+
+
+def message_id_of(raw: bytes, headers: Message | None = None) -> str | None:
+    """The normalized Message-ID of raw bytes (or of their already-parsed `headers`)."""
+    if headers is None:
+        try:
+            headers = headers_of(raw)
+        except Exception:
+            return None
     return normalize_message_id(_raw_header(headers, "Message-ID"))

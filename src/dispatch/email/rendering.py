@@ -140,8 +140,13 @@ def _markdown() -> MarkdownIt:
     return md.enable(["linkify", "table", "strikethrough"])
 
 
-def _attachment_url(href: str, urls: Mapping[str, str | None]) -> str | None:
-    return urls.get(href.removeprefix("attachment:")) if href.startswith("attachment:") else None
+def _usable(value: str, urls: Mapping[str, str | None], schemes: tuple[str, ...]) -> str | None:
+    """Where a link or image should point: an `attachment:<id>` as its signed URL, any other
+    value as is; None when that is unknown or not of `schemes`."""
+    target = (
+        urls.get(value.removeprefix("attachment:")) if value.startswith("attachment:") else value
+    )
+    return target if target and target.lower().startswith(schemes) else None
 
 
 def _rewrite_inline(children: list[Token], urls: Mapping[str, str | None]) -> list[Token]:
@@ -151,9 +156,8 @@ def _rewrite_inline(children: list[Token], urls: Mapping[str, str | None]) -> li
     dropped_links = 0
     for token in children:
         if token.type == "link_open":
-            href = str(token.attrGet("href") or "")
-            target = _attachment_url(href, urls) if href.startswith("attachment:") else href
-            if target and target.lower().startswith(LINK_SCHEMES):
+            target = _usable(str(token.attrGet("href") or ""), urls, LINK_SCHEMES)
+            if target:
                 token.attrSet("href", target)
                 out.append(token)
             else:
@@ -164,9 +168,8 @@ def _rewrite_inline(children: list[Token], urls: Mapping[str, str | None]) -> li
             dropped_links -= 1
             continue
         if token.type == "image":
-            src = str(token.attrGet("src") or "")
-            target = _attachment_url(src, urls) if src.startswith("attachment:") else src
-            if target and target.lower().startswith(IMAGE_SCHEMES):
+            target = _usable(str(token.attrGet("src") or ""), urls, IMAGE_SCHEMES)
+            if target:
                 token.attrSet("src", target)
                 out.append(token)
             else:

@@ -156,7 +156,9 @@ def bounce(parsed: ParsedMail) -> Bounce | None:
     failed: list[str] = []
     delayed: list[str] = []
     for part in status_parts:
-        for block in _status_blocks(part)[1:] or _status_blocks(part):
+        blocks = _status_blocks(part)
+        # The first block is per-message; a report with only one has no per-recipient ones.
+        for block in blocks[1:] or blocks:
             recipient = _recipient(header_text(block, "Final-Recipient")) or _recipient(
                 header_text(block, "Original-Recipient")
             )

@@ -69,16 +69,11 @@ def resolve_recipient(session: Session, settings: Settings, address: str) -> Rec
     return Recipient(brand, mailbox) if brand is not None else None
 
 
-def resolve_recipients(
-    session: Session, settings: Settings, candidates: Iterable[str]
-) -> list[Recipient]:
-    """The accepted recipients among `candidates`, one per brand (a reply address wins
-    over the brand's plain mailbox: it says which ticket)."""
+def one_per_brand(recipients: Iterable[Recipient]) -> list[Recipient]:
+    """One recipient per brand, in order of first appearance (a reply address wins over
+    the brand's plain mailbox: it says which ticket)."""
     by_brand: dict[str, Recipient] = {}
-    for address in candidates:
-        recipient = resolve_recipient(session, settings, address)
-        if recipient is None:
-            continue
+    for recipient in recipients:
         known = by_brand.get(recipient.brand.id)
         if known is None or (known.mailbox.token is None and recipient.mailbox.token):
             by_brand[recipient.brand.id] = recipient

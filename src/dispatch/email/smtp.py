@@ -1,7 +1,9 @@
 """The SMTP listener (aiosmtpd): mail for the brands' mailboxes, stored before 250.
 
 - RCPT: only `<slug>@`, `<brandId>@` and `<slug>+<token>@` at the inbound domain, of live
-  brands with inbound email enabled; anything else is refused with `550 5.1.1`.
+  brands with inbound email enabled; anything else is refused with `550 5.1.1`. Each
+  recipient is looked up once, here; DATA stores for the recipients RCPT accepted (a brand
+  deleted in between is the worker's to ignore, like one deleted after the 250).
 - DATA: larger than DISPATCH_MAIL_MAX_BYTES is refused with 552 (aiosmtpd's
   `data_size_limit`, also announced as SIZE in EHLO). The raw message is stored, one row
   per accepted brand, and committed before the client hears 250; a Message-ID already
@@ -19,6 +21,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope
@@ -50,19 +53,23 @@ class InboundHandler:
     def __init__(self, database: Database, settings: Settings) -> None:
         self.database = database
         self.settings = settings
+        # The recipients RCPT accepted, per envelope (touched on the event loop only).
+        self._accepted: WeakKeyDictionary[Envelope, list[service.Recipient]] = WeakKeyDictionary()
 
     # -- blocking work (threads) -----------------------------------------------------------------
 
-    def accepts(self, address: str) -> bool:
+    def resolve(self, address: str) -> service.Recipient | None:
         with self.database.session(write=False) as session:
-            return service.resolve_recipient(session, self.settings, address) is not None
+            return service.resolve_recipient(session, self.settings, address)
 
-    def deliver(self, raw: bytes, recipients: list[str], envelope_sender: str | None) -> Delivery:
+    def deliver(
+        self, raw: bytes, recipients: list[service.Recipient], envelope_sender: str | None
+    ) -> Delivery:
         """Store the message for each accepted brand and commit (the SMTP `250`)."""
         message_id = parsing.message_id_of(raw)
+        accepted = service.one_per_brand(recipients)
         with self.database.session() as session:
             try:
-                accepted = service.resolve_recipients(session, self.settings, recipients)
                 stored = [
                     service.store_message(
                         session,
@@ -93,12 +100,13 @@ class InboundHandler:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
         try:
-            known = await asyncio.to_thread(self.accepts, address)
+            recipient = await asyncio.to_thread(self.resolve, address)
         except SQLAlchemyError:
             logger.exception("recipient lookup failed")
             return "451 4.3.0 Temporary failure, try again later"
-        if not known:
+        if recipient is None:
             return f"550 5.1.1 <{address}>: no such mailbox here"
+        self._accepted.setdefault(envelope, []).append(recipient)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 OK"
@@ -109,17 +117,16 @@ class InboundHandler:
             raw = raw.encode("utf-8", "surrogateescape")
         if not raw:
             return "554 5.6.0 Empty message"
+        recipients = list(self._accepted.get(envelope, ()))
+        if not recipients:
+            # aiosmtpd answers DATA without an accepted RCPT itself; never reached.
+            return "550 5.1.1 No such mailbox here"
         sender = envelope_sender(envelope.mail_from)
         try:
-            delivery = await asyncio.to_thread(
-                self.deliver, bytes(raw), list(envelope.rcpt_tos), sender
-            )
+            delivery = await asyncio.to_thread(self.deliver, bytes(raw), recipients, sender)
         except SQLAlchemyError:
             logger.exception("storing an inbound message failed")
             return "451 4.3.0 Temporary failure, try again later"
-        if not delivery.stored:
-            # Every mailbox disappeared between RCPT and DATA.
-            return "550 5.1.1 No such mailbox here"
         ids = ", ".join(s.id for s in delivery.stored)
         return f"250 2.0.0 OK: queued as {ids}"
 

@@ -52,11 +52,6 @@ def mark_emailed(session: Session, positions: Sequence[int], at: datetime) -> No
     )
 
 
-def has_unemailed(session: Session) -> bool:
-    stmt = select(Event.position).where(Event.emailed_at.is_(None)).limit(1)
-    return session.scalar(stmt) is not None
-
-
 # --- generating ---------------------------------------------------------------------------
 
 
