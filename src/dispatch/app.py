@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dispatch import __version__
 from dispatch.api import build_v1_router
+from dispatch.attachments.api import UPLOAD_BODY_LIMIT
 from dispatch.core.db import Database
 from dispatch.core.errors import install_error_handlers, problem
 from dispatch.core.middleware import (
@@ -22,7 +23,7 @@ from dispatch.core.middleware import (
     RequestIdMiddleware,
     UnhandledErrorMiddleware,
 )
-from dispatch.email.api import InboundBodyLimit
+from dispatch.email.api import INBOUND_BODY_LIMIT
 from dispatch.settings import Settings
 from dispatch.worker.runner import Worker
 
@@ -78,9 +79,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_error_handlers(app)
 
     # Added innermost first: the request id wraps everything, so even a 429 carries one.
-    app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
-    # Raw inbound mail may exceed the JSON body cap (up to DISPATCH_MAIL_MAX_BYTES).
-    app.add_middleware(InboundBodyLimit)
+    app.add_middleware(
+        RequestGuardMiddleware,
+        max_bytes=settings.max_body_bytes,
+        limits=[UPLOAD_BODY_LIMIT, INBOUND_BODY_LIMIT],
+    )
     app.add_middleware(UnhandledErrorMiddleware)
     if settings.rate_limit_enabled:
         app.add_middleware(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from tempfile import SpooledTemporaryFile
 from typing import Any, TypeVar
@@ -26,7 +27,7 @@ from dispatch.attachments.schemas import (
 from dispatch.attachments.signing import InvalidSignature
 from dispatch.attachments.storage import CHUNK_BYTES, ReadStream
 from dispatch.core.db import Database
-from dispatch.core.middleware import BodyTooLarge
+from dispatch.core.middleware import BodyLimit, BodyTooLarge
 from dispatch.core.routing import api_router
 from dispatch.unit_of_work import UnitOfWork, brand_path, unit_of_work
 
@@ -41,6 +42,19 @@ router = api_router(tags=["Attachments"])
 ON_TICKET = "/brands/{brandId}/tickets/{ticketId}/attachments"
 IN_BRAND = "/brands/{brandId}/attachments"
 BRAND = [Depends(brand_path)]
+
+# Routes that take file bytes are capped at the attachment limit, not the JSON body cap,
+# with room for the multipart framing around a file of the largest allowed size.
+UPLOAD_BODY_LIMIT = BodyLimit(
+    re.compile(
+        r"/v1/(brands/[^/]+/(tickets/[^/]+/attachments|attachments/pending)/upload"
+        r"|uploads/[^/]+)/?"
+    ),
+    "attachment_max_bytes",
+    "attachment_too_large",
+    "Attachments may be at most {limit} bytes",
+    overhead=64 * 1024,
+)
 
 
 async def current_config(request: Request) -> AttachmentConfig:

@@ -13,6 +13,8 @@ import logging
 import math
 import re
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 
 from limits import parse
@@ -197,40 +199,38 @@ class BodyTooLarge(HTTPException):
         self.limit = limit
 
 
-# Routes that take file bytes get the attachment limit instead of the JSON body cap.
-UPLOAD_PATHS = re.compile(
-    r"/v1/(brands/[^/]+/(tickets/[^/]+/attachments|attachments/pending)/upload"
-    r"|uploads/[^/]+)/?"
-)
-# Room for the multipart framing around a file of the largest allowed size.
-MULTIPART_OVERHEAD = 64 * 1024
-DEFAULT_UPLOAD_MAX_BYTES = 25 * 1024 * 1024
+@dataclass(frozen=True, slots=True)
+class BodyLimit:
+    """Routes whose bodies have a cap of their own instead of the JSON one (file uploads,
+    raw mail). The cap is the app's `settings.<setting>` at request time, plus
+    `overhead` (room for multipart framing); refusals say `code` and `message` (formatted
+    with {limit})."""
+
+    path: re.Pattern[str]
+    setting: str
+    code: str
+    message: str
+    overhead: int = 0
 
 
 class RequestGuardMiddleware:
     """Refuse what no route can take, before routing: NUL characters in the URL (PostgreSQL
     cannot compare text with them) and bodies over the cap, by Content-Length or while
-    streaming. Upload routes (UPLOAD_PATHS) are capped at the attachment limit instead:
-    `upload_max_bytes`, else the app's `settings.attachment_max_bytes`."""
+    streaming. A request matching one of `limits` gets that cap instead of `max_bytes`."""
 
-    def __init__(
-        self, app: ASGIApp, *, max_bytes: int, upload_max_bytes: int | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, limits: Sequence[BodyLimit] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.upload_max_bytes = upload_max_bytes
+        self.limits = tuple(limits)
 
     def _limit(self, scope: Scope) -> tuple[int, str, str]:
         """(byte limit, error code, message) for this request."""
-        override = scope.get("dispatch.max_body_bytes")
-        if override is None and UPLOAD_PATHS.fullmatch(scope.get("path", "")):
-            limit = self.upload_max_bytes
-            if limit is None:
-                settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
-                limit = getattr(settings, "attachment_max_bytes", DEFAULT_UPLOAD_MAX_BYTES)
-            message = f"Attachments may be at most {limit} bytes"
-            return limit + MULTIPART_OVERHEAD, "attachment_too_large", message
-        limit = self.max_bytes if override is None else override
+        path = scope.get("path", "")
+        for rule in self.limits:
+            if rule.path.fullmatch(path):
+                limit = int(getattr(scope["app"].state.settings, rule.setting))
+                return limit + rule.overhead, rule.code, rule.message.format(limit=limit)
+        limit = self.max_bytes
         return limit, "payload_too_large", f"Request body exceeds the limit of {limit} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

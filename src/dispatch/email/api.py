@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from email.message import Message
 
 from fastapi import Depends, Path, Query, Request, Response, Security
 from fastapi.security import APIKeyHeader
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dispatch.core.db import Database
+from dispatch.core.middleware import BodyLimit
 from dispatch.core.routing import api_router
 from dispatch.email import addresses, parsing, service
 from dispatch.email.errors import (
@@ -41,6 +42,13 @@ from dispatch.unit_of_work import UnitOfWork, brand_path, unit_of_work
 router = api_router(tags=["Inbound email"])
 
 INBOUND_PATH = "/v1/inbound/email"
+# Raw mail may be as large as DISPATCH_MAIL_MAX_BYTES, above the JSON body cap.
+INBOUND_BODY_LIMIT = BodyLimit(
+    re.compile(re.escape(INBOUND_PATH) + "/?"),
+    "mail_max_bytes",
+    "payload_too_large",
+    "Request body exceeds the limit of {limit} bytes",
+)
 RAW_TYPES = frozenset({"message/rfc822", "text/plain"})
 # Documents the route's own credential in the OpenAPI document; `presented_secret` reads it.
 INBOUND_SECRET_SCHEME = APIKeyHeader(
@@ -228,20 +236,3 @@ async def list_ticket_emails(
     uow: UnitOfWork = Depends(unit_of_work),
 ) -> Response:
     return await uow.run(lambda w: outbound.list_ticket_emails(w.session, w.brand, ticket_id))
-
-
-class InboundBodyLimit:
-    """Raw messages may be as large as DISPATCH_MAIL_MAX_BYTES, above the JSON body cap:
-    tell the request guard (`dispatch.max_body_bytes`) for the inbound route only. Must
-    sit outside RequestGuardMiddleware."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("path", "").rstrip("/") == INBOUND_PATH:
-            settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
-            limit = getattr(settings, "mail_max_bytes", None)
-            if isinstance(limit, int):
-                scope["dispatch.max_body_bytes"] = limit
-        await self.app(scope, receive, send)
