@@ -7,6 +7,7 @@ sends; a person may put a finished delivery back in the queue (retry, recover)."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -314,16 +315,20 @@ def subscribers(session: Session, brand_id: str, event_type: str) -> list[Webhoo
     ]
 
 
+def receivers(event: Event, webhooks: Iterable[Webhook]) -> list[Webhook]:
+    """Which of `webhooks` (the live webhooks of the event's brand) receive `event`: the
+    enabled ones whose patterns match, or for `webhook.test` exactly the one named in
+    `data.webhookId` (if it is enabled). The one rule for fan-out and subscribers_for."""
+    if event.type == payloads.TEST_EVENT:
+        target = event.data.get("webhookId") if isinstance(event.data, dict) else None
+        return [w for w in webhooks if w.id == target and w.enabled]
+    return [w for w in webhooks if w.enabled and payloads.matches(w.events, event.type)]
+
+
 def subscribers_for(session: Session, event: Event) -> list[Webhook]:
     """Who receives `event`: subscribers by pattern, or for `webhook.test` exactly the
     webhook named in `data.webhookId` (if it is still enabled and of the event's brand)."""
-    if event.type != payloads.TEST_EVENT:
-        return subscribers(session, event.brand_id, event.type)
-    target = event.data.get("webhookId") if isinstance(event.data, dict) else None
-    if not isinstance(target, str):
-        return []
-    webhook = repository.get_webhook(session, event.brand_id, target)
-    return [webhook] if webhook is not None and webhook.enabled else []
+    return receivers(event, repository.list_webhooks(session, event.brand_id))
 
 
 def signing_secrets(webhook: Webhook, now: datetime | None = None) -> tuple[str, str | None]:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from dispatch.core import clock
-from dispatch.core.events import Event
 from dispatch.core.ids import new_id
 from dispatch.webhooks import payloads
+from dispatch.webhooks import service as webhooks_service
 from dispatch.webhooks.models import Webhook, WebhookDelivery
 from dispatch.worker import repository
 
@@ -33,26 +33,18 @@ class FanOut:
     deliveries: int
 
 
-def targets(event: Event, webhooks: list[Webhook]) -> list[Webhook]:
-    """The webhooks (of the event's brand) that receive `event`."""
-    if event.type == payloads.TEST_EVENT:
-        target = event.data.get("webhookId") if isinstance(event.data, dict) else None
-        return [w for w in webhooks if w.id == target and w.enabled]
-    return [w for w in webhooks if w.enabled and payloads.matches(w.events, event.type)]
-
-
 def fan_out(session: Session, *, batch: int = 200) -> FanOut:
     """Turn up to `batch` undispatched events into deliveries; flushes, never commits."""
     events = repository.claim_undispatched(session, limit=batch)
     if not events:
         return FanOut(0, 0)
     now = clock.now()
-    webhooks: dict[str, list[Webhook]] = defaultdict(list)
+    by_brand: dict[str, list[Webhook]] = defaultdict(list)
     for webhook in repository.live_webhooks(session, {e.brand_id for e in events}):
-        webhooks[webhook.brand_id].append(webhook)
+        by_brand[webhook.brand_id].append(webhook)
     created = 0
     for event in events:
-        receivers = targets(event, webhooks.get(event.brand_id, []))
+        receivers = webhooks_service.receivers(event, by_brand.get(event.brand_id, []))
         if not receivers:
             continue
         body = payloads.render(event).decode("utf-8")

@@ -28,9 +28,7 @@ from dispatch.accounts.models import Member
 from dispatch.brands.models import Brand
 from dispatch.core.events import Event
 from dispatch.webhooks.models import DeliveryAttempt, Webhook, WebhookDelivery
-
-OPEN_STATUSES = ("PENDING", "RETRYING")
-TEST_EVENT = "webhook.test"
+from dispatch.webhooks.repository import OPEN_STATUSES
 
 
 def _is_postgres(session: Session) -> bool:

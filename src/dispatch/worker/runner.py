@@ -24,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
+from datetime import datetime
 from types import FrameType
 
 from sqlalchemy.exc import DBAPIError
@@ -100,6 +101,8 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._mail_thread: threading.Thread | None = None
         self._stopped = False
+        # When the next scheduled retry falls due, as the last pass saw it.
+        self._next_due_at: datetime | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, name: str | None = None) -> Worker:
@@ -234,8 +237,8 @@ class Worker:
                 outage += 1
                 if outage == 1:
                     log.warning("database unavailable, retrying: %s", exc.orig)
-                pause = min(OUTAGE_BACKOFF_MAX, OUTAGE_BACKOFF_MIN * 2 ** min(outage, 5))
-                self._stopping.wait(pause)
+                backoff = min(OUTAGE_BACKOFF_MAX, OUTAGE_BACKOFF_MIN * 2 ** min(outage, 5))
+                self._stopping.wait(backoff)
                 continue
             except Exception:
                 log.exception("worker pass failed")
@@ -252,46 +255,48 @@ class Worker:
     def _pass(self) -> bool:
         """Fan out, run due periodic jobs, claim what fits. True when there is more to do
         at once."""
-        more_events = self._fan_out_batch()
+        undispatched, due = self._probe()
+        more_events, created = self._fan_out_batch() if undispatched else (False, 0)
         self.schedule.run_due(self.database)
         if self._stopping.is_set():
             return False
         free = self.config.concurrency - self._in_flight_count()
-        jobs = self._claim(free) if free > 0 else []
+        jobs = self._claim(free) if free > 0 and (due or created) else []
         for job in jobs:
             self._submit(job)
         return more_events or (free > 0 and len(jobs) == free)
 
+    def _probe(self) -> tuple[bool, bool]:
+        """Whether events wait to be fanned out and deliveries to be sent, read in one
+        short session (so an idle pass takes no write lock), noting meanwhile when the
+        next scheduled retry falls due, for the idle wait."""
+        with self.database.session(write=False) as session:
+            now = clock.now()
+            undispatched = repository.has_undispatched(session)
+            due = repository.has_due(session, now)
+            self._next_due_at = repository.next_due_at(session, now)
+        return undispatched, due
+
     def _idle_seconds(self) -> float:
         wait = min(self._poll_seconds(), self.schedule.seconds_until_next())
-        try:
-            with self.database.session(write=False) as session:
-                now = clock.now()
-                due = repository.next_due_at(session, now)
-        except DBAPIError:
-            return wait
-        if due is not None:
-            wait = min(wait, max(0.0, (due - now).total_seconds()))
+        if self._next_due_at is not None:
+            until = (self._next_due_at - clock.now()).total_seconds()
+            wait = min(wait, max(0.0, until))
         return wait
 
     def _in_flight_count(self) -> int:
         with self._lock:
             return len(self._in_flight)
 
-    def _fan_out_batch(self) -> bool:
-        """One fan-out transaction; True when a full batch was taken (more may wait)."""
-        with self.database.session(write=False) as session:
-            if not repository.has_undispatched(session):
-                return False
+    def _fan_out_batch(self) -> tuple[bool, int]:
+        """One fan-out transaction: (whether a full batch was taken, so more may wait;
+        how many deliveries it created)."""
         with self.database.session() as session:
             result = fan_out(session, batch=self.config.fanout_batch)
             session.commit()
-        return result.events >= self.config.fanout_batch
+        return result.events >= self.config.fanout_batch, result.deliveries
 
     def _claim(self, capacity: int) -> list[Job]:
-        with self.database.session(write=False) as session:
-            if not repository.has_due(session, clock.now()):
-                return []
         with self.database.session() as session:
             jobs = delivery.claim(session, self.config, worker=self.name, capacity=capacity)
             session.commit()
