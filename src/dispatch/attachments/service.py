@@ -47,7 +47,7 @@ from dispatch.core import clock, events
 from dispatch.core.actor import Actor
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
-from dispatch.tickets import repository as tickets_repository
+from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
 
 PURGE_BATCH = 500
@@ -98,11 +98,7 @@ def _discard_written(session: Session) -> None:
 def _ticket(session: Session, brand: Brand, ticket_id: str, *, lock: bool = False) -> Ticket:
     """A live ticket of the brand; `lock` takes its row first (tickets before attachments,
     the order every change here locks in)."""
-    lookup = tickets_repository.get_ticket_for_update if lock else tickets_repository.get_ticket
-    ticket = lookup(session, brand.id, ticket_id)
-    if ticket is None:
-        raise NotFound("ticket", ticket_id)
-    return ticket
+    return load_ticket(session, brand, ticket_id, for_update=lock)
 
 
 def _on_ticket(

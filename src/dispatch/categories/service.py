@@ -4,14 +4,12 @@ on (`ticket.category?.key === 'billing'`), their display order and their ticket 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from slugify import slugify
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
 from dispatch.categories import repository
 from dispatch.categories.errors import (
@@ -29,8 +27,9 @@ from dispatch.categories.schemas import (
     CategoryStats,
     CategoryUpdate,
 )
-from dispatch.core import clock, events
+from dispatch.core import clock, ordering
 from dispatch.core.actor import Actor
+from dispatch.core.changes import record_change
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.statuses import service as statuses
@@ -132,19 +131,16 @@ def _record(
     changes: dict[str, tuple[Any, Any]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    data = CategoryOut.model_validate(category).model_dump(mode="json", by_alias=True)
-    if changes is not None:
-        data["changes"] = list(changes)
-        data["previous"] = {field: old for field, (old, _new) in changes.items()}
-    events.emit(session, event, category.brand_id, {**data, **(extra or {})})
-    audit.record(
+    record_change(
         session,
         actor,
+        event,
         brand_id=category.brand_id,
-        event=event,
         entity_type="category",
         entity_id=category.id,
+        data=CategoryOut.model_validate(category).model_dump(mode="json", by_alias=True),
         changes=changes,
+        extra=extra,
         metadata=extra,
     )
 
@@ -152,23 +148,6 @@ def _record(
 def _name_taken(categories: Sequence[Category], name: str, *, except_id: str | None = None) -> bool:
     folded = name.casefold()
     return any(c.name.casefold() == folded and c.id != except_id for c in categories)
-
-
-def _moved(order: list[Category], moving: Category, index: int) -> list[Category]:
-    rest = [c for c in order if c.id != moving.id]
-    index = max(0, min(index, len(rest)))
-    return [*rest[:index], moving, *rest[index:]]
-
-
-def _renumber(order: Sequence[Category], now: datetime) -> dict[str, tuple[int, int]]:
-    """Number the display order 0..n-1; return the moves (old, new) by category id."""
-    moves = {}
-    for index, category in enumerate(order):
-        if category.sort_order != index:
-            moves[category.id] = (category.sort_order, index)
-            category.sort_order = index
-            category.updated_at = now
-    return moves
 
 
 def _is_key_violation(error: IntegrityError) -> bool:
@@ -216,7 +195,7 @@ def create_category(session: Session, actor: Actor, brand: Brand, data: Category
     )
     _insert(session, category, key_given=data.key is not None)
     if data.sort_order is not None:
-        _renumber(_moved([*current, category], category, data.sort_order), now)
+        ordering.renumber(ordering.moved([*current, category], category, data.sort_order), now)
         session.flush()
     _record(session, actor, category, "category.created")
     return category
@@ -243,7 +222,7 @@ def update_category(
     now = clock.now()
     if fields.get("sort_order") is not None and fields["sort_order"] != category.sort_order:
         old = category.sort_order
-        _renumber(_moved(current, category, fields["sort_order"]), now)
+        ordering.renumber(ordering.moved(current, category, fields["sort_order"]), now)
         if category.sort_order != old:
             changes["sortOrder"] = (old, category.sort_order)
     if changes:
@@ -272,7 +251,7 @@ def reorder(
     order = list(current)
     for position, category_id in zip(positions, category_ids, strict=True):
         order[position] = by_id[category_id]
-    moves = _renumber(order, clock.now())
+    moves = ordering.renumber(order, clock.now())
     session.flush()
     for category in order:
         if category.id in moves:
@@ -292,7 +271,7 @@ def delete_category(
     category.deleted_at = now
     category.updated_at = now
     remaining = [c for c in repository.list_categories(session, brand.id) if c.id != category.id]
-    _renumber(remaining, now)
+    ordering.renumber(remaining, now)
     session.flush()
     _record(session, actor, category, "category.deleted", extra={"ticketCount": moved})
     return category, moved

@@ -36,6 +36,7 @@ from dispatch.core.ids import new_id
 from dispatch.statuses import service as statuses
 from dispatch.statuses.models import TicketStatus
 from dispatch.tickets import repository as tickets_repository
+from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.workflow import AUTO_REOPEN, apply_changes
 from dispatch.watchers import notifications
@@ -53,13 +54,7 @@ INTERNAL = "isInternal"
 
 
 def _ticket(session: Session, brand: Brand, ticket_id: str, *, for_update: bool) -> Ticket:
-    lookup = (
-        tickets_repository.get_ticket_for_update if for_update else tickets_repository.get_ticket
-    )
-    ticket = lookup(session, brand.id, ticket_id)
-    if ticket is None:
-        raise NotFound("ticket", ticket_id)
-    return ticket
+    return load_ticket(session, brand, ticket_id, for_update=for_update)
 
 
 def _destination(session: Session, brand: Brand, ticket_id: str) -> Ticket:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 # Providers whose addresses belong to individuals, not organisations: never a company
 # domain, or every consumer writing from it would be linked to that company.
@@ -71,17 +70,3 @@ def is_free_mail(domain: str) -> bool:
 def email_domain(email: str) -> str:
     """The domain part of an address, lowercase ("" if there is none)."""
     return email.rpartition("@")[2].lower()
-
-
-def merge_map(current: dict[str, Any], patch: dict[str, Any] | None) -> dict[str, Any]:
-    """Keys in the patch are set; a null value removes the key; others are kept. A null
-    patch clears the map (as tickets do)."""
-    if patch is None:
-        return {}
-    merged = dict(current)
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged

@@ -41,9 +41,11 @@ from dispatch.contacts.schemas import (
 )
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
+from dispatch.core.changes import with_changes
 from dispatch.core.errors import DomainError, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.core.pagination import Cursor
+from dispatch.core.patch import merge_map
 from dispatch.fields import service as custom_values
 
 EntityType = Literal["contact", "company"]
@@ -181,10 +183,7 @@ def _record(
     metadata: dict[str, Any] | None = None,
 ) -> None:
     """One activity entry and the events of one change, in the caller's transaction."""
-    payload = dict(data)
-    if changes is not None:
-        payload["changes"] = list(changes)
-        payload["previous"] = {field: old for field, (old, _new) in changes.items()}
+    payload = with_changes(dict(data), changes)
     if metadata:
         payload.update(metadata)
     for event_type in event_types:
@@ -424,7 +423,7 @@ def create_contact(session: Session, actor: Actor, brand: Brand, data: ContactCr
         name=data.name,
         avatar_url=data.avatar_url,
         company=company,
-        metadata=rules.merge_map({}, data.metadata or {}),
+        metadata=merge_map({}, data.metadata or {}),
         custom_fields=_custom_field_values(session, brand.id, "contact", data.custom_fields),
         notify_email=data.notify_email,
     )
@@ -461,7 +460,7 @@ def update_contact(
         company = _company_for(session, brand, new_company_id) if new_company_id else None
         values["company_id"] = company.id if company is not None else None
     if "metadata" in fields:
-        values["metadata_"] = rules.merge_map(contact.metadata_, fields["metadata"])
+        values["metadata_"] = merge_map(contact.metadata_, fields["metadata"])
     if "custom_fields" in fields:
         values["custom_fields"] = _custom_field_values(
             session, brand.id, "contact", fields["custom_fields"], current=contact.custom_fields
@@ -643,7 +642,7 @@ def create_company(session: Session, actor: Actor, brand: Brand, data: CompanyCr
         brand_id=brand.id,
         name=data.name,
         domain=data.domain,
-        metadata_=rules.merge_map({}, data.metadata or {}),
+        metadata_=merge_map({}, data.metadata or {}),
         custom_fields=_custom_field_values(session, brand.id, "company", data.custom_fields),
         created_at=now,
         updated_at=now,
@@ -687,7 +686,7 @@ def update_company(
             _check_domain(session, brand, fields["domain"], except_id=company.id)
         values["domain"] = fields["domain"]
     if "metadata" in fields:
-        values["metadata_"] = rules.merge_map(company.metadata_, fields["metadata"])
+        values["metadata_"] = merge_map(company.metadata_, fields["metadata"])
     if "custom_fields" in fields:
         values["custom_fields"] = _custom_field_values(
             session, brand.id, "company", fields["custom_fields"], current=company.custom_fields

@@ -4,17 +4,15 @@ values records carry under their keys (`validate_values`)."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
-from dispatch.core import clock, events
+from dispatch.core import clock, ordering
 from dispatch.core.actor import Actor
+from dispatch.core.changes import record_change
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.fields import repository
@@ -96,18 +94,14 @@ def _record(
     event: str,
     changes: dict[str, tuple[Any, Any]] | None = None,
 ) -> None:
-    data = FieldDefinitionOut.model_validate(definition).model_dump(mode="json", by_alias=True)
-    if changes is not None:
-        data["changes"] = list(changes)
-        data["previous"] = {field: old for field, (old, _new) in changes.items()}
-    events.emit(session, event, definition.brand_id, data)
-    audit.record(
+    record_change(
         session,
         actor,
+        event,
         brand_id=definition.brand_id,
-        event=event,
         entity_type="field",
         entity_id=definition.id,
+        data=FieldDefinitionOut.model_validate(definition).model_dump(mode="json", by_alias=True),
         changes=changes,
         metadata={"entityType": definition.entity_type, "key": definition.key},
     )
@@ -130,24 +124,6 @@ def _checked_default(field_type: str, options: list[str] | None, default: Any) -
         return check_value(field_type, options, default)
     except ValueError as exc:
         raise ValidationFailed("defaultValue", f"defaultValue {exc}") from None
-
-
-def _moved(
-    order: list[FieldDefinition], moving: FieldDefinition, index: int
-) -> list[FieldDefinition]:
-    rest = [d for d in order if d.id != moving.id]
-    index = max(0, min(index, len(rest)))
-    return [*rest[:index], moving, *rest[index:]]
-
-
-def _renumber(order: Sequence[FieldDefinition], now: datetime) -> dict[str, tuple[int, int]]:
-    moves = {}
-    for index, definition in enumerate(order):
-        if definition.sort_order != index:
-            moves[definition.id] = (definition.sort_order, index)
-            definition.sort_order = index
-            definition.updated_at = now
-    return moves
 
 
 def _is_key_violation(error: IntegrityError) -> bool:
@@ -198,7 +174,7 @@ def create_field(
             raise FieldKeyTaken(kind, data.key) from None
         raise
     if data.sort_order is not None:
-        _renumber(_moved([*current, definition], definition, data.sort_order), now)
+        ordering.renumber(ordering.moved([*current, definition], definition, data.sort_order), now)
         session.flush()
     _record(session, actor, definition, "field.created")
     return definition
@@ -251,7 +227,7 @@ def update_field(
     if fields.get("sort_order") is not None and fields["sort_order"] != definition.sort_order:
         current = repository.list_fields(session, brand.id, definition.entity_type)
         old_order = definition.sort_order
-        _renumber(_moved(current, definition, fields["sort_order"]), now)
+        ordering.renumber(ordering.moved(current, definition, fields["sort_order"]), now)
         if definition.sort_order != old_order:
             changes["sortOrder"] = (old_order, definition.sort_order)
     if changes:
@@ -273,7 +249,7 @@ def delete_field(
         if d.id != definition.id
     ]
     repository.delete_field(session, definition)
-    _renumber(remaining, clock.now())
+    ordering.renumber(remaining, clock.now())
     session.flush()
     return definition
 
@@ -295,7 +271,7 @@ def reorder(
     order = list(current)
     for position, key in zip(positions, keys, strict=True):
         order[position] = by_key[key]
-    moves = _renumber(order, clock.now())
+    moves = ordering.renumber(order, clock.now())
     session.flush()
     for definition in order:
         if definition.id in moves:

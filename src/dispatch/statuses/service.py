@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
-from dispatch.core import clock, events
+from dispatch.core import clock
 from dispatch.core.actor import Actor
+from dispatch.core.changes import record_change
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.statuses import counts, repository, rules
@@ -133,19 +133,16 @@ def _record(
     changes: dict[str, tuple[Any, Any]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    data = StatusOut.model_validate(status).model_dump(mode="json", by_alias=True)
-    if changes is not None:
-        data["changes"] = list(changes)
-        data["previous"] = {field: old for field, (old, _new) in changes.items()}
-    events.emit(session, event, status.brand_id, {**data, **(extra or {})})
-    audit.record(
+    record_change(
         session,
         actor,
+        event,
         brand_id=status.brand_id,
-        event=event,
         entity_type="status",
         entity_id=status.id,
+        data=StatusOut.model_validate(status).model_dump(mode="json", by_alias=True),
         changes=changes,
+        extra=extra,
         metadata=extra,
     )
 

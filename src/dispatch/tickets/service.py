@@ -21,9 +21,10 @@ from dispatch.categories import service as categories
 from dispatch.contacts import service as contacts
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
-from dispatch.core.errors import NotFound, ValidationFailed
+from dispatch.core.errors import ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.core.pagination import Cursor
+from dispatch.core.patch import merge_map
 from dispatch.fields import service as custom_values
 from dispatch.spam import service as spam
 from dispatch.statuses import counts
@@ -32,6 +33,7 @@ from dispatch.statuses.models import TicketStatus
 from dispatch.tags import service as tags_service
 from dispatch.tickets import repository, views
 from dispatch.tickets.errors import UnknownAssignee
+from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.priority import DEFAULT_PRIORITY, RANKS
 from dispatch.tickets.schemas import TicketCreate, TicketOut, TicketUpdate
@@ -263,28 +265,11 @@ def _request_customer_notice(
 
 
 def _load(session: Session, brand: Brand, ticket_id: str, *, for_update: bool = False) -> Ticket:
-    lookup = repository.get_ticket_for_update if for_update else repository.get_ticket
-    ticket = lookup(session, brand.id, ticket_id)
-    if ticket is None:
-        raise NotFound("ticket", ticket_id)
-    return ticket
+    return load_ticket(session, brand, ticket_id, for_update=for_update)
 
 
 def get_ticket(session: Session, brand: Brand, ticket_id: str) -> TicketOut:
     return views.render_one(session, brand, _load(session, brand, ticket_id))
-
-
-def _merge_map(current: dict[str, Any], patch: dict[str, Any] | None) -> dict[str, Any]:
-    """Keys in the patch are set; a null value removes the key; others are kept."""
-    if patch is None:
-        return {}
-    merged = dict(current)
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _tag_change(
@@ -346,7 +331,7 @@ def update_ticket(
             current=ticket.custom_fields,
         )
     if "metadata" in fields:
-        values["metadata"] = _merge_map(ticket.metadata_, fields["metadata"])
+        values["metadata"] = merge_map(ticket.metadata_, fields["metadata"])
     if "category_id" in fields or "category_key" in fields:
         category = categories.resolve_category(
             session, brand, category_id=data.category_id, category_key=data.category_key

@@ -53,30 +53,46 @@ def _request(
     )
 
 
+def _request_all(
+    session: Session,
+    brand: Brand,
+    ticket: Ticket,
+    reason: str,
+    extra: dict[str, Any],
+    *,
+    on_comment: bool,
+    by: str | None,
+) -> int:
+    """One request per watcher whose flag asks for `reason`, except the one (by email)
+    whose action it is; how many were requested."""
+    acting = (by or "").lower()
+    sent = 0
+    for watcher in repository.to_notify(session, brand.id, ticket.id, on_comment=on_comment):
+        if watcher.member_email == acting:
+            continue
+        _request(session, brand, ticket, watcher, reason, extra)
+        sent += 1
+    return sent
+
+
 def notify_comment(session: Session, brand: Brand, ticket: Ticket, comment: Comment) -> int:
     """A new comment: every watcher with notifyOnComment except its author (by email)."""
     if comment.author_type == "SYSTEM" or ticket.deleted_at is not None:
         return 0
-    author = (comment.author_email or "").lower()
-    sent = 0
-    for watcher in repository.to_notify(session, brand.id, ticket.id, on_comment=True):
-        if watcher.member_email == author:
-            continue
-        _request(
-            session,
-            brand,
-            ticket,
-            watcher,
-            "comment",
-            {
-                "commentId": comment.id,
-                "isInternal": comment.is_internal,
-                "authorType": comment.author_type,
-                "authorName": comment.author_name,
-            },
-        )
-        sent += 1
-    return sent
+    return _request_all(
+        session,
+        brand,
+        ticket,
+        "comment",
+        {
+            "commentId": comment.id,
+            "isInternal": comment.is_internal,
+            "authorType": comment.author_type,
+            "authorName": comment.author_name,
+        },
+        on_comment=True,
+        by=comment.author_email,
+    )
 
 
 def notify_status_change(
@@ -92,23 +108,17 @@ def notify_status_change(
     """A status change: every watcher with notifyOnStatusChange except the actor."""
     if ticket.deleted_at is not None:
         return 0
-    acting = (actor.email or "").lower()
-    sent = 0
-    for watcher in repository.to_notify(session, brand.id, ticket.id, on_comment=False):
-        if watcher.member_email == acting:
-            continue
-        _request(
-            session,
-            brand,
-            ticket,
-            watcher,
-            "status_change",
-            {
-                "changes": {"status": {"old": old.key, "new": new.key}},
-                "fromName": old.name,
-                "toName": new.name,
-                "trigger": trigger,
-            },
-        )
-        sent += 1
-    return sent
+    return _request_all(
+        session,
+        brand,
+        ticket,
+        "status_change",
+        {
+            "changes": {"status": {"old": old.key, "new": new.key}},
+            "fromName": old.name,
+            "toName": new.name,
+            "trigger": trigger,
+        },
+        on_comment=False,
+        by=actor.email,
+    )

@@ -14,7 +14,7 @@ from dispatch.core import clock, events
 from dispatch.core.actor import Actor
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
-from dispatch.tickets import repository as tickets_repository
+from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
 from dispatch.watchers import repository
 from dispatch.watchers.errors import UnknownMember, WatcherExists
@@ -46,13 +46,7 @@ def watcher_out(watcher: TicketWatcher) -> WatcherOut:
 
 
 def _ticket(session: Session, brand: Brand, ticket_id: str, *, for_update: bool) -> Ticket:
-    lookup = (
-        tickets_repository.get_ticket_for_update if for_update else tickets_repository.get_ticket
-    )
-    ticket = lookup(session, brand.id, ticket_id)
-    if ticket is None:
-        raise NotFound("ticket", ticket_id)
-    return ticket
+    return load_ticket(session, brand, ticket_id, for_update=for_update)
 
 
 def _watcher(session: Session, brand: Brand, ticket: Ticket, ref: str) -> TicketWatcher:
