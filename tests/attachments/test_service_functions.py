@@ -1,5 +1,6 @@
-"""The functions other domains call: attach_pending (ticket create), store_bytes (inbound
-email), move_to_ticket (merge); and bytes written in a transaction that rolls back."""
+"""The functions other domains call: pending_uploads and attach_pending (ticket create),
+store_bytes (inbound email), move_to_ticket (merge); and bytes written in a transaction
+that rolls back."""
 
 from __future__ import annotations
 
@@ -72,9 +73,10 @@ def test_attach_pending_moves_pending_uploads_onto_the_ticket(
     second = upload_pending(api, brand, png(300), filename="b.png")
     brand_row, ticket_row, actor = load(session, brand, ticket)
 
-    attached = service.attach_pending(
-        session, actor, brand_row, ticket_row, [second["id"], first["id"], second["id"]]
+    uploads = service.pending_uploads(
+        session, brand_row.id, [second["id"], first["id"], second["id"]]
     )
+    attached = service.attach_pending(session, actor, brand_row, ticket_row, uploads)
     session.commit()
 
     assert [a.id for a in attached] == [second["id"], first["id"]]
@@ -89,7 +91,7 @@ def test_attach_pending_moves_pending_uploads_onto_the_ticket(
     assert all(e.metadata_ and e.metadata_["fromPendingUpload"] for e in entries)
 
 
-def test_attach_pending_refuses_ids_that_are_not_unattached_uploads_of_the_brand(
+def test_pending_uploads_refuses_ids_that_are_not_unattached_uploads_of_the_brand(
     api: Api,
     brand: Json,
     ticket: Json,
@@ -107,11 +109,11 @@ def test_attach_pending_refuses_ids_that_are_not_unattached_uploads_of_the_brand
     )
     foreign = upload_pending(other_api, other_brand, png())
     target = make_ticket(api, brand, title="Target")
-    brand_row, ticket_row, actor = load(session, brand, target)
+    brand_row, _ticket_row, _actor = load(session, brand, target)
 
     for bad in (on_ticket["id"], unconfirmed["id"], foreign["id"], "att_missing"):
         with pytest.raises(InvalidAttachmentIds) as refused:
-            service.attach_pending(session, actor, brand_row, ticket_row, [good["id"], bad])
+            service.pending_uploads(session, brand_row.id, [good["id"], bad])
         assert refused.value.errors == [
             {"field": "attachmentIds", "message": refused.value.message}
         ]

@@ -524,22 +524,29 @@ def delete_attachment(
         )
 
 
-def attach_pending(
-    session: Session, actor: Actor, brand: Brand, ticket: Ticket, attachment_ids: list[str]
-) -> list[Attachment]:
-    """Attach pending uploads (`attachmentIds` on ticket create) to `ticket`. Every id must
-    be an uploaded, unattached pending upload of the brand, else 422 on `attachmentIds`."""
-    if ticket.brand_id != brand.id:
-        raise NotFound("ticket", ticket.id)
+def pending_uploads(session: Session, brand_id: str, attachment_ids: list[str]) -> list[Attachment]:
+    """The uploads `attachmentIds` names (on ticket create), row-locked, in order, repeats
+    dropped. Every id must be an uploaded, unattached pending upload of the brand, else
+    422 on `attachmentIds`."""
     wanted = list(dict.fromkeys(attachment_ids))
     if not wanted:
         return []
-    found = {a.id: a for a in repository.pending_uploads_for_update(session, brand.id, wanted)}
+    found = {a.id: a for a in repository.pending_uploads_for_update(session, brand_id, wanted)}
     missing = [i for i in wanted if i not in found]
     if missing:
         raise InvalidAttachmentIds(missing)
+    return [found[i] for i in wanted]
+
+
+def attach_pending(
+    session: Session, actor: Actor, brand: Brand, ticket: Ticket, attached: list[Attachment]
+) -> list[Attachment]:
+    """Attach `pending_uploads(...)` to `ticket`."""
+    if ticket.brand_id != brand.id:
+        raise NotFound("ticket", ticket.id)
+    if not attached:
+        return []
     now = clock.now()
-    attached = [found[i] for i in wanted]
     for attachment in attached:
         attachment.ticket_id = ticket.id
         attachment.updated_at = now

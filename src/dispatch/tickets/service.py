@@ -10,9 +10,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from dispatch.accounts import service as accounts
-from dispatch.attachments import repository as attachments_repository
 from dispatch.attachments import service as attachments
-from dispatch.attachments.errors import InvalidAttachmentIds
 from dispatch.audit import service as audit
 from dispatch.audit.models import AuditLog
 from dispatch.brands import repository as brands_repository
@@ -39,7 +37,6 @@ from dispatch.tickets.priority import DEFAULT_PRIORITY, RANKS
 from dispatch.tickets.schemas import TicketCreate, TicketOut, TicketUpdate
 from dispatch.tickets.workflow import apply_changes, is_counted
 from dispatch.watchers import service as watchers
-from dispatch.watchers.errors import UnknownMember
 
 REQUESTER_EMAIL = "requesterEmail"
 REQUESTER_NAME = "requesterName"
@@ -144,7 +141,10 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCrea
         else None
     )
     is_spam = customer_email is not None and spam.is_blocked(session, brand.id, customer_email)
-    _check_watchers_and_uploads(session, brand, data)
+    # Checked before the ticket number is taken: on PostgreSQL that happens outside the
+    # request's transaction, and a refusal after it would leave a gap in the numbers.
+    resolved_watchers = watchers.resolve_watchers(session, brand.account_id, data.watchers or [])
+    uploads = attachments.pending_uploads(session, brand.id, data.attachment_ids or [])
     now = clock.now()
     ticket = Ticket(
         id=new_id("tkt"),
@@ -208,39 +208,15 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCrea
     )
     # Watchers and attachments come after the ticket's own event, each with theirs.
     if data.watchers:
-        watchers.add_watchers(session, actor, brand, ticket, data.watchers)
-    if data.attachment_ids:
-        attachments.attach_pending(session, actor, brand, ticket, data.attachment_ids)
+        watchers.add_watchers(session, actor, brand, ticket, data.watchers, resolved_watchers)
+    if uploads:
+        attachments.attach_pending(session, actor, brand, ticket, uploads)
     # A contact who turned email off (`notifyEmail: false`) gets no notice either.
     if data.notify_customer and contact is not None and contact.notify_email and not is_spam:
         _request_customer_notice(session, brand, ticket, created)
     if data.watchers or data.attachment_ids:
         return views.render_one(session, brand, ticket, status)
     return created
-
-
-def _check_watchers_and_uploads(session: Session, brand: Brand, data: TicketCreate) -> None:
-    """Refuse unknown watchers and unusable uploads before the ticket number is taken: on
-    PostgreSQL it is taken outside the request's transaction, so a refusal after that
-    would leave a gap in the brand's numbers. (Adding them checks again, under lock.)"""
-    for index, spec in enumerate(data.watchers or []):
-        if spec.member_id is None:
-            continue
-        member = accounts.find_member(session, brand.account_id, member_id=spec.member_id)
-        if member is None:
-            raise UnknownMember(f"watchers.{index}.memberId", spec.member_id)
-        if spec.member_email is not None and spec.member_email.lower() != member.email:
-            raise ValidationFailed(
-                f"watchers.{index}.memberEmail",
-                "memberEmail is not the email of the team member memberId",
-            )
-    if data.attachment_ids:
-        wanted = list(dict.fromkeys(data.attachment_ids))
-        usable = attachments_repository.pending_uploads_for_update(session, brand.id, wanted)
-        found = {a.id for a in usable}
-        missing = [i for i in wanted if i not in found]
-        if missing:
-            raise InvalidAttachmentIds(missing)
 
 
 def _request_customer_notice(

@@ -82,9 +82,11 @@ def _record(
     events.emit(session, event, brand.id, data, ticket_id=ticket.id)
 
 
-def _resolve(
-    session: Session, account_id: str, spec: WatcherSpec, field: str
-) -> tuple[str | None, str, str | None]:
+# Who a watcher spec names: (member id, email, name).
+Resolved = tuple[str | None, str, str | None]
+
+
+def _resolve(session: Session, account_id: str, spec: WatcherSpec, field: str) -> Resolved:
     """(member id, email, name) of the watcher a spec names."""
     if spec.member_id is not None:
         member = accounts.find_member(session, account_id, member_id=spec.member_id)
@@ -145,16 +147,29 @@ def add_watcher(
     return _add(session, actor, brand, ticket, spec, member)
 
 
+def resolve_watchers(session: Session, account_id: str, specs: list[WatcherSpec]) -> list[Resolved]:
+    """(member id, email, name) of each watcher `specs` names; an unknown memberId is a
+    422 naming `watchers.<index>.memberId`."""
+    return [
+        _resolve(session, account_id, spec, f"watchers.{index}.")
+        for index, spec in enumerate(specs)
+    ]
+
+
 def add_watchers(
-    session: Session, actor: Actor, brand: Brand, ticket: Ticket, specs: list[WatcherSpec]
+    session: Session,
+    actor: Actor,
+    brand: Brand,
+    ticket: Ticket,
+    specs: list[WatcherSpec],
+    resolved: list[Resolved] | None = None,
 ) -> list[TicketWatcher]:
     """Add the watchers of a ticket being created or changed (a loaded ticket of the
     brand); addresses that already watch, or repeat in `specs`, are skipped. Returns the
-    watchers added. An unknown memberId is a 422 naming `watchers.<index>.memberId`."""
-    resolved = [
-        _resolve(session, brand.account_id, spec, f"watchers.{index}.")
-        for index, spec in enumerate(specs)
-    ]
+    watchers added. `resolved`: `resolve_watchers(specs)`, when the caller checked them
+    first."""
+    if resolved is None:
+        resolved = resolve_watchers(session, brand.account_id, specs)
     seen = repository.emails(session, brand.id, ticket.id)
     added = []
     for spec, member in zip(specs, resolved, strict=True):
