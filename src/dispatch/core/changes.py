@@ -40,9 +40,10 @@ def record_change(
     changes: Changes | None = None,
     extra: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
+    source: str | None = None,
 ) -> None:
     """Emit `event` with `data` (with its changes, then `extra`) and record the activity
-    entry with `metadata`."""
+    entry with `metadata` (and `source` when not the API)."""
     events.emit(session, event, brand_id, {**with_changes(data, changes), **(extra or {})})
     audit.record(
         session,
@@ -52,5 +53,6 @@ def record_change(
         entity_type=entity_type,
         entity_id=entity_id,
         changes=changes,
+        source=source,
         metadata=metadata,
     )

@@ -20,12 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.accounts.errors import AllBrandsKeyRequired
-from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
 from dispatch.contacts import service as contacts
 from dispatch.contacts.models import Contact
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
+from dispatch.core.changes import record_change
 from dispatch.core.ids import new_id
 from dispatch.email import addresses
 from dispatch.email.addresses import Mailbox
@@ -306,24 +306,20 @@ def mark_undeliverable(
         contact.updated_at = now
         session.flush()
         changes = {"emailUndeliverableAt": (None, now.isoformat())}
-        out = contacts.read_contact(session, brand, contact.id)
-        payload = {
-            **out.model_dump(mode="json", by_alias=True),
-            "changes": list(changes),
-            "previous": {"emailUndeliverableAt": None},
-            "trigger": reason,
-        }
-        events.emit(session, "contact.updated", brand.id, payload)
-        audit.record(
+        record_change(
             session,
             actor,
+            "contact.updated",
             brand_id=brand.id,
-            event="contact.updated",
             entity_type="contact",
             entity_id=contact.id,
+            data=contacts.read_contact(session, brand, contact.id).model_dump(
+                mode="json", by_alias=True
+            ),
             changes=changes,
-            source="email",
+            extra={"trigger": reason},
             metadata={"trigger": reason},
+            source="email",
         )
         marked.append(contact)
     return marked
