@@ -13,7 +13,7 @@ from dispatch.audit.repository import LogFilter
 from dispatch.core import clock
 from dispatch.core.actor import Actor
 from dispatch.core.ids import new_id
-from dispatch.core.pagination import Cursor
+from dispatch.core.pagination import Cursor, split_page
 
 # Where a change came from, by the kind of actor when the caller does not say.
 DEFAULT_SOURCE = {"api": "api", "user": "portal", "system": "system"}
@@ -58,11 +58,9 @@ def list_logs(
 ) -> tuple[list[AuditLog], str | None]:
     decoded = Cursor.decode(cursor, sort=LOG_SORT, datetime_value=True) if cursor else None
     rows = repository.list_logs(session, brand_id, f, cursor=decoded, limit=limit)
-    page = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit and page:
-        next_cursor = Cursor(sort=LOG_SORT, value=page[-1].created_at, id=page[-1].id).encode()
-    return page, next_cursor
+    return split_page(
+        rows, limit, lambda last: Cursor(sort=LOG_SORT, value=last.created_at, id=last.id)
+    )
 
 
 def ticket_history(session: Session, ticket_id: str) -> list[AuditLog]:

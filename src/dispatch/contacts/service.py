@@ -44,7 +44,7 @@ from dispatch.core.actor import Actor
 from dispatch.core.changes import with_changes
 from dispatch.core.errors import DomainError, ValidationFailed
 from dispatch.core.ids import new_id
-from dispatch.core.pagination import Cursor
+from dispatch.core.pagination import Cursor, split_page
 from dispatch.core.patch import merge_map
 from dispatch.fields import service as custom_values
 
@@ -542,8 +542,8 @@ def _decode_cursor(token: str | None, sort: str, order: str) -> Cursor | None:
     return Cursor.decode(token, sort=f"{sort}:{order}", datetime_value=sort == "createdAt")
 
 
-def _next_cursor(sort: str, order: str, value: Any, row_id: str) -> str:
-    return Cursor(sort=f"{sort}:{order}", value=value, id=row_id).encode()
+def _cursor_after(sort: str, order: str, value: Any, row_id: str) -> Cursor:
+    return Cursor(sort=f"{sort}:{order}", value=value, id=row_id)
 
 
 def list_contacts(
@@ -564,12 +564,12 @@ def list_contacts(
         cursor=cursor,
         limit=q.limit,
     )
-    page = rows[: q.limit]
-    next_cursor = None
-    if len(rows) > q.limit and page:
-        last = page[-1][0]
-        column = repository.CONTACT_SORT[q.sort]
-        next_cursor = _next_cursor(q.sort, q.order, getattr(last, column.key), last.id)
+    key = repository.CONTACT_SORT[q.sort].key
+    page, next_cursor = split_page(
+        rows,
+        q.limit,
+        lambda last: _cursor_after(q.sort, q.order, getattr(last[0], key), last[0].id),
+    )
     return _render_contacts(session, brand.id, page), next_cursor
 
 
@@ -755,10 +755,8 @@ def list_companies(
         cursor=decoded,
         limit=limit,
     )
-    page = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit and page:
-        last = page[-1]
-        column = repository.COMPANY_SORT[sort]
-        next_cursor = _next_cursor(sort, order, getattr(last, column.key), last.id)
+    key = repository.COMPANY_SORT[sort].key
+    page, next_cursor = split_page(
+        rows, limit, lambda last: _cursor_after(sort, order, getattr(last, key), last.id)
+    )
     return _render_companies(session, brand.id, page), next_cursor

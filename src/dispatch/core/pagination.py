@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +21,7 @@ from dispatch.core.errors import DomainError
 from dispatch.core.schemas import ApiModel
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -124,6 +126,17 @@ def after_cursor(
         column == cursor.value, id_column < cursor.id if descending else id_column > cursor.id
     )
     return or_(beyond, same, column.is_(None))
+
+
+def split_page(
+    rows: Sequence[R], limit: int, cursor_after: Callable[[R], Cursor]
+) -> tuple[list[R], str | None]:
+    """The page (the first `limit` of `rows`, which were fetched with one more to tell
+    whether more follow) and the encoded cursor after its last row, None on the last page."""
+    page = list(rows[:limit])
+    if len(rows) > limit and page:
+        return page, cursor_after(page[-1]).encode()
+    return page, None
 
 
 class PageInfo(ApiModel):

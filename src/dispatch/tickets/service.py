@@ -21,7 +21,7 @@ from dispatch.core import clock, events
 from dispatch.core.actor import Actor
 from dispatch.core.errors import ValidationFailed
 from dispatch.core.ids import new_id
-from dispatch.core.pagination import Cursor
+from dispatch.core.pagination import Cursor, split_page
 from dispatch.core.patch import merge_map
 from dispatch.fields import service as custom_values
 from dispatch.spam import service as spam
@@ -475,13 +475,13 @@ def list_tickets(
     rows = repository.list_tickets(
         session, brand.id, f, sort=q.sort, descending=descending, cursor=cursor, limit=q.limit
     )
-    page, more = rows[: q.limit], len(rows) > q.limit
     by_id = statuses.by_id(session, brand.id)
-    next_cursor = None
-    if more and page:
-        last = page[-1]
+
+    def cursor_after(last: Ticket) -> Cursor:
         value = repository.sort_value(last, q.sort, by_id[last.status_id].sort_order)
-        next_cursor = Cursor(sort=f"{q.sort}:{q.order}", value=value, id=last.id).encode()
+        return Cursor(sort=f"{q.sort}:{q.order}", value=value, id=last.id)
+
+    page, next_cursor = split_page(rows, q.limit, cursor_after)
     return views.render(session, brand, page, by_id), next_cursor
 
 

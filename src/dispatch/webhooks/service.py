@@ -20,7 +20,7 @@ from dispatch.core.actor import Actor
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.events import Event
 from dispatch.core.ids import new_id
-from dispatch.core.pagination import Cursor
+from dispatch.core.pagination import Cursor, split_page
 from dispatch.webhooks import events as webhook_events
 from dispatch.webhooks import payloads, repository, signing, ssrf
 from dispatch.webhooks.errors import (
@@ -223,12 +223,9 @@ def list_deliveries(
     webhook = get_webhook(session, brand, webhook_id)
     decoded = Cursor.decode(cursor, sort=DELIVERY_SORT, datetime_value=True) if cursor else None
     rows = repository.list_deliveries(session, webhook.id, f, cursor=decoded, limit=limit)
-    page = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit and page:
-        last = page[-1]
-        next_cursor = Cursor(sort=DELIVERY_SORT, value=last.created_at, id=last.id).encode()
-    return page, next_cursor
+    return split_page(
+        rows, limit, lambda last: Cursor(sort=DELIVERY_SORT, value=last.created_at, id=last.id)
+    )
 
 
 def get_delivery(
