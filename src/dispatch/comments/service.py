@@ -53,14 +53,10 @@ INTERNAL = "isInternal"
 # --- loading -------------------------------------------------------------------------
 
 
-def _ticket(session: Session, brand: Brand, ticket_id: str, *, for_update: bool) -> Ticket:
-    return load_ticket(session, brand, ticket_id, for_update=for_update)
-
-
 def _destination(session: Session, brand: Brand, ticket_id: str) -> Ticket:
     """The ticket a new comment lands on: the named one or, if it was merged away, the
     ticket it was merged into (following the chain). Locked for the change."""
-    ticket = _ticket(session, brand, ticket_id, for_update=False)
+    ticket = load_ticket(session, brand, ticket_id, for_update=False)
     seen = {ticket.id}
     while ticket.merged_into_id is not None:
         target = tickets_repository.get_ticket(session, brand.id, ticket.merged_into_id)
@@ -68,7 +64,7 @@ def _destination(session: Session, brand: Brand, ticket_id: str) -> Ticket:
             raise NotFound("ticket", ticket_id)
         seen.add(target.id)
         ticket = target
-    return _ticket(session, brand, ticket.id, for_update=True)
+    return load_ticket(session, brand, ticket.id, for_update=True)
 
 
 def _comment(session: Session, brand: Brand, ticket: Ticket, comment_id: str) -> Comment:
@@ -82,17 +78,17 @@ def _comment(session: Session, brand: Brand, ticket: Ticket, comment_id: str) ->
 
 
 def list_comments(session: Session, brand: Brand, ticket_id: str) -> list[CommentOut]:
-    ticket = _ticket(session, brand, ticket_id, for_update=False)
+    ticket = load_ticket(session, brand, ticket_id, for_update=False)
     return [views.comment_out(c) for c in repository.list_comments(session, brand.id, ticket.id)]
 
 
 def list_thread(session: Session, brand: Brand, ticket_id: str) -> list[ThreadedCommentOut]:
-    ticket = _ticket(session, brand, ticket_id, for_update=False)
+    ticket = load_ticket(session, brand, ticket_id, for_update=False)
     return views.thread(repository.list_comments(session, brand.id, ticket.id))
 
 
 def get_comment(session: Session, brand: Brand, ticket_id: str, comment_id: str) -> CommentOut:
-    ticket = _ticket(session, brand, ticket_id, for_update=False)
+    ticket = load_ticket(session, brand, ticket_id, for_update=False)
     return views.comment_out(_comment(session, brand, ticket, comment_id))
 
 
@@ -338,7 +334,7 @@ def update_comment(
     comment_id: str,
     data: CommentUpdate,
 ) -> CommentOut:
-    ticket = _ticket(session, brand, ticket_id, for_update=True)
+    ticket = load_ticket(session, brand, ticket_id, for_update=True)
     comment = _comment(session, brand, ticket, comment_id)
     if comment.author_type == SYSTEM:
         raise SystemCommentImmutable("edited")
@@ -371,7 +367,7 @@ def delete_comment(
     session: Session, actor: Actor, brand: Brand, ticket_id: str, comment_id: str
 ) -> None:
     """Soft delete: the comment disappears from lists and reads; its replies stay."""
-    ticket = _ticket(session, brand, ticket_id, for_update=True)
+    ticket = load_ticket(session, brand, ticket_id, for_update=True)
     comment = _comment(session, brand, ticket, comment_id)
     if comment.author_type == SYSTEM:
         raise SystemCommentImmutable("deleted")

@@ -12,6 +12,7 @@ from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
+from dispatch.core.changes import with_changes
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.tickets.loading import load_ticket
@@ -45,10 +46,6 @@ def watcher_out(watcher: TicketWatcher) -> WatcherOut:
     )
 
 
-def _ticket(session: Session, brand: Brand, ticket_id: str, *, for_update: bool) -> Ticket:
-    return load_ticket(session, brand, ticket_id, for_update=for_update)
-
-
 def _watcher(session: Session, brand: Brand, ticket: Ticket, ref: str) -> TicketWatcher:
     watcher = repository.find(session, brand.id, ticket.id, ref)
     if watcher is None:
@@ -65,9 +62,7 @@ def _record(
     event: str,
     changes: dict[str, tuple[Any, Any]] | None = None,
 ) -> None:
-    data = watcher_out(watcher).model_dump(mode="json", by_alias=True)
-    if changes is not None:
-        data["changes"] = list(changes)
+    data = with_changes(watcher_out(watcher).model_dump(mode="json", by_alias=True), changes)
     audit.record(
         session,
         actor,
@@ -132,7 +127,7 @@ def _add(
 
 
 def list_watchers(session: Session, brand: Brand, ticket_id: str) -> list[TicketWatcher]:
-    ticket = _ticket(session, brand, ticket_id, for_update=False)
+    ticket = load_ticket(session, brand, ticket_id, for_update=False)
     return repository.list_watchers(session, brand.id, ticket.id)
 
 
@@ -140,7 +135,7 @@ def add_watcher(
     session: Session, actor: Actor, brand: Brand, ticket_id: str, spec: WatcherSpec
 ) -> TicketWatcher:
     """Add one watcher (409 `watcher_exists` if that email already watches)."""
-    ticket = _ticket(session, brand, ticket_id, for_update=True)
+    ticket = load_ticket(session, brand, ticket_id, for_update=True)
     member = _resolve(session, brand.account_id, spec, "")
     if member[1] in repository.emails(session, brand.id, ticket.id):
         raise WatcherExists(member[1])
@@ -183,7 +178,7 @@ def add_watchers(
 def update_watcher(
     session: Session, actor: Actor, brand: Brand, ticket_id: str, ref: str, data: WatcherUpdate
 ) -> TicketWatcher:
-    ticket = _ticket(session, brand, ticket_id, for_update=True)
+    ticket = load_ticket(session, brand, ticket_id, for_update=True)
     watcher = _watcher(session, brand, ticket, ref)
     changes: dict[str, tuple[Any, Any]] = {}
     for field, wire in (
@@ -205,7 +200,7 @@ def update_watcher(
 
 
 def remove_watcher(session: Session, actor: Actor, brand: Brand, ticket_id: str, ref: str) -> None:
-    ticket = _ticket(session, brand, ticket_id, for_update=True)
+    ticket = load_ticket(session, brand, ticket_id, for_update=True)
     watcher = _watcher(session, brand, ticket, ref)
     _record(session, actor, brand, ticket, watcher, "watcher.deleted")
     repository.remove(session, watcher)
