@@ -17,6 +17,16 @@ def list_categories(session: Session, brand_id: str) -> list[Category]:
     return list(session.scalars(stmt))
 
 
+def live_by_id(session: Session, brand_id: str, category_ids: set[str]) -> dict[str, Category]:
+    """The brand's live categories among `category_ids`, by id."""
+    stmt = select(Category).where(
+        Category.brand_id == brand_id,
+        Category.id.in_(category_ids),
+        Category.deleted_at.is_(None),
+    )
+    return {c.id: c for c in session.scalars(stmt)}
+
+
 def get_category(session: Session, brand_id: str, category_id: str) -> Category | None:
     return session.scalar(
         select(Category).where(

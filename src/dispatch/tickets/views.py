@@ -96,12 +96,11 @@ def render(
     }
     customer_ids = {t.customer_id for t in tickets if t.customer_id}
     customers = contacts.contacts_for(session, brand.id, customer_ids) if customer_ids else {}
-    categories: dict[str, CategoryOut] = {}
-    if any(t.category_id for t in tickets):
-        categories = {
-            c.id: CategoryOut.model_validate(c)
-            for c in categories_repository.list_categories(session, brand.id)
-        }
+    category_ids = {t.category_id for t in tickets if t.category_id}
+    found = (
+        categories_repository.live_by_id(session, brand.id, category_ids) if category_ids else {}
+    )
+    categories = {id_: CategoryOut.model_validate(c) for id_, c in found.items()}
     tags = tags_service.tags_for_tickets(session, [t.id for t in tickets])
     return [
         ticket_out(
