@@ -31,9 +31,10 @@ DESCRIPTION = """
 Dispatch is a self-hostable, API-first customer-support ticketing system.
 
 Authenticate with `Authorization: Bearer sk_live_...` (the legacy `X-API-Key` header works
-too). Every response carries `X-Request-Id` and `X-RateLimit-*` headers. Errors are
-`application/problem+json` with `message`, `code`, `requestId` and, for validation,
-`errors: [{field, message}]`. Send `Idempotency-Key` on any POST to make retries safe.
+too). Every response carries `X-Request-Id` and `X-RateLimit-*` headers. Errors are JSON
+with the RFC 9457 members plus `message`, `code`, `requestId` and, for validation,
+`errors: [{field, message}]`, sent as `application/json` (as `application/problem+json`
+when `Accept` asks for it). Send `Idempotency-Key` on any POST to make retries safe.
 """
 
 

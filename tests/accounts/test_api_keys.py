@@ -200,7 +200,7 @@ def test_scoped_key_cannot_create_brands_keys_or_members(api: Api, brand: dict[s
         assert response.status_code == 403, response.text
         body = response.json()
         assert body["code"] == "insufficient_scope"
-        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["content-type"] == "application/json"
     assert [b["id"] for b in api.ok("get", "/brands")] == [brand["id"]]
     assert len(api.ok("get", "/accounts/me/api-keys")) == 2
     assert api.ok("get", "/accounts/me/members") == []

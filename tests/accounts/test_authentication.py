@@ -13,7 +13,7 @@ from tests.conftest import Api
 
 def assert_unauthenticated(response: Any) -> None:
     assert response.status_code == 401, response.text
-    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["content-type"] == "application/json"
     assert response.headers["www-authenticate"] == "Bearer"
     body = response.json()
     assert body["code"] == "authentication_error"

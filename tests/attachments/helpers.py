@@ -149,7 +149,7 @@ def stored_files(settings: Settings) -> list[Path]:
 
 def assert_problem(response: Any, status: int, code: str) -> Json:
     assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["content-type"].startswith("application/json")
     body: Json = response.json()
     assert body.keys() >= PROBLEM_KEYS, body
     assert body["status"] == status

@@ -210,7 +210,7 @@ def test_two_files_in_one_upload_are_refused(
     response = api.post(attachments_path(brand, ticket, "/upload"), files=files)
 
     assert response.status_code == 400
-    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["content-type"].startswith("application/json")
     assert attachment_rows(session, brand["id"]) == []
     assert stored_files(settings) == []
 

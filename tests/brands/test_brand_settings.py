@@ -229,7 +229,7 @@ def test_non_finite_numbers_are_refused(api: Api, brand: dict[str, Any], constan
             headers={"Content-Type": "application/json"},
         )
         assert 400 <= response.status_code < 500, (body, response.text)
-        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["content-type"] == "application/json"
         assert api.ok("get", f"/brands/{brand['id']}") == before
 
 

@@ -103,9 +103,9 @@ PROBLEM_KEYS = {"type", "title", "status", "detail", "message", "code", "request
 
 
 def problem(response: Any, status: int, code: str | None = None) -> Json:
-    """An application/problem+json error with the given status (and code); its body."""
+    """An error in the API's format with the given status (and code); its body."""
     assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["content-type"].startswith("application/json")
     body: Json = response.json()
     assert body.keys() >= PROBLEM_KEYS, body
     assert body["status"] == status

@@ -119,9 +119,9 @@ def all_pages(api: Api, path: str, params: Json) -> list[list[Json]]:
 
 
 def assert_problem(response: Any, status: int, code: str) -> Json:
-    """An application/problem+json error with this status and code; returns the body."""
+    """An error in the API's format with this status and code; returns the body."""
     assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["content-type"].startswith("application/json")
     body: Json = response.json()
     assert body.keys() >= PROBLEM_KEYS, body
     assert body["status"] == status

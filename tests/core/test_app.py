@@ -142,5 +142,5 @@ def test_api_is_503_with_retry_after_when_the_database_is_unreachable(tmp_path: 
         response = client.get("/v1/brands", headers={"Authorization": "Bearer sk_live_x"})
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == "2"
-    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["content-type"] == "application/json"
     assert response.json()["code"] == "database_unavailable"

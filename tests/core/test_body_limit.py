@@ -21,7 +21,7 @@ def json_body_of_size(size: int) -> bytes:
 
 def assert_payload_too_large(response: Any, limit: int) -> None:
     assert response.status_code == 413, response.text[:500]
-    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["content-type"] == "application/json"
     assert "x-request-id" in response.headers
     assert "x-ratelimit-remaining" in response.headers
     body = response.json()

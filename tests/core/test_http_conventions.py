@@ -23,7 +23,7 @@ def assert_common_headers(response: Any) -> None:
 
 def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["content-type"] == "application/json"
     body: dict[str, Any] = response.json()
     assert body.keys() >= PROBLEM_MEMBERS
     assert body["status"] == status
@@ -130,3 +130,38 @@ def test_unexpected_error_is_500_problem_json_without_internals(app: FastAPI, cl
     body = assert_problem(response, 500, "server_error")
     assert "hunter2" not in response.text
     assert body["message"] == "Internal server error"
+
+
+def test_errors_are_plain_json_so_reference_clients_read_their_message(api: Api) -> None:
+    # The reference's clients parse an error body only when its type is application/json.
+    response = api.post("/brands", json={"name": ""}, headers={"Accept": "application/json"})
+    body = assert_problem(response, 422, "validation_error")
+    assert body["message"].startswith("Invalid request: name:")
+    assert body["errors"][0]["field"] == "name"
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "application/problem+json",
+        "application/json, application/problem+json",
+        "application/problem+json;q=0.9, */*;q=0.1",
+    ],
+)
+def test_errors_are_problem_json_when_accept_asks_for_it(api: Api, accept: str) -> None:
+    response = api.post("/brands", json={"name": ""}, headers={"Accept": accept})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "validation_error"
+
+
+def test_problem_json_refused_with_q_zero_is_not_sent(api: Api) -> None:
+    response = api.get("/brands/br_unknown", headers={"Accept": "application/problem+json;q=0"})
+    assert_problem(response, 404, "brand_not_found")
+
+
+def test_errors_answered_by_middleware_follow_accept_too(api: Api) -> None:
+    response = api.get("/brands?x=%00", headers={"Accept": "application/problem+json"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert_problem(api.get("/brands?x=%00"), 400, "invalid_characters")

@@ -64,7 +64,7 @@ def test_same_key_with_a_different_body_is_422(api: Api, brand: dict[str, Any]) 
     assert post_ticket(api, brand, "k-2").status_code == 201
     response = post_ticket(api, brand, "k-2", priority="urgent")
     assert response.status_code == 422
-    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["content-type"] == "application/json"
     problem = response.json()
     assert problem["code"] == "idempotency_key_reused"
     assert problem["errors"][0]["field"] == "Idempotency-Key"

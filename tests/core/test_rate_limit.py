@@ -47,7 +47,7 @@ def test_request_over_the_limit_is_429_with_retry_after(limited: TestClient, api
         assert limited.get("/v1/brands", headers=bearer(api.key)).status_code == 200
     response = limited.get("/v1/brands", headers=bearer(api.key))
     assert response.status_code == 429
-    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["content-type"] == "application/json"
     assert 1 <= int(response.headers["retry-after"]) <= 60
     assert response.headers["x-ratelimit-remaining"] == "0"
     assert response.headers["x-ratelimit-limit"] == str(LIMIT)

@@ -1,4 +1,4 @@
-"""Small helpers shared by the statuses tests: paths, reads, and the problem+json check."""
+"""Small helpers shared by the statuses tests: paths, reads, and the error-format check."""
 
 from __future__ import annotations
 
@@ -101,9 +101,9 @@ def oracle_by_key(session: Session, brand_id: str, ids_to_keys: dict[str, str]) 
 
 
 def assert_problem(response: Any, status: int, code: str) -> Json:
-    """An application/problem+json error with the given status and code; returns the body."""
+    """An error in the API's format with the given status and code; returns the body."""
     assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["content-type"].startswith("application/json")
     body: Json = response.json()
     assert body.keys() >= PROBLEM_KEYS, body
     assert body["status"] == status

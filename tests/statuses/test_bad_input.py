@@ -1,4 +1,4 @@
-"""Refused input: every case answers application/problem+json with a stable code, and
+"""Refused input: every case answers the API's error format with a stable code, and
 nothing changes (the statuses are listed again and compared, tickets re-read)."""
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def test_statuses_of_another_account_are_not_found(
     ]
     for response in attempts:
         assert response.status_code == 404, response.text
-        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.headers["content-type"].startswith("application/json")
         assert "Theirs" not in response.text
     assert list_statuses(other_api, other_brand) == before
 

@@ -55,9 +55,9 @@ def add_member(api: Api, email: str, name: str = "Team member") -> dict[str, Any
 
 
 def problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    """Assert an error response in the API's problem+json format and return its body."""
+    """Assert an error response in the API's error format and return its body."""
     assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["content-type"].startswith("application/json")
     body: dict[str, Any] = response.json()
     assert body.keys() >= PROBLEM_KEYS, body
     assert body["status"] == status

@@ -33,7 +33,7 @@ pytestmark = [
 
 def _assert_unavailable(response: object) -> None:
     assert response.status_code == 503, response.text  # type: ignore[attr-defined]
-    assert response.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
+    assert response.headers["content-type"].startswith("application/json")  # type: ignore[attr-defined]
     assert response.headers["retry-after"]  # type: ignore[attr-defined]
     body = response.json()  # type: ignore[attr-defined]
     assert body["code"] == "database_unavailable"

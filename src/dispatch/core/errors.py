@@ -1,4 +1,9 @@
-"""Domain errors and the single renderer that turns any failure into problem+json."""
+"""Domain errors and the single renderer that turns any failure into the API's error body.
+
+The body carries the RFC 9457 members plus the ones the reference's clients read
+(`message`, `code`, `errors`, `requestId`). It is sent as `application/json`, because
+those clients parse error bodies only under that type, and as `application/problem+json`
+to a client whose `Accept` asks for it."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 logger = logging.getLogger("dispatch.errors")
 
 PROBLEM_JSON = "application/problem+json"
+JSON = "application/json"
 
 
 class DomainError(Exception):
@@ -76,6 +82,39 @@ class Unauthenticated(DomainError):
     code = "authentication_error"
 
 
+def problem_media_type(accept: str | None) -> str:
+    """`application/problem+json` when the client's Accept names it (with a non-zero q),
+    else `application/json`."""
+    for part in (accept or "").split(","):
+        media_type, *params = (p.strip() for p in part.split(";"))
+        if media_type.lower() == PROBLEM_JSON and not any(
+            p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params
+        ):
+            return PROBLEM_JSON
+    return JSON
+
+
+def problem_body(
+    status: int,
+    code: str,
+    message: str,
+    request_id: str | None,
+    errors: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"urn:dispatch:error:{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": message,
+        "message": message,
+        "code": code,
+        "requestId": request_id,
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
 def problem(
     request: Request,
     status: int,
@@ -85,18 +124,9 @@ def problem(
     errors: list[dict[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"urn:dispatch:error:{code}",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": message,
-        "message": message,
-        "code": code,
-        "requestId": getattr(request.state, "request_id", None),
-    }
-    if errors:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+    body = problem_body(status, code, message, getattr(request.state, "request_id", None), errors)
+    media_type = problem_media_type(request.headers.get("accept"))
+    return JSONResponse(body, status_code=status, headers=headers, media_type=media_type)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:

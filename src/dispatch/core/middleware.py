@@ -15,7 +15,6 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from http import HTTPStatus
 
 from limits import parse
 from limits.storage import storage_from_string
@@ -24,7 +23,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dispatch.core.errors import PROBLEM_JSON
+from dispatch.core.errors import problem_body, problem_media_type
 from dispatch.core.ids import random_token
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -32,31 +31,19 @@ REQUEST_ID_HEADER = "x-request-id"
 logger = logging.getLogger("dispatch.errors")
 
 
-def _problem_bytes(status: int, code: str, message: str, request_id: str | None) -> bytes:
-    return json.dumps(
-        {
-            "type": f"urn:dispatch:error:{code}",
-            "title": HTTPStatus(status).phrase,
-            "status": status,
-            "detail": message,
-            "message": message,
-            "code": code,
-            "requestId": request_id,
-        }
-    ).encode()
-
-
 async def _send_problem(
+    scope: Scope,
     send: Send,
     status: int,
     code: str,
     message: str,
-    request_id: str | None,
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    body = _problem_bytes(status, code, message, request_id)
+    request_id = scope.get("state", {}).get("request_id")
+    body = json.dumps(problem_body(status, code, message, request_id)).encode()
+    accept = next((v for k, v in scope.get("headers", []) if k == b"accept"), b"")
     raw_headers = [
-        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-type", problem_media_type(accept.decode("latin-1")).encode()),
         (b"content-length", str(len(body)).encode()),
         *(headers or []),
     ]
@@ -138,13 +125,12 @@ class RateLimitMiddleware:
         ]
         if not allowed:
             retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-            request_id = scope.get("state", {}).get("request_id")
             await _send_problem(
+                scope,
                 send,
                 429,
                 "rate_limit_exceeded",
                 f"Rate limit of {self.item} exceeded; retry after {retry_after}s",
-                request_id,
                 [*headers, (b"retry-after", str(retry_after).encode())],
             )
             return
@@ -186,8 +172,7 @@ class UnhandledErrorMiddleware:
             if response_started:
                 raise
             logger.exception("unhandled error")
-            request_id = scope.get("state", {}).get("request_id")
-            await _send_problem(send, 500, "server_error", "Internal server error", request_id)
+            await _send_problem(scope, send, 500, "server_error", "Internal server error")
 
 
 class BodyTooLarge(HTTPException):
@@ -237,15 +222,14 @@ class RequestGuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = scope.get("state", {}).get("request_id")
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
             message = "The URL contains a NUL character"
-            await _send_problem(send, 400, "invalid_characters", message, request_id)
+            await _send_problem(scope, send, 400, "invalid_characters", message)
             return
         limit, code, message = self._limit(scope)
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await _send_problem(send, 413, code, message, request_id)
+                await _send_problem(scope, send, 413, code, message)
                 return
 
         received = 0
@@ -270,4 +254,4 @@ class RequestGuardMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await _send_problem(send, 413, code, message, request_id)
+                await _send_problem(scope, send, 413, code, message)

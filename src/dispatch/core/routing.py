@@ -1,4 +1,4 @@
-"""API routing conventions: strict JSON bodies and documented problem+json errors.
+"""API routing conventions: strict JSON bodies and documented errors.
 
 The transaction of each request is `dispatch.unit_of_work`'s business."""
 
@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute, APIRouter
 
+from dispatch.core.errors import JSON, PROBLEM_JSON
 from dispatch.core.schemas import ProblemOut
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -45,12 +46,12 @@ class StrictJSONRoute(APIRoute):
 
 
 def _problem(description: str) -> dict[str, Any]:
+    schema = {"schema": {"$ref": "#/components/schemas/ProblemOut"}}
     return {
         "model": ProblemOut,
         "description": description,
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}
-        },
+        # application/json unless the request's Accept asks for problem+json.
+        "content": {JSON: schema, PROBLEM_JSON: schema},
     }
 
 

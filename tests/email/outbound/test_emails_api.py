@@ -74,6 +74,6 @@ def test_emails_of_unknown_or_foreign_tickets_are_not_found(
     missing: Any = api.get(_path(brand, "tkt_nope"))
     assert missing.status_code == 404
     assert missing.json()["code"] == "ticket_not_found"
-    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert missing.headers["content-type"].startswith("application/json")
     assert api.get(_path(brand, foreign)).status_code == 404
     assert api.get(_path(other_brand, foreign)).status_code == 404
