@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
-from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from dispatch.accounts import repository as accounts_repository
 from dispatch.accounts import service as accounts
@@ -24,6 +23,7 @@ from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
 from dispatch.core import migrate as migrations
 from dispatch.core.db import Database
+from dispatch.core.email_address import InvalidEmailAddress, normalize_email
 from dispatch.core.errors import DomainError
 from dispatch.settings import Settings
 from dispatch.worker.runner import Worker
@@ -61,9 +61,9 @@ def _database(settings: Settings) -> Database:
 
 def _checked_email(email: str) -> str:
     try:
-        return str(TypeAdapter(EmailStr).validate_python(email))
-    except ValidationError:
-        typer.echo(f"error: {email!r} is not a valid email address", err=True)
+        return normalize_email(email)
+    except InvalidEmailAddress as exc:
+        typer.echo(f"error: {email!r}: {exc}", err=True)
         raise typer.Exit(code=2) from None
 
 

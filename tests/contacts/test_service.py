@@ -136,7 +136,9 @@ def test_find_or_create_refuses_an_invalid_address(
     with pytest.raises(ValidationFailed) as refused:
         service.find_or_create_contact(session, actor, brand_row, email="nope", name=None)
 
-    assert refused.value.errors == [{"field": "email", "message": "not a valid email address"}]
+    [error] = refused.value.errors or []
+    assert error["field"] == "email"
+    assert error["message"].startswith("not a valid email address")
     assert brand_events(session, brand["id"]) == []
 
 

@@ -263,3 +263,11 @@ def test_commands_on_an_unmigrated_database_say_to_migrate(
     assert result.exit_code == 1
     assert "dispatch migrate" in result.stderr
     assert result.stdout == ""
+
+
+def test_users_create_takes_an_address_on_an_internal_domain(migrated: Cli) -> None:
+    account = migrated.account()
+    output = migrated.ok(
+        "users", "create", "--account", account["accountId"], "--email", "agent@corp.local"
+    )
+    assert json.loads(output)["email"] == "agent@corp.local"

@@ -156,7 +156,7 @@ def test_create_refuses_a_body_that_is_not_json(api: Api, brand: Json, unchanged
         webhooks_path(brand), content=b"{url:", headers={"Content-Type": "application/json"}
     )
     assert response.status_code in (400, 422)
-    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["content-type"].startswith("application/json")
 
 
 # --- Update, rotate -----------------------------------------------------------------------

@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import EmailStr, Field, model_validator
+from pydantic import Field, model_validator
 
+from dispatch.core.email_address import EmailAddress
 from dispatch.core.schemas import ApiModel, RequestModel
 
 
@@ -72,6 +73,6 @@ class MemberOut(ApiModel):
 
 
 class MemberCreate(RequestModel):
-    email: EmailStr
+    email: EmailAddress
     name: str | None = Field(None, max_length=200)
     role: MemberRole = "member"

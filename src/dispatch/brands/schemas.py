@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AnyHttpUrl, EmailStr, Field, field_validator
+from pydantic import AnyHttpUrl, Field, field_validator
 
+from dispatch.core.email_address import EmailAddress
 from dispatch.core.schemas import ApiModel, RequestModel
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -138,7 +139,7 @@ class BrandUpdate(_BrandFields):
     name: str | None = Field(None, min_length=1, max_length=200)
     inbound_email_enabled: bool | None = None
     from_name: str | None = Field(None, max_length=200)
-    from_email: EmailStr | None = None
+    from_email: EmailAddress | None = None
     autoresponse_enabled: bool | None = None
     autoresponse_subject: str | None = Field(None, max_length=200)
     autoresponse_body: str | None = Field(None, max_length=20_000)

@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from dispatch.core.email_address import EmailAddress
 from dispatch.core.schemas import ApiModel, RequestModel
 from dispatch.tickets.schemas import Link, Source
 
@@ -54,7 +55,7 @@ class CommentCreate(RequestModel):
     body: str = Field(min_length=1, max_length=BODY_MAX)
     author_id: str | None = Field(None, max_length=64)
     author_name: str | None = Field(None, max_length=200)
-    author_email: EmailStr | None = None
+    author_email: EmailAddress | None = None
     author_type: AuthorType = "AGENT"
     # Also accepted as `metadata.isInternal` (the dashboard's form).
     is_internal: bool | None = None
@@ -67,7 +68,7 @@ class CommentCreate(RequestModel):
     # A status key of the brand, applied in the same transaction as the comment.
     set_status: str | None = Field(None, min_length=1, max_length=50)
     # For the email channel: extra recipients and the connection to send from.
-    cc: list[EmailStr] | None = Field(None, max_length=CC_MAX)
+    cc: list[EmailAddress] | None = Field(None, max_length=CC_MAX)
     connection_id: str | None = Field(None, min_length=1, max_length=64)
 
     _links = field_validator("links")(_links)

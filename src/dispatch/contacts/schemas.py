@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from dispatch.contacts.rules import normalize_domain
+from dispatch.core.email_address import EmailAddress
 from dispatch.core.schemas import ApiModel, RequestModel
 
 NAME_MAX = 200
@@ -140,14 +141,14 @@ class _ContactFields(RequestModel):
 
 
 class ContactCreate(_ContactFields):
-    email: EmailStr
+    email: EmailAddress
     notify_email: bool = True
 
     _email = field_validator("email")(_lower_email)
 
 
 class ContactUpdate(_ContactFields):
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     notify_email: bool | None = None
 
     _email = field_validator("email")(_lower_email)

@@ -7,7 +7,6 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +41,7 @@ from dispatch.contacts.schemas import (
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
 from dispatch.core.changes import with_changes
+from dispatch.core.email_address import InvalidEmailAddress, normalize_email
 from dispatch.core.errors import DomainError, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.core.pagination import Cursor, split_page
@@ -53,8 +53,6 @@ COMPANY_CONTACTS_SHOWN = 100
 # Activity-entry and event trigger of contacts linked or unlinked by a company change.
 LINKED_BY_DOMAIN = "company_domain"
 UNLINKED_BY_DELETE = "company_deleted"
-
-_email = TypeAdapter(EmailStr)
 
 
 def _custom_field_values(
@@ -302,9 +300,9 @@ def find_or_create_contact(
     with its activity entry and `contact.created`/`customer.created` events. A found
     contact only changes if it has no name and one is given (a `contact.updated`)."""
     try:
-        address = _email.validate_python(email.strip()).lower()
-    except ValidationError:
-        raise ValidationFailed("email", "not a valid email address") from None
+        address = normalize_email(email).lower()
+    except InvalidEmailAddress as exc:
+        raise ValidationFailed("email", str(exc)) from None
     name = (name or "").strip()[:NAME_MAX] or None
     contact = repository.get_contact_by_email(session, brand.id, address)
     if contact is not None:

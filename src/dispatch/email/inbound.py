@@ -35,7 +35,6 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -49,6 +48,7 @@ from dispatch.comments.schemas import BODY_MAX as COMMENT_BODY_MAX
 from dispatch.comments.schemas import CommentCreate
 from dispatch.core import clock
 from dispatch.core.actor import Actor
+from dispatch.core.email_address import is_email
 from dispatch.core.errors import DomainError
 from dispatch.core.ids import random_token
 from dispatch.email import addresses, cleaning, parsing, robots, service, threading
@@ -277,7 +277,7 @@ def customer_of(parsed: ParsedMail, domain: str, envelope_sender: str | None) ->
     list_post = _list_post(parsed)
     people = [a for a in parsed.reply_to if _is_person(a, domain, list_post)]
     chosen = people[0] if people else parsed.from_
-    if chosen is None and envelope_sender:
+    if chosen is None and envelope_sender and is_email(envelope_sender):
         chosen = Address(None, envelope_sender.lower())
     if chosen is None:
         return None
@@ -495,11 +495,7 @@ class _Processing:
             customer = {"customerEmail": self.customer.email}
             if self.customer.name:
                 customer["customerName"] = self.customer.name
-        try:
-            data = TicketCreate.model_validate({**fields, **customer})
-        except ValidationError:
-            # An address the API would refuse (a reserved domain, say) still opens a ticket.
-            data = TicketCreate.model_validate(fields)
+        data = TicketCreate.model_validate({**fields, **customer})
         created = tickets.create_ticket(self.session, self.actor, self.brand, data)
         threading.remember(self.session, self.brand.id, created.id, self.parsed.message_id)
         outcome: dict[str, Any] = {
@@ -551,10 +547,7 @@ class _Processing:
             name = _display_name(sender.name)
             if name:
                 author["authorName"] = name
-        try:
-            data = CommentCreate.model_validate({**fields, **author})
-        except ValidationError:
-            data = CommentCreate.model_validate(fields)
+        data = CommentCreate.model_validate({**fields, **author})
         comment = comments.create_comment(
             self.session, self.actor, self.brand, thread.ticket.id, data
         )

@@ -19,6 +19,8 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
+from dispatch.core.email_address import is_email
+
 # Labels mail clients use for charsets Python calls something else, or for which the real
 # encoding is a superset (WHATWG Encoding Standard: latin-1 means windows-1252, etc.).
 CHARSET_ALIASES = {
@@ -164,7 +166,7 @@ def addresses(message: Message, *names: str) -> list[Address]:
         for value in header_texts(message, name):
             for display, mail in getaddresses([value]):
                 mail = mail.strip().strip("<>").strip()
-                if "@" not in mail or any(c.isspace() for c in mail):
+                if not is_email(mail):
                     continue
                 key = mail.lower()
                 if key not in found:

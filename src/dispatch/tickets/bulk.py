@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
 from dispatch.core.actor import Actor
+from dispatch.core.email_address import EmailAddress
 from dispatch.core.errors import DomainError, ValidationFailed
 from dispatch.core.schemas import ApiModel, RequestModel
 from dispatch.statuses import counts
@@ -40,7 +41,7 @@ class BulkRequest(RequestModel):
     action: Action
     ticket_ids: list[str] = Field(min_length=1, max_length=MAX_TICKETS)
     assignee_id: str | None = Field(None, max_length=64)
-    assignee_email: EmailStr | None = None
+    assignee_email: EmailAddress | None = None
     category_id: str | None = Field(None, max_length=64)
     category_key: str | None = Field(None, max_length=50)
     tags: list[str] | None = Field(None, max_length=100)

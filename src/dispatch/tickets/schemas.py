@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from dispatch.categories.schemas import CategoryOut
 from dispatch.contacts.schemas import ContactOut
+from dispatch.core.email_address import EmailAddress
 from dispatch.core.schemas import ApiModel, RequestModel
 from dispatch.statuses.schemas import StatusOut
 from dispatch.tags.schemas import TagOut
@@ -96,7 +97,7 @@ class _TicketWritable(RequestModel):
     status_id: str | None = Field(None, max_length=64)
     close_reason: CloseReason | None = None
     assignee_id: str | None = Field(None, max_length=64)
-    assignee_email: EmailStr | None = None
+    assignee_email: EmailAddress | None = None
     custom_fields: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     links: list[Any] | None = Field(None, max_length=100)
@@ -128,7 +129,7 @@ class TicketCreate(_TicketWritable):
     source: Source = "api"
     source_id: str | None = Field(None, max_length=500)
     source_data: dict[str, Any] | None = None
-    customer_email: EmailStr | None = None
+    customer_email: EmailAddress | None = None
     customer_name: str | None = Field(None, max_length=200)
     # Sent by the reference SDK; the server records the authenticated caller instead.
     created_by: str | None = Field(None, max_length=320)

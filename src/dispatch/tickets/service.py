@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from dispatch.accounts import service as accounts
@@ -19,6 +18,7 @@ from dispatch.categories import service as categories
 from dispatch.contacts import service as contacts
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
+from dispatch.core.email_address import InvalidEmailAddress, normalize_email
 from dispatch.core.errors import ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.core.pagination import Cursor, split_page
@@ -40,7 +40,6 @@ from dispatch.watchers import service as watchers
 
 REQUESTER_EMAIL = "requesterEmail"
 REQUESTER_NAME = "requesterName"
-_email = TypeAdapter(EmailStr)
 
 
 def _named_status(
@@ -88,12 +87,12 @@ def _requester_email(custom: dict[str, Any] | None) -> str | None:
     value = (custom or {}).get(REQUESTER_EMAIL)
     if value is None:
         return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"customFields.{REQUESTER_EMAIL}", "must be an email address")
     try:
-        return _email.validate_python(value)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            f"customFields.{REQUESTER_EMAIL}", "not a valid email address"
-        ) from exc
+        return normalize_email(value)
+    except InvalidEmailAddress as exc:
+        raise ValidationFailed(f"customFields.{REQUESTER_EMAIL}", str(exc)) from None
 
 
 def _requester(data: TicketCreate) -> tuple[str | None, str | None]:

@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import EmailStr, Field, model_validator
+from pydantic import Field, model_validator
 
+from dispatch.core.email_address import EmailAddress
 from dispatch.core.schemas import ApiModel, RequestModel
 
 
@@ -27,7 +28,7 @@ class WatcherSpec(RequestModel):
     `watchers` allows: `["dana@acme.com", {"memberId": "user_..."}]`."""
 
     member_id: str | None = Field(None, min_length=1, max_length=64)
-    member_email: EmailStr | None = None
+    member_email: EmailAddress | None = None
     member_name: str | None = Field(None, max_length=200)
     notify_on_comment: bool = True
     notify_on_status_change: bool = True

@@ -186,3 +186,16 @@ def test_a_reply_stored_twice_under_different_ids_is_one_comment(
     assert second.id == first.id
     assert inbound.process_received(mailroom.session) == 1
     assert tickets_of(mailroom, brand) == 1
+
+
+@pytest.mark.parametrize("sender", ["ann@customer.test", "agent@corp.local"])
+def test_a_sender_on_an_internal_domain_becomes_the_tickets_contact(
+    mailroom: Mailroom, brand: Json, sender: str
+) -> None:
+    outcome = mailroom.deliver(
+        brand, mail(to=f"{brand['slug']}@{DOMAIN}", sender=f"Ann <{sender}>")
+    )
+    assert outcome["action"] == "created"
+    ticket = mailroom.ticket(outcome["ticketId"])
+    assert ticket.customer_email == sender
+    assert ticket.customer_id is not None
