@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AnyHttpUrl, Field, field_validator
 
 from dispatch.core.email_address import EmailAddress
-from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.core.schemas import ApiModel, Omittable, RequestModel
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 PREFIX_PATTERN = r"^[A-Za-z0-9]{1,10}$"
@@ -117,9 +117,9 @@ def _check_sla_hours(value: dict[str, float] | None) -> dict[str, float] | None:
 class _BrandFields(RequestModel):
     """Fields shared by create and update; all optional here."""
 
-    slug: str | None = Field(None, min_length=2, max_length=63, pattern=SLUG_PATTERN)
-    ticket_prefix: str | None = Field(None, pattern=PREFIX_PATTERN)
-    ticket_number_start: int | None = Field(None, ge=1, le=2_000_000_000)
+    slug: Omittable[str] = Field(None, min_length=2, max_length=63, pattern=SLUG_PATTERN)
+    ticket_prefix: Omittable[str] = Field(None, pattern=PREFIX_PATTERN)
+    ticket_number_start: Omittable[int] = Field(None, ge=1, le=2_000_000_000)
     url: AnyHttpUrl | None = None
     icon_url: AnyHttpUrl | None = None
     metadata: dict[str, Any] | None = None
@@ -136,23 +136,23 @@ class BrandCreate(_BrandFields):
 
 
 class BrandUpdate(_BrandFields):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    inbound_email_enabled: bool | None = None
+    name: Omittable[str] = Field(None, min_length=1, max_length=200)
+    inbound_email_enabled: Omittable[bool] = None
     from_name: str | None = Field(None, max_length=200)
     from_email: EmailAddress | None = None
-    autoresponse_enabled: bool | None = None
+    autoresponse_enabled: Omittable[bool] = None
     autoresponse_subject: str | None = Field(None, max_length=200)
     autoresponse_body: str | None = Field(None, max_length=20_000)
-    csat_enabled: bool | None = None
-    csat_type: CsatType | None = None
-    csat_delay_minutes: int | None = Field(None, ge=1, le=43_200)
+    csat_enabled: Omittable[bool] = None
+    csat_type: Omittable[CsatType] = None
+    csat_delay_minutes: Omittable[int] = Field(None, ge=1, le=43_200)
     csat_email_subject: str | None = Field(None, max_length=200)
     csat_email_body: str | None = Field(None, max_length=20_000)
-    sla_enabled: bool | None = None
+    sla_enabled: Omittable[bool] = None
     sla_default_hours: float | None = Field(None, gt=0, le=MAX_SLA_HOURS, allow_inf_nan=False)
     sla_by_priority: dict[str, SlaHours] | None = None
-    sla_notify_overdue: bool | None = None
-    sla_business_hours_only: bool | None = None
+    sla_notify_overdue: Omittable[bool] = None
+    sla_business_hours_only: Omittable[bool] = None
     sla_business_hours: BusinessHours | None = None
     portal_origins: list[str] | None = Field(None, max_length=100)
 

@@ -125,14 +125,10 @@ _RENAMED = {"metadata": "metadata_"}
 
 def update_brand(session: Session, brand: Brand, data: BrandUpdate) -> Brand:
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
-    if "slug" in changes:
-        if changes["slug"] is None:
-            raise ValidationFailed("slug", "slug cannot be removed")
-        if repository.slug_taken(session, changes["slug"], except_brand_id=brand.id):
-            raise _slug_conflict(changes["slug"])
-    for required in ("name", "ticket_prefix", "csat_type", "csat_delay_minutes"):
-        if required in changes and changes[required] is None:
-            raise ValidationFailed(_camel(required), f"{_camel(required)} cannot be null")
+    if "slug" in changes and repository.slug_taken(
+        session, changes["slug"], except_brand_id=brand.id
+    ):
+        raise _slug_conflict(changes["slug"])
     if "ticket_number_start" in changes:
         _move_ticket_counter(session, brand, changes.pop("ticket_number_start"))
     for field in ("settings", "metadata", "sla_by_priority", "portal_origins"):
@@ -151,16 +147,9 @@ def update_brand(session: Session, brand: Brand, data: BrandUpdate) -> Brand:
     return brand
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _move_ticket_counter(session: Session, brand: Brand, start: int | None) -> None:
+def _move_ticket_counter(session: Session, brand: Brand, start: int) -> None:
     """Numbers already handed out are never handed out again: once a brand has tickets,
     the counter only moves forward (read under the row lock that allocation takes)."""
-    if start is None:
-        raise ValidationFailed("ticketNumberStart", "ticketNumberStart cannot be null")
     current = repository.lock_ticket_counter(session, brand.id)
     highest = tickets_repository.highest_ticket_number(session, brand.id)
     if highest is not None and start < current:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -22,6 +22,21 @@ def refuse_nul(value: Any) -> Any:
         for item in value:
             refuse_nul(item)
     return value
+
+
+T = TypeVar("T")
+
+
+def _refuse_null(value: T | None) -> T:
+    if value is None:
+        raise ValueError("cannot be null")
+    return value
+
+
+# A request field that may be left out but not sent as null, because the record always
+# has a value: `name: Omittable[str] = None`. Defaults are not validated, so only an
+# explicit null is refused (a 422 naming the field, never a database error).
+Omittable = Annotated[T | None, AfterValidator(_refuse_null)]
 
 
 class ApiModel(BaseModel):
