@@ -92,16 +92,41 @@ def test_a_key_counts_once_whichever_header_carries_it(limited: TestClient, api:
 
 
 def test_requests_without_a_key_are_limited_by_address(limited: TestClient) -> None:
-    statuses = [limited.get("/health").status_code for _ in range(LIMIT + 1)]
-    assert statuses == [200] * LIMIT + [429]
+    statuses = [limited.get("/v1/brands").status_code for _ in range(LIMIT + 1)]
+    assert statuses == [401] * LIMIT + [429]
+
+
+def test_a_new_invalid_key_each_time_does_not_escape_the_limit(limited: TestClient) -> None:
+    statuses = [
+        limited.get("/v1/brands", headers=bearer(f"sk_live_random{i}")).status_code
+        for i in range(LIMIT + 3)
+    ]
+    assert statuses == [401] * LIMIT + [429] * 3
+
+
+def test_failed_sign_ins_from_an_address_leave_a_good_keys_budget_alone(
+    limited: TestClient, api: Api
+) -> None:
+    for i in range(LIMIT + 1):
+        limited.get("/v1/brands", headers=bearer(f"sk_live_random{i}"))
+    response = limited.get("/v1/brands", headers=bearer(api.key))
+    assert response.status_code == 200
+    assert response.headers["x-ratelimit-remaining"] == str(LIMIT - 1)
+
+
+def test_health_is_never_limited(limited: TestClient) -> None:
+    for _ in range(LIMIT + 1):
+        limited.get("/v1/brands")
+    statuses = {limited.get("/health").status_code for _ in range(LIMIT + 2)}
+    assert statuses == {200}
 
 
 @pytest.mark.parametrize("value", ["off", "0", ""])
 def test_rate_limit_can_be_switched_off(tmp_path: Path, database: Database, value: str) -> None:
     settings = Settings(data_dir=tmp_path, rate_limit=value)
     with TestClient(create_app(settings, database)) as client:
-        statuses = {client.get("/health").status_code for _ in range(20)}
-    assert statuses == {200}
+        statuses = {client.get("/v1/brands").status_code for _ in range(20)}
+    assert statuses == {401}
 
 
 def test_limit_applies_to_401_responses_too(limited: TestClient) -> None:

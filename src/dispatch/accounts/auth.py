@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from dispatch.accounts import service
 from dispatch.accounts.errors import InvalidApiKey
 from dispatch.brands.models import Brand
+from dispatch.core import ratelimit
 from dispatch.core.actor import Actor
 from dispatch.core.db import Database
 from dispatch.core.routing import READ_METHODS
@@ -41,10 +42,21 @@ def authenticate_request(
     brand_id: str | None = None,
 ) -> tuple[Actor, Brand | None]:
     """The actor behind the presented API key (401 when there is none or it is no good),
-    and the account's brand `brand_id` names, fetched in the same query (scope unchecked)."""
-    if not secret:
-        raise InvalidApiKey()
-    key, brand = service.authenticate(session, secret.strip(), with_brand=brand_id)
+    and the account's brand `brand_id` names, fetched in the same query (scope unchecked).
+
+    The request counts against the key's rate limit, or the client address's when the
+    key is no good (429 once spent)."""
+    pending = ratelimit.pending_for(request)
+    try:
+        if not secret:
+            raise InvalidApiKey()
+        key, brand = service.authenticate(session, secret.strip(), with_brand=brand_id)
+    except InvalidApiKey:
+        if pending is not None:
+            pending.count_address()
+        raise
+    if pending is not None:
+        pending.count_key(key.id)
     if service.needs_touch(key, settings.api_key_touch_seconds):
         _touch(request, session, key.id)
     actor = service.actor_for(key)

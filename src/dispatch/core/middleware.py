@@ -1,30 +1,26 @@
-"""ASGI middleware: request ids, per-key rate limits and the request body cap.
+"""ASGI middleware: request ids, rate limits and the request body cap.
 
 Written as plain ASGI (not BaseHTTPMiddleware) because they sit on every request.
 Starlette/FastAPI have a body-size limiter, but it renders its own error body; ours
-answers in the API's problem+json format like every other error.
+answers in the API's error format like every other error.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import logging
-import math
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dispatch.core.errors import problem_body, problem_media_type
 from dispatch.core.ids import random_token
+from dispatch.core.ratelimit import STATE_KEY, Pending, RateLimiter, RateLimitExceeded
 
 REQUEST_ID_HEADER = "x-request-id"
 
@@ -72,76 +68,78 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def _presented_key(scope: Scope) -> bytes | None:
-    """The credential as the auth layer reads it: a Bearer token, else the X-API-Key value."""
-    legacy: bytes | None = None
+def _presents_credential(scope: Scope) -> bool:
+    """Whether the request carries a credential as the auth layer reads it: a non-empty
+    Bearer token or X-API-Key value."""
     name: bytes
     value: bytes
     for name, value in scope.get("headers", []):
         if name == b"authorization":
             scheme, _, token = value.partition(b" ")
             if scheme.lower() == b"bearer" and token.strip():
-                return token.strip()
+                return True
         elif name == b"x-api-key" and value.strip():
-            legacy = value.strip()
-    return legacy
+            return True
+    return False
 
 
-def _client_identity(scope: Scope) -> str:
-    """Bucket by presented credential when there is one, else by client address.
-
-    The same key counts once however it is sent (either header, any scheme casing).
-    """
-    key = _presented_key(scope)
-    if key is not None:
-        return "key:" + hashlib.sha256(key).hexdigest()
-    client = scope.get("client")
-    return "ip:" + (client[0] if client else "unknown")
+# Never limited: load balancers and monitors probe it.
+UNLIMITED_PATHS = frozenset({"/health"})
 
 
 class RateLimitMiddleware:
-    """Moving-window limit per credential; every response reports the X-RateLimit-* state."""
+    """Counts each request once (see core.ratelimit) and reports the window in
+    X-RateLimit-* on every response."""
 
     def __init__(self, app: ASGIApp, *, limit: str, storage_uri: str) -> None:
         self.app = app
-        self.item = parse(limit)
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        self.limiter = RateLimiter(limit, storage_uri)
 
     def reset(self) -> None:
-        self.limiter.storage.reset()
+        self.limiter.reset()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path") in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
-        identity = _client_identity(scope)
-        allowed = self.limiter.hit(self.item, identity)
-        stats = self.limiter.get_window_stats(self.item, identity)
-        reset_at = math.ceil(stats.reset_time)
-        headers = [
-            (b"x-ratelimit-limit", str(self.item.amount).encode()),
-            (b"x-ratelimit-remaining", str(max(stats.remaining, 0)).encode()),
-            (b"x-ratelimit-reset", str(reset_at).encode()),
-        ]
-        if not allowed:
-            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-            await _send_problem(
-                scope,
-                send,
-                429,
-                "rate_limit_exceeded",
-                f"Rate limit of {self.item} exceeded; retry after {retry_after}s",
-                [*headers, (b"retry-after", str(retry_after).encode())],
-            )
-            return
+        client = scope.get("client")
+        pending = Pending(self.limiter, client[0] if client else "unknown")
+        if _presents_credential(scope):
+            # Counted once authentication has decided whose request it is.
+            scope.setdefault("state", {})[STATE_KEY] = pending
+        else:
+            try:
+                pending.count_address()
+            except RateLimitExceeded as exceeded:
+                await _send_problem(
+                    scope,
+                    send,
+                    exceeded.status,
+                    exceeded.code,
+                    exceeded.message,
+                    [*_window_headers(pending), *_raw(exceeded.headers)],
+                )
+                return
 
         async def send_with_limits(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *headers]
+                if pending.window is None:
+                    # Answered without anyone authenticated (a refused body, an unknown
+                    # route): it counts against the address, for the next request.
+                    with contextlib.suppress(RateLimitExceeded):
+                        pending.count_address()
+                message["headers"] = [*message.get("headers", []), *_window_headers(pending)]
             await send(message)
 
         await self.app(scope, receive, send_with_limits)
+
+
+def _window_headers(pending: Pending) -> list[tuple[bytes, bytes]]:
+    return pending.window.headers() if pending.window is not None else []
+
+
+def _raw(headers: dict[str, str] | None) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
 
 
 class UnhandledErrorMiddleware:
