@@ -35,7 +35,9 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import update
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from dispatch.attachments import config as attachment_config
@@ -165,10 +167,17 @@ def process_received(session: Session, *, limit: int = 50) -> int:
     return done
 
 
+# Failures the message itself causes: processing the same bytes again fails the same way.
+PERMANENT_FAILURES = (DomainError, ValidationError, DataError, UnicodeError)
+
+
 def _record_failure(message: InboundMessage, error: Exception) -> None:
+    """Retry later after a failure that may pass (the database, storage, a bug being
+    fixed); mark FAILED, with the reason, after the last attempt or at once when the
+    message itself cannot be processed."""
     message.error = f"{type(error).__name__}: {error}"[:1000]
     message.leased_by = None
-    if message.attempts >= MAX_ATTEMPTS:
+    if message.attempts >= MAX_ATTEMPTS or isinstance(error, PERMANENT_FAILURES):
         message.status = service.FAILED
         message.lease_expires_at = None
         message.processed_at = clock.now()

@@ -47,6 +47,9 @@ CHARSET_ALIASES = {
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _BARE_ID = re.compile(r"^[^<>\s@]+@[^<>\s@]+$")
 _WHITESPACE = re.compile(r"\s+")
+# Characters no text column can hold (PostgreSQL refuses NUL) or that mean nothing in
+# mail text: C0 controls other than tab and line breaks, and lone surrogates.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _FILENAME_UNSAFE = re.compile(r"[\x00-\x1f/\\]+")
 
 
@@ -97,6 +100,11 @@ class ParsedMail:
 # --- decoding ------------------------------------------------------------------------------
 
 
+def printable(text: str) -> str:
+    """Text without the characters a message may carry but nothing can store."""
+    return _UNPRINTABLE.sub("", text)
+
+
 def codec_for(charset: str | None) -> str:
     """A Python codec for a MIME charset label; unknown labels give utf-8."""
     label = (charset or "").strip().strip('"').lower()
@@ -114,21 +122,21 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     declared = codec_for(charset)
     for codec in dict.fromkeys((declared, "utf-8")):
         with contextlib.suppress(UnicodeDecodeError, LookupError):
-            return data.decode(codec)
-    return data.decode("cp1252", errors="replace")
+            return printable(data.decode(codec))
+    return printable(data.decode("cp1252", errors="replace"))
 
 
 def _decode_words(value: str) -> str:
     """Decode RFC 2047 encoded words leniently (unknown charsets become best guesses)."""
     try:
-        return str(make_header(decode_header(value)))
+        return printable(str(make_header(decode_header(value))))
     except (LookupError, UnicodeError, ValueError, AssertionError):
         pieces = []
         for chunk, charset in decode_header(value):
             if isinstance(chunk, bytes):
                 pieces.append(decode_bytes(chunk, charset))
             else:
-                pieces.append(chunk)
+                pieces.append(printable(chunk))
         return "".join(pieces)
 
 
@@ -137,7 +145,7 @@ def _raw_values(message: Message, name: str) -> list[str]:
     values = []
     for key, value in message.raw_items():
         if key.lower() == wanted:
-            values.append(value if isinstance(value, str) else str(value))
+            values.append(printable(value if isinstance(value, str) else str(value)))
     return values
 
 
@@ -156,7 +164,7 @@ def header_text(message: Message, name: str) -> str | None:
 
 
 def _unfold(value: str) -> str:
-    return _WHITESPACE.sub(" ", value.replace("\r", "").replace("\n", " ")).strip()
+    return _WHITESPACE.sub(" ", printable(value).replace("\r", "").replace("\n", " ")).strip()
 
 
 def addresses(message: Message, *names: str) -> list[Address]:
@@ -227,7 +235,7 @@ def part_text(part: Message) -> str:
     if isinstance(payload, bytes):
         return decode_bytes(payload, part.get_content_charset())
     raw = part.get_payload()
-    return raw if isinstance(raw, str) else ""
+    return printable(raw) if isinstance(raw, str) else ""
 
 
 def _filename(part: Message, index: int) -> str:

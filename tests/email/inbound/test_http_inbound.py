@@ -357,3 +357,21 @@ def test_a_message_larger_than_the_mail_size_limit_is_refused(
 
     problem(response, 413)
     assert mailroom.messages(brand["id"]) == []
+
+
+def test_a_message_with_nul_bytes_posted_over_http_becomes_a_clean_ticket(
+    api: Api, client: TestClient, mailroom: Mailroom, brand: Json
+) -> None:
+    raw = mail(to=to_brand(brand), subject="Broken\x00 export", body="Line one\x00\x01 two")
+    response = post_mail(client, raw, bearer(secret_of(api)))
+    assert response.status_code == 202
+
+    assert inbound.process_received(mailroom.session) == 1
+
+    message = mailroom.session.get(InboundMessage, response.json()["message"]["id"])
+    assert message is not None
+    assert message.status == service.PROCESSED
+    assert message.outcome is not None
+    ticket = api.ok("get", f"/brands/{brand['id']}/tickets/{message.outcome['ticketId']}")
+    assert ticket["title"] == "Broken export"
+    assert ticket["body"].startswith("Line one two")

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
 
+from dispatch.core.errors import ValidationFailed
 from dispatch.email import inbound, service, threading
 from dispatch.email.models import InboundMessage
 from dispatch.tickets.models import Ticket
@@ -199,3 +201,47 @@ def test_a_sender_on_an_internal_domain_becomes_the_tickets_contact(
     ticket = mailroom.ticket(outcome["ticketId"])
     assert ticket.customer_email == sender
     assert ticket.customer_id is not None
+
+
+def test_nul_and_control_characters_are_dropped_from_every_part_of_a_mail(
+    mailroom: Mailroom, brand: Json
+) -> None:
+    raw = mail(
+        to=f"{brand['slug']}@{DOMAIN}",
+        sender="An\x00n <ann@example.com>",
+        subject="Export\x00 fails",
+        body="It\x00 fails\x07 at 80%.",
+        html="<p>It\x00 fails</p>",
+    )
+    outcome = mailroom.deliver(brand, raw)
+    assert outcome["action"] == "created"
+    ticket = mailroom.ticket(outcome["ticketId"])
+    assert ticket.title == "Export fails"
+    assert ticket.body is not None
+    assert ticket.body.startswith("It fails at 80%.")
+    assert ticket.customer_name == "Ann"
+    assert "\x00" not in str(ticket.source_data)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ValidationFailed("title", "too long"), DataError("INSERT", {}, Exception("bad data"))],
+)
+def test_a_message_that_cannot_be_processed_is_failed_at_once_with_its_reason(
+    mailroom: Mailroom, brand: Json, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    stored = store(mailroom, brand)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(threading, "remember", refuse)
+
+    assert inbound.process_received(mailroom.session) == 0
+    message = row(mailroom, stored)
+    assert message.status == service.FAILED
+    assert message.attempts == 1
+    assert message.outcome == {"action": "failed", "error": message.error}
+    assert message.error is not None
+    assert message.error.startswith(type(error).__name__)
+    assert tickets_of(mailroom, brand) == 0
