@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
+import functools
 import json
 import logging
 import os
@@ -12,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 import uvicorn
@@ -25,6 +27,7 @@ from dispatch.core import migrate as migrations
 from dispatch.core.db import Database
 from dispatch.core.email_address import InvalidEmailAddress, normalize_email
 from dispatch.core.errors import DomainError
+from dispatch.core.http_protocol import BoundedHttpToolsProtocol
 from dispatch.settings import Settings
 from dispatch.worker.runner import Worker
 
@@ -140,11 +143,23 @@ def serve(
             host=host or settings.host,
             port=port or settings.port,
             workers=workers or settings.workers,
+            http=_http_protocol(settings),
             proxy_headers=True,
             log_level="info",
             log_config=_log_config(),
             access_log=settings.access_log,
         )
+
+
+def _http_protocol(settings: Settings) -> type[asyncio.Protocol]:
+    """uvicorn's fast protocol with request heads bounded by the settings (a partial of a
+    module-level class, so it pickles into uvicorn's worker processes)."""
+    protocol = functools.partial(
+        BoundedHttpToolsProtocol,
+        max_head_bytes=settings.max_header_bytes,
+        max_headers=settings.max_headers,
+    )
+    return cast("type[asyncio.Protocol]", protocol)
 
 
 def _log_config() -> dict[str, Any]:

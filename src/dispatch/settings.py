@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     rate_limit: str = "1200/minute"
     rate_limit_storage: str = "memory://"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # The request line and headers of one request, and how many headers (431 beyond).
+    max_header_bytes: int = Field(default=32_768, ge=1024)
+    max_headers: int = Field(default=100, ge=10)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     # lastUsedAt is written at most this often per key, to keep reads read-only.
     api_key_touch_seconds: int = Field(default=60, ge=0)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import signal
+import socket
 from collections.abc import Callable, Iterator
 
 from tests.e2e.conftest import ACCOUNT_LINE, KEY_LINE, Server
@@ -96,3 +99,42 @@ def test_live_server_cuts_off_an_oversize_chunked_upload(
         assert response.status_code == 413, response.text[:300]
         assert response.json()["code"] == "payload_too_large"
         assert api.get(f"/brands/{brand_id}/tickets").json()["data"] == []
+
+
+def _raw_exchange(server: Server, head: bytes) -> bytes:
+    """Send a request head in pieces (the server may close early) and read the reply."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            for start in range(0, len(head), 65_536):
+                sock.sendall(head[start : start + 65_536])
+        reply = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65_536):
+                reply += chunk
+        return reply
+
+
+def test_live_server_refuses_oversize_request_heads_with_431(
+    start_server: Callable[[str], Server],
+) -> None:
+    server = start_server("heads")
+    _account, key = default_key(server)
+    line = b"GET /v1/brands HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    auth = f"Authorization: Bearer {key}\r\n".encode()
+
+    huge = _raw_exchange(server, line + auth + b"X-Big: " + b"a" * 5_000_000 + b"\r\n\r\n")
+    many = _raw_exchange(
+        server, line + auth + b"".join(b"X-H%d: v\r\n" % i for i in range(150)) + b"\r\n"
+    )
+    fine = _raw_exchange(
+        server, line + auth + b"X-Fine: " + b"a" * 8_000 + b"\r\nConnection: close\r\n\r\n"
+    )
+
+    for reply in (huge, many):
+        status, _, body = reply.partition(b"\r\n\r\n")
+        assert status.startswith(b"HTTP/1.1 431 "), reply[:300]
+        assert json.loads(body)["code"] == "request_header_fields_too_large"
+    assert fine.startswith(b"HTTP/1.1 200 "), fine[:300]
+    with server.client(key) as api:
+        assert api.get("/brands").status_code == 200
+    assert_stopped_cleanly(server)

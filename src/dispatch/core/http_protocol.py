@@ -1,0 +1,79 @@
+"""uvicorn's httptools protocol with a bounded request head.
+
+uvicorn's fast protocol takes request heads of any size: a 50 MB header or 10,000
+headers would be buffered and routed. This subclass answers 431 (Request Header Fields
+Too Large, in the API's error format) and closes the connection once a request's line and
+headers pass `max_head_bytes`, or its headers pass `max_headers`. The size is checked as
+bytes arrive, so an unfinished head never grows past the limit by more than one read.
+`dispatch serve` passes it to uvicorn (`http=`), configured from the settings.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from dispatch.core.errors import JSON, problem_body
+
+
+class _HeadTooLarge(Exception):
+    """Raised from a parser callback; uvicorn turns parser failures into its 400 reply,
+    which `send_400_response` below answers with the 431 instead."""
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    def __init__(self, *args: Any, max_head_bytes: int, max_headers: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_head_bytes = max_head_bytes
+        self.max_headers = max_headers
+        self._reading_head = True
+        self._head_bytes = 0
+        self._refused = False
+
+    def data_received(self, data: bytes) -> None:
+        if self._reading_head:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        if self._reading_head and self._head_bytes > self.max_head_bytes and not self._refused:
+            self._send_431()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if len(self.headers) >= self.max_headers:
+            self._refused = True
+            raise _HeadTooLarge()
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._reading_head = False
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._reading_head, self._head_bytes = True, 0
+
+    def send_400_response(self, msg: str) -> None:
+        if self._refused:
+            self._send_431()
+        else:
+            super().send_400_response(msg)
+
+    def _send_431(self) -> None:
+        self._refused = True
+        if self.transport.is_closing():
+            return
+        message = (
+            f"The request's headers exceed the limit of {self.max_head_bytes} bytes "
+            f"or {self.max_headers} fields"
+        )
+        body = json.dumps(
+            problem_body(431, "request_header_fields_too_large", message, None)
+        ).encode()
+        self.transport.write(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+            + f"content-type: {JSON}\r\ncontent-length: {len(body)}\r\n".encode()
+            + b"connection: close\r\n\r\n"
+            + body
+        )
+        self.transport.close()
