@@ -87,6 +87,22 @@ def test_wrong_method_is_405_problem_json(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/v1/brands", "GET, POST"),
+        ("PUT", "/v1/brands", "GET, POST"),
+        ("PUT", "/v1/brands/br_unknown", "DELETE, GET, PATCH"),
+    ],
+)
+def test_405_allow_lists_every_method_of_the_path(
+    api: Api, method: str, path: str, allowed: str
+) -> None:
+    response = api.client.request(method, path, headers={"Authorization": f"Bearer {api.key}"})
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == allowed
+
+
+@pytest.mark.parametrize(
     "content",
     [b'{"name": "Acme"', b"not json", b'{"name": "Acme",}', b"\xff\xfe", b"{'name': 'x'}"],
 )
