@@ -351,17 +351,20 @@ def _encode(raw: Any) -> str:
         "garbage!",
         "abc",
         "eyJ4IjoxfQ",
-        _encode(["createdAt:desc", "2026-01-01T00:00:00", "log_x"]),
-        _encode(["createdAt:desc", 5, "log_x"]),
-        _encode(["createdAt:desc", None, "log_x"]),
-        _encode(["createdAt:desc", "2026-01-01T00:00:00+00:00", "log_\u0000"]),
-        _encode(["createdAt:desc", "2026-01-01T00:00:00+00:00", ""]),
+        # Forged with this brand's log query, so only the value or id is wrong.
+        ["/logs:createdAt:desc", "2026-01-01T00:00:00", "log_x"],
+        ["/logs:createdAt:desc", 5, "log_x"],
+        ["/logs:createdAt:desc", None, "log_x"],
+        ["/logs:createdAt:desc", "2026-01-01T00:00:00+00:00", "log_\u0000"],
+        ["/logs:createdAt:desc", "2026-01-01T00:00:00+00:00", ""],
     ],
 )
 def test_brand_log_malformed_or_forged_cursor_is_400(
-    api: Api, brand: dict[str, Any], cursor: str
+    api: Api, brand: dict[str, Any], cursor: str | list[Any]
 ) -> None:
     make_ticket(api, brand)
+    if isinstance(cursor, list):
+        cursor = _encode([brand["id"] + cursor[0], *cursor[1:]])
 
     response = api.get(_logs_path(brand), params={"cursor": cursor})
 

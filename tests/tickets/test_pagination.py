@@ -199,16 +199,19 @@ def test_paging_with_a_filter_keeps_the_filter(
         "not a cursor!",
         "abc",
         _encode({"sort": "createdAt:desc"}),
-        _encode(["createdAt:desc", "yesterday", "tkt_x"]),
-        _encode(["createdAt:desc", "2026-01-01T00:00:00+00:00", 7]),
-        _encode(["createdAt:desc", "2026-01-01T00:00:00+00:00"]),
+        # Forged with this brand's query, so only the value, id or shape is wrong.
+        ["/tickets:createdAt:desc", "yesterday", "tkt_x"],
+        ["/tickets:createdAt:desc", "2026-01-01T00:00:00+00:00", 7],
+        ["/tickets:createdAt:desc", "2026-01-01T00:00:00+00:00"],
         base64.urlsafe_b64encode(b"\xff\xfe\xfd").decode(),
     ],
 )
 def test_malformed_cursor_is_400_invalid_cursor(
-    api: Api, brand: dict[str, Any], cursor: str
+    api: Api, brand: dict[str, Any], cursor: str | list[Any]
 ) -> None:
     make_ticket(api, brand)
+    if isinstance(cursor, list):
+        cursor = _encode([brand["id"] + cursor[0], *cursor[1:]])
 
     response = api.get(tickets_path(brand), params={"cursor": cursor})
 
@@ -240,7 +243,8 @@ def test_forged_cursor_with_a_value_of_the_wrong_kind_is_400_not_a_server_error(
 ) -> None:
     make_ticket(api, brand)
 
-    response = api.get(tickets_path(brand), params={"cursor": _encode(raw), "sort": sort})
+    forged = [f"{brand['id']}/tickets:{raw[0]}", *raw[1:]]
+    response = api.get(tickets_path(brand), params={"cursor": _encode(forged), "sort": sort})
 
     problem(response, 400, "invalid_cursor")
 
@@ -273,5 +277,23 @@ def test_cursor_from_another_sort_is_400_invalid_cursor(
     assert cursor
 
     response = api.get(tickets_path(brand), params={"cursor": cursor, **other})
+
+    problem(response, 400, "invalid_cursor")
+
+
+@pytest.mark.parametrize("listing", ["tickets", "contacts", "companies", "logs"])
+def test_cursor_from_another_brand_of_the_account_is_400_invalid_cursor(
+    api: Api, brand: dict[str, Any], listing: str
+) -> None:
+    second = api.ok("post", "/brands", 201, json={"name": "Second Store"})
+    for target in (brand, second):
+        for i in range(2):
+            make_ticket(api, target, customerEmail=f"c{i}@corp.local")
+            api.ok("post", f"/brands/{target['id']}/companies", 201, json={"name": f"Co {i}"})
+    page = api.ok("get", f"/brands/{brand['id']}/{listing}", params={"limit": 1})
+    cursor = page["pagination"]["cursor"]
+    assert cursor
+
+    response = api.get(f"/brands/{second['id']}/{listing}", params={"cursor": cursor, "limit": 1})
 
     problem(response, 400, "invalid_cursor")

@@ -56,10 +56,11 @@ def record(
 def list_logs(
     session: Session, brand_id: str, f: LogFilter, *, cursor: str | None, limit: int
 ) -> tuple[list[AuditLog], str | None]:
-    decoded = Cursor.decode(cursor, sort=LOG_SORT, datetime_value=True) if cursor else None
+    query = f"{brand_id}/logs:{LOG_SORT}"
+    decoded = Cursor.decode(cursor, query=query, datetime_value=True) if cursor else None
     rows = repository.list_logs(session, brand_id, f, cursor=decoded, limit=limit)
     return split_page(
-        rows, limit, lambda last: Cursor(sort=LOG_SORT, value=last.created_at, id=last.id)
+        rows, limit, lambda last: Cursor(query=query, value=last.created_at, id=last.id)
     )
 
 

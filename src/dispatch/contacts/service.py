@@ -534,20 +534,17 @@ class ContactQuery:
     limit: int = 25
 
 
-def _decode_cursor(token: str | None, sort: str, order: str) -> Cursor | None:
+def _decode_cursor(token: str | None, query: str, sort: str) -> Cursor | None:
     if not token:
         return None
-    return Cursor.decode(token, sort=f"{sort}:{order}", datetime_value=sort == "createdAt")
-
-
-def _cursor_after(sort: str, order: str, value: Any, row_id: str) -> Cursor:
-    return Cursor(sort=f"{sort}:{order}", value=value, id=row_id)
+    return Cursor.decode(token, query=query, datetime_value=sort == "createdAt")
 
 
 def list_contacts(
     session: Session, brand: Brand, q: ContactQuery
 ) -> tuple[list[ContactOut], str | None]:
-    cursor = _decode_cursor(q.cursor, q.sort, q.order)
+    query = f"{brand.id}/contacts:{q.sort}:{q.order}"
+    cursor = _decode_cursor(q.cursor, query, q.sort)
     if q.company_id is not None and q.company_id != repository.NO_COMPANY:
         _company_for(session, brand, q.company_id)
     f = repository.ContactFilter(
@@ -566,7 +563,7 @@ def list_contacts(
     page, next_cursor = split_page(
         rows,
         q.limit,
-        lambda last: _cursor_after(q.sort, q.order, getattr(last[0], key), last[0].id),
+        lambda last: Cursor(query, getattr(last[0], key), last[0].id),
     )
     return _render_contacts(session, brand.id, page), next_cursor
 
@@ -743,7 +740,8 @@ def list_companies(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[CompanyOut], str | None]:
-    decoded = _decode_cursor(cursor, sort, order)
+    query = f"{brand.id}/companies:{sort}:{order}"
+    decoded = _decode_cursor(cursor, query, sort)
     rows = repository.list_companies(
         session,
         brand.id,
@@ -755,6 +753,6 @@ def list_companies(
     )
     key = repository.COMPANY_SORT[sort].key
     page, next_cursor = split_page(
-        rows, limit, lambda last: _cursor_after(sort, order, getattr(last, key), last.id)
+        rows, limit, lambda last: Cursor(query, getattr(last, key), last.id)
     )
     return _render_companies(session, brand.id, page), next_cursor

@@ -37,25 +37,28 @@ class InvalidCursor(DomainError):
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """Position after the last row of a page: its sort value and id, tied to one sort."""
+    """Position after the last row of a page: its sort value and id, tied to one query.
 
-    sort: str
+    `query` names what is paged and how, scope included (`"<brandId>/tickets:createdAt:desc"`):
+    a cursor is refused by any other query, another brand's or another webhook's too."""
+
+    query: str
     value: Any
     id: str
 
     def encode(self) -> str:
         value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
-        raw = json.dumps([self.sort, value, self.id], separators=(",", ":")).encode()
+        raw = json.dumps([self.query, value, self.id], separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
     @classmethod
-    def decode(cls, token: str, *, sort: str, datetime_value: bool) -> Cursor:
+    def decode(cls, token: str, *, query: str, datetime_value: bool) -> Cursor:
         try:
             padded = token + "=" * (-len(token) % 4)
-            sort_key, value, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            query_key, value, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
             raise InvalidCursor() from exc
-        if sort_key != sort or not isinstance(row_id, str) or not row_id or "\x00" in row_id:
+        if query_key != query or not isinstance(row_id, str) or not row_id or "\x00" in row_id:
             raise InvalidCursor()
         if datetime_value and value is not None:
             try:
@@ -66,7 +69,7 @@ class Cursor:
                 raise InvalidCursor()
         elif value is not None and not isinstance(value, int | float | str):
             raise InvalidCursor()
-        return cls(sort=sort_key, value=value, id=row_id)
+        return cls(query=query_key, value=value, id=row_id)
 
 
 def _integer_bits(column_type: Any) -> int:

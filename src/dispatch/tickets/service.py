@@ -444,11 +444,10 @@ def list_tickets(
 ) -> tuple[list[TicketOut], str | None]:
     descending = q.order == "desc"
     key = repository.SORT_KEYS[q.sort]
+    query = f"{brand.id}/tickets:{q.sort}:{q.order}"
     cursor = None
     if q.cursor:
-        cursor = Cursor.decode(
-            q.cursor, sort=f"{q.sort}:{q.order}", datetime_value=key.datetime_value
-        )
+        cursor = Cursor.decode(q.cursor, query=query, datetime_value=key.datetime_value)
     priorities = _split(q.priority) if q.priority else None
     if priorities:
         unknown = [p for p in priorities if p not in RANKS]
@@ -478,7 +477,7 @@ def list_tickets(
 
     def cursor_after(last: Ticket) -> Cursor:
         value = repository.sort_value(last, q.sort, by_id[last.status_id].sort_order)
-        return Cursor(sort=f"{q.sort}:{q.order}", value=value, id=last.id)
+        return Cursor(query=query, value=value, id=last.id)
 
     page, next_cursor = split_page(rows, q.limit, cursor_after)
     return views.render(session, brand, page, by_id), next_cursor

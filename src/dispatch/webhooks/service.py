@@ -221,10 +221,11 @@ def list_deliveries(
     limit: int,
 ) -> tuple[list[WebhookDelivery], str | None]:
     webhook = get_webhook(session, brand, webhook_id)
-    decoded = Cursor.decode(cursor, sort=DELIVERY_SORT, datetime_value=True) if cursor else None
+    query = f"{webhook.id}/deliveries:{DELIVERY_SORT}"
+    decoded = Cursor.decode(cursor, query=query, datetime_value=True) if cursor else None
     rows = repository.list_deliveries(session, webhook.id, f, cursor=decoded, limit=limit)
     return split_page(
-        rows, limit, lambda last: Cursor(sort=DELIVERY_SORT, value=last.created_at, id=last.id)
+        rows, limit, lambda last: Cursor(query=query, value=last.created_at, id=last.id)
     )
 
 
