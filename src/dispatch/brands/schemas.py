@@ -202,4 +202,7 @@ class BrandDeletePreview(ApiModel):
     brand_id: str
     ticket_count: int
     custom_status_count: int
+    webhook_count: int
+    category_count: int
+    tag_count: int
     confirm_required: bool = True

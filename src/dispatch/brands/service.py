@@ -14,12 +14,15 @@ from dispatch.accounts.errors import AllBrandsKeyRequired
 from dispatch.brands import repository
 from dispatch.brands.models import DEFAULT_TICKET_NUMBER_START, Brand
 from dispatch.brands.schemas import BrandCreate, BrandDeletePreview, BrandUpdate
+from dispatch.categories import repository as categories_repository
 from dispatch.core import clock
 from dispatch.core.actor import Actor
 from dispatch.core.errors import Conflict, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.statuses import service as statuses
+from dispatch.tags import repository as tags_repository
 from dispatch.tickets import repository as tickets_repository
+from dispatch.webhooks import repository as webhooks_repository
 
 FALLBACK_PREFIX = "TKT"
 SLUG_ATTEMPTS = 5
@@ -177,6 +180,9 @@ def preview_delete(session: Session, brand: Brand) -> BrandDeletePreview:
         brand_id=brand.id,
         ticket_count=tickets_repository.count_live_tickets(session, brand.id),
         custom_status_count=statuses.count_custom_statuses(session, brand.id),
+        webhook_count=webhooks_repository.count_live(session, brand.id),
+        category_count=categories_repository.count_live(session, brand.id),
+        tag_count=tags_repository.count_live(session, brand.id),
     )
 
 
