@@ -81,7 +81,7 @@ def test_company_contact_count_leaves_out_deleted_contacts(api: Api, brand: Json
     company = make_company(api, brand, "Initech")
     kept = make_contact(api, brand, "peter@example.com", companyId=company["id"])
     gone = make_contact(api, brand, "milton@example.com", companyId=company["id"])
-    api.ok("delete", contact_path(brand, gone), 204)
+    api.ok("delete", contact_path(brand, gone))
 
     got = get_company(api, brand, company)
     listed = api.ok("get", companies_path(brand))["data"]

@@ -102,6 +102,17 @@ def test_customers_alias_is_deprecated_in_openapi_and_contacts_is_not(api: Api) 
 
 
 @pytest.mark.parametrize("collection", CONTACT_COLLECTIONS)
+def test_deleting_a_contact_is_documented_to_return_it(api: Api, collection: str) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+
+    responses = paths[f"/v1/brands/{{brandId}}/{collection}/{{contactId}}"]["delete"]["responses"]
+
+    assert "204" not in responses
+    schema = responses["200"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/ContactOut"}
+
+
+@pytest.mark.parametrize("collection", CONTACT_COLLECTIONS)
 def test_email_is_unique_per_brand_ignoring_case(
     api: Api, brand: Json, session: Session, collection: str
 ) -> None:
@@ -127,7 +138,7 @@ def test_the_same_email_may_be_a_contact_of_two_brands(api: Api, brand: Json) ->
 
 def test_a_deleted_contacts_email_can_be_used_again(api: Api, brand: Json) -> None:
     old = make_contact(api, brand, "jane@example.com")
-    api.ok("delete", contact_path(brand, old), 204)
+    api.ok("delete", contact_path(brand, old))
 
     new = make_contact(api, brand, "jane@example.com")
 
@@ -234,14 +245,16 @@ def test_patch_name_null_clears_the_name(api: Api, brand: Json) -> None:
 
 
 @pytest.mark.parametrize("collection", CONTACT_COLLECTIONS)
-def test_deleting_a_contact_hides_it_everywhere(api: Api, brand: Json, collection: str) -> None:
+def test_deleting_a_contact_hides_it_everywhere_and_returns_it(
+    api: Api, brand: Json, collection: str
+) -> None:
     contact = make_contact(api, brand, "jane@example.com")
     kept = make_contact(api, brand, "bob@example.com")
 
     response = api.delete(contact_path(brand, contact, collection=collection))
 
-    assert response.status_code == 204
-    assert response.content == b""
+    assert response.status_code == 200
+    assert response.json() == {**contact, "updatedAt": response.json()["updatedAt"]}
     assert_problem(api.get(contact_path(brand, contact)), 404, "contact_not_found")
     assert_problem(api.delete(contact_path(brand, contact)), 404, "contact_not_found")
     assert_problem(

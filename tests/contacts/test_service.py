@@ -121,7 +121,7 @@ def test_find_or_create_recreates_a_deleted_contact(
     api: Api, brand: Json, session: Session, brand_row: Brand, actor: Actor
 ) -> None:
     gone = make_contact(api, brand, "jane@example.com")
-    api.ok("delete", contact_path(brand, gone), 204)
+    api.ok("delete", contact_path(brand, gone))
 
     contact = service.find_or_create_contact(
         session, actor, brand_row, email="jane@example.com", name=None
@@ -155,7 +155,7 @@ def test_find_contact_by_email_matches_live_contacts_of_the_brand_only(
 ) -> None:
     jane = make_contact(api, brand, "jane@example.com")
     gone = make_contact(api, brand, "gone@example.com")
-    api.ok("delete", contact_path(brand, gone), 204)
+    api.ok("delete", contact_path(brand, gone))
     second = api.ok("post", "/brands", 201, json={"name": "Second"})
     make_contact(api, second, "bob@example.com")
 
@@ -172,7 +172,7 @@ def test_get_contact_is_not_found_for_other_brands_and_deleted_contacts(
 ) -> None:
     jane = make_contact(api, brand, "jane@example.com")
     gone = make_contact(api, brand, "gone@example.com")
-    api.ok("delete", contact_path(brand, gone), 204)
+    api.ok("delete", contact_path(brand, gone))
     second = api.ok("post", "/brands", 201, json={"name": "Second"})
     foreign = make_contact(api, second, "bob@example.com")
 
@@ -192,7 +192,7 @@ def test_contacts_for_renders_contacts_with_company_and_counts_in_two_queries(
     ticket_of(api, brand, session, contacts[0])
     ticket_of(api, brand, session, contacts[0])
     gone = make_contact(api, brand, "gone@example.com")
-    api.ok("delete", contact_path(brand, gone), 204)
+    api.ok("delete", contact_path(brand, gone))
     second = api.ok("post", "/brands", 201, json={"name": "Second"})
     foreign = make_contact(api, second, "bob@example.com")
     wanted = [c["id"] for c in contacts] + [plain["id"], gone["id"], foreign["id"], "cus_none"]

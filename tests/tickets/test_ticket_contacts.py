@@ -172,7 +172,7 @@ def test_contacts_are_per_brand(api: Api, brand: Json, session: Session) -> None
 
 def test_a_deleted_contacts_address_makes_a_new_contact(api: Api, brand: Json) -> None:
     old = make_ticket(api, brand, customerEmail="gone@example.com")
-    api.ok("delete", contact_path(brand, old["customerId"]), 204)
+    api.ok("delete", contact_path(brand, old["customerId"]))
 
     new = make_ticket(api, brand, customerEmail="gone@example.com")
 

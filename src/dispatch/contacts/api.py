@@ -158,10 +158,8 @@ def _mount_contacts(prefix: str, *, tags: list[str], deprecated: bool) -> None:
         "/{contactId}",
         delete_contact,
         "DELETE",
-        status_code=204,
-        response_class=Response,
-        responses=NO_CONTENT,
-        summary="Delete a contact (soft)",
+        response_model=ContactOut,
+        summary="Delete a contact (soft); returns it",
     )
 
 

@@ -514,8 +514,9 @@ def _apply(
     return changes
 
 
-def delete_contact(session: Session, actor: Actor, brand: Brand, contact_id: str) -> None:
-    """Soft delete: the contact leaves every list and lookup; its address is free again."""
+def delete_contact(session: Session, actor: Actor, brand: Brand, contact_id: str) -> ContactOut:
+    """Soft delete: the contact leaves every list and lookup; its address is free again.
+    Returns the deleted contact."""
     contact = get_contact(session, brand, contact_id)
     now = clock.now()
     contact.deleted_at = now
@@ -523,6 +524,7 @@ def delete_contact(session: Session, actor: Actor, brand: Brand, contact_id: str
     session.flush()
     out = _render_contact(session, contact, _company_of(session, contact))
     _record_contact(session, actor, out, ("contact.deleted",), extra={"deletedAt": now.isoformat()})
+    return out
 
 
 @dataclass(frozen=True, slots=True)
