@@ -8,6 +8,7 @@ from tests.conftest import Api
 from tests.contacts.helpers import (
     Json,
     brand_events,
+    company_object,
     company_path,
     contact_path,
     get_company,
@@ -23,7 +24,7 @@ def test_a_new_contact_at_a_company_domain_is_linked_to_it(api: Api, brand: Json
     contact = make_contact(api, brand, "Peter@INITECH.com")
 
     assert contact["companyId"] == company["id"]
-    assert contact["company"] == {"id": company["id"], "name": "Initech", "domain": "initech.com"}
+    assert contact["company"] == company_object(api, brand, company)
     assert get_company(api, brand, company)["_count"] == {"customers": 1}
 
 

@@ -15,6 +15,7 @@ from tests.contacts.helpers import (
     all_pages,
     assert_problem,
     companies_path,
+    company_object,
     company_path,
     contact_path,
     error_fields,
@@ -69,11 +70,7 @@ def test_getting_a_company_embeds_its_contacts_newest_first(
     assert set(got) == COMPANY_KEYS | {"customers"}
     assert [c["id"] for c in got["customers"]] == [newer["id"], older["id"]]
     assert all(set(c) == CONTACT_KEYS for c in got["customers"])
-    assert got["customers"][0]["company"] == {
-        "id": company["id"],
-        "name": "Initech",
-        "domain": None,
-    }
+    assert got["customers"][0]["company"] == company_object(api, brand, company)
     assert got["_count"] == {"customers": 2}
 
 

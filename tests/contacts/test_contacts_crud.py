@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import Api
 from tests.contacts.helpers import (
+    COMPANY_KEYS,
     CONTACT_COLLECTIONS,
     CONTACT_KEYS,
     Json,
     assert_problem,
+    company_object,
     contact_path,
     contacts_path,
     get_contact,
@@ -110,6 +112,25 @@ def test_deleting_a_contact_is_documented_to_return_it(api: Api, collection: str
     assert "204" not in responses
     schema = responses["200"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/ContactOut"}
+
+
+def test_a_contact_embeds_its_whole_company_wherever_it_is_shown(
+    api: Api, brand: Json, frozen_clock: Any
+) -> None:
+    company = make_company(api, brand, "Initech", domain="initech.com", metadata={"tier": 1})
+    frozen_clock.advance(minutes=1)
+    api.ok("patch", f"/brands/{brand['id']}/companies/{company['id']}", json={"name": "Initrode"})
+    created = make_contact(api, brand, "peter@initech.com")
+    expected = company_object(api, brand, company)
+
+    updated = api.ok("patch", contact_path(brand, created), json={"name": "Peter"})
+
+    assert set(expected) == COMPANY_KEYS
+    assert expected["updatedAt"] != expected["createdAt"]
+    assert expected["_count"] == {"customers": 1}
+    assert created["company"] == updated["company"] == expected
+    assert get_contact(api, brand, created)["company"] == expected
+    assert api.ok("get", contacts_path(brand))["data"][0]["company"] == expected
 
 
 @pytest.mark.parametrize("collection", CONTACT_COLLECTIONS)
@@ -228,10 +249,11 @@ def test_patch_links_and_unlinks_a_company(api: Api, brand: Json) -> None:
     contact = make_contact(api, brand, "peter@example.com")
 
     linked = api.ok("patch", contact_path(brand, contact), json={"companyId": company["id"]})
+    linked_company = company_object(api, brand, company)
     unlinked = api.ok("patch", contact_path(brand, contact), json={"companyId": None})
 
     assert linked["companyId"] == company["id"]
-    assert linked["company"] == {"id": company["id"], "name": "Initech", "domain": None}
+    assert linked["company"] == linked_company
     assert unlinked["companyId"] is None
     assert unlinked["company"] is None
 
