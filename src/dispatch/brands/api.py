@@ -3,7 +3,14 @@ from __future__ import annotations
 from fastapi import Depends, Query, Response
 
 from dispatch.brands import service
-from dispatch.brands.schemas import BrandCreate, BrandDeletePreview, BrandOut, BrandUpdate
+from dispatch.brands.schemas import (
+    BrandCreate,
+    BrandDeletePreview,
+    BrandOut,
+    BrandUpdate,
+    TicketSchemaOut,
+    TicketSchemaUpdate,
+)
 from dispatch.core.routing import api_router
 from dispatch.unit_of_work import BrandIdPath, UnitOfWork, Work, unit_of_work
 
@@ -42,7 +49,40 @@ async def update_brand(
     body: BrandUpdate, _brand_id: str = BrandIdPath, uow: UnitOfWork = Depends(unit_of_work)
 ) -> Response:
     return await uow.run(
-        lambda w: BrandOut.model_validate(service.update_brand(w.session, w.brand, body))
+        lambda w: BrandOut.model_validate(service.update_brand(w.session, w.actor, w.brand, body))
+    )
+
+
+@router.get(
+    "/{brandId}/schema",
+    response_model=TicketSchemaOut,
+    summary="The brand's ticket schema (null when unset)",
+)
+async def get_ticket_schema(
+    _brand_id: str = BrandIdPath, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    return await uow.run(lambda w: TicketSchemaOut.model_validate(w.brand))
+
+
+@router.put(
+    "/{brandId}/schema",
+    response_model=TicketSchemaOut,
+    summary="Set or clear the brand's ticket schema",
+    description=(
+        "`ticketSchema` is a JSON Schema (draft 2020-12) that the `customFields` of every "
+        "ticket create or update setting them must satisfy (after merging, on update); "
+        "each violation is a 422 `invalid_custom_fields` error on `customFields.<path>`. "
+        "References are followed inside the schema only, never fetched. `null` clears it. "
+        "Also settable as `ticketSchema` on brand create and update."
+    ),
+)
+async def put_ticket_schema(
+    body: TicketSchemaUpdate, _brand_id: str = BrandIdPath, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    return await uow.run(
+        lambda w: TicketSchemaOut.model_validate(
+            service.set_ticket_schema(w.session, w.actor, w.brand, body.ticket_schema)
+        )
     )
 
 

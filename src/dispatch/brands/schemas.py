@@ -123,6 +123,8 @@ class _BrandFields(RequestModel):
     icon_url: AnyHttpUrl | None = None
     metadata: dict[str, Any] | None = None
     settings: dict[str, Any] | None = None
+    # A JSON Schema (draft 2020-12) for the customFields of ticket writes; null clears it.
+    ticket_schema: dict[str, Any] | None = None
 
     @field_validator("ticket_prefix")
     @classmethod
@@ -174,6 +176,7 @@ class BrandOut(ApiModel):
     icon_url: str | None
     settings: dict[str, Any]
     metadata: dict[str, Any] = Field(validation_alias="metadata_")
+    ticket_schema: dict[str, Any] | None
     inbound_email_enabled: bool
     from_name: str | None
     from_email: str | None
@@ -194,6 +197,15 @@ class BrandOut(ApiModel):
     portal_origins: list[str]
     created_at: datetime
     updated_at: datetime
+
+
+class TicketSchemaOut(ApiModel):
+    ticket_schema: dict[str, Any] | None
+
+
+class TicketSchemaUpdate(RequestModel):
+    # Required: null clears the schema, so an empty body must not.
+    ticket_schema: dict[str, Any] | None
 
 
 class BrandDeletePreview(ApiModel):

@@ -1,0 +1,110 @@
+"""A brand's ticket schema (§3.3 `ticketSchema`, `GET/PUT /brands/:id/schema`): a JSON
+Schema (draft 2020-12) for ticket customFields, set on create, update or PUT, refused
+when it is no valid schema, and recorded in the activity log when it changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api
+from tests.contacts.helpers import assert_problem, error_fields
+
+Json = dict[str, Any]
+ORDER_SCHEMA: Json = {
+    "type": "object",
+    "properties": {"orderId": {"type": "string", "pattern": "^ORD-"}},
+    "required": ["orderId"],
+}
+OTHER_SCHEMA: Json = {"type": "object", "properties": {"quantity": {"type": "integer"}}}
+INVALID_SCHEMAS = [
+    {"type": "nope"},
+    {"properties": {"quantity": {"minimum": "one"}}},
+    {"required": "orderId"},
+    {"properties": {"orderId": {"pattern": "("}}},
+]
+
+
+def schema_path(brand: Json) -> str:
+    return f"/brands/{brand['id']}/schema"
+
+
+def schema_entries(api: Api, brand: Json) -> list[Json]:
+    page = api.ok("get", f"/brands/{brand['id']}/logs", params={"entityType": "brand"})
+    return list(page["data"])
+
+
+def test_a_brand_has_no_ticket_schema_until_one_is_set(api: Api, brand: Json) -> None:
+    assert brand["ticketSchema"] is None
+    assert api.ok("get", schema_path(brand)) == {"ticketSchema": None}
+
+
+def test_the_ticket_schema_is_accepted_on_create_and_update_and_returned(api: Api) -> None:
+    created = api.ok("post", "/brands", 201, json={"name": "Shop", "ticketSchema": ORDER_SCHEMA})
+    assert created["ticketSchema"] == ORDER_SCHEMA
+    assert api.ok("get", schema_path(created)) == {"ticketSchema": ORDER_SCHEMA}
+
+    updated = api.ok("patch", f"/brands/{created['id']}", json={"ticketSchema": OTHER_SCHEMA})
+    assert updated["ticketSchema"] == OTHER_SCHEMA
+    assert api.ok("get", f"/brands/{created['id']}")["ticketSchema"] == OTHER_SCHEMA
+
+    cleared = api.ok("patch", f"/brands/{created['id']}", json={"ticketSchema": None})
+    assert cleared["ticketSchema"] is None
+
+
+def test_put_schema_sets_replaces_and_clears_it(api: Api, brand: Json) -> None:
+    assert api.ok("put", schema_path(brand), json={"ticketSchema": ORDER_SCHEMA}) == {
+        "ticketSchema": ORDER_SCHEMA
+    }
+    assert api.ok("get", f"/brands/{brand['id']}")["ticketSchema"] == ORDER_SCHEMA
+    assert api.ok("put", schema_path(brand), json={"ticketSchema": OTHER_SCHEMA}) == {
+        "ticketSchema": OTHER_SCHEMA
+    }
+
+    assert api.ok("put", schema_path(brand), json={"ticketSchema": None}) == {"ticketSchema": None}
+    assert api.ok("get", schema_path(brand)) == {"ticketSchema": None}
+
+
+@pytest.mark.parametrize("schema", INVALID_SCHEMAS)
+def test_an_invalid_schema_is_refused_everywhere(api: Api, brand: Json, schema: Json) -> None:
+    api.ok("put", schema_path(brand), json={"ticketSchema": ORDER_SCHEMA})
+
+    refused = [
+        api.post("/brands", json={"name": "Shop", "ticketSchema": schema}),
+        api.patch(f"/brands/{brand['id']}", json={"ticketSchema": schema}),
+        api.put(schema_path(brand), json={"ticketSchema": schema}),
+    ]
+
+    for response in refused:
+        assert error_fields(assert_problem(response, 422, "validation_error")) == {"ticketSchema"}
+    assert [b["name"] for b in api.ok("get", "/brands")] == ["Acme Store"]
+    assert api.ok("get", schema_path(brand)) == {"ticketSchema": ORDER_SCHEMA}
+
+
+@pytest.mark.parametrize("body", [{}, {"ticketSchema": True}, {"schema": ORDER_SCHEMA}])
+def test_put_schema_needs_a_ticket_schema_object_or_null(api: Api, brand: Json, body: Json) -> None:
+    assert_problem(api.put(schema_path(brand), json=body), 422, "validation_error")
+    assert api.ok("get", schema_path(brand)) == {"ticketSchema": None}
+
+
+def test_changing_the_schema_writes_an_activity_entry(api: Api, brand: Json) -> None:
+    api.ok("put", schema_path(brand), json={"ticketSchema": ORDER_SCHEMA})
+    api.ok("put", schema_path(brand), json={"ticketSchema": ORDER_SCHEMA})  # no change
+    api.ok("patch", f"/brands/{brand['id']}", json={"ticketSchema": None, "name": "Renamed"})
+
+    entries = schema_entries(api, brand)
+
+    assert [e["event"] for e in entries] == ["brand.updated", "brand.updated"]
+    cleared, set_ = entries  # newest first
+    assert set_["entityId"] == cleared["entityId"] == brand["id"]
+    assert set_["changes"] == {"ticketSchema": {"old": None, "new": ORDER_SCHEMA}}
+    assert cleared["changes"] == {"ticketSchema": {"old": ORDER_SCHEMA, "new": None}}
+    assert set_["performedBy"]["type"] == "api"
+
+
+def test_the_schema_routes_are_brand_scoped(api: Api, other_api: Api, brand: Json) -> None:
+    assert_problem(other_api.get(schema_path(brand)), 404, "brand_not_found")
+    response = other_api.put(schema_path(brand), json={"ticketSchema": ORDER_SCHEMA})
+    assert_problem(response, 404, "brand_not_found")
+    assert api.ok("get", schema_path(brand)) == {"ticketSchema": None}
