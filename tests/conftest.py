@@ -135,6 +135,9 @@ class Api:
     def patch(self, path: str, **kw: Any) -> Any:
         return self.client.patch(f"/v1{path}", headers=self._headers(kw.pop("headers", None)), **kw)
 
+    def put(self, path: str, **kw: Any) -> Any:
+        return self.client.put(f"/v1{path}", headers=self._headers(kw.pop("headers", None)), **kw)
+
     def delete(self, path: str, **kw: Any) -> Any:
         headers = self._headers(kw.pop("headers", None))
         return self.client.request("DELETE", f"/v1{path}", headers=headers, **kw)

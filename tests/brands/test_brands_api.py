@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from tests.categories.helpers import make_category
 from tests.conftest import Api, make_status, make_ticket
+from tests.tags.helpers import make_tag
+from tests.webhooks.helpers import make_webhook
 
 SLUG_WITH_SUFFIX = re.compile(r"^acme-store-[0-9a-f]{4}$")
 
@@ -368,6 +371,28 @@ def test_delete_without_confirm_returns_a_preview_and_deletes_nothing(
     assert preview["confirmRequired"] is True
     assert api.ok("get", f"/brands/{brand['id']}")["name"] == "Acme Store"
     assert len(api.ok("get", f"/brands/{brand['id']}/tickets")["data"]) == 2
+
+
+def test_delete_preview_counts_live_webhooks_categories_and_tags(
+    api: Api, brand: dict[str, Any], other_brand: dict[str, Any], other_api: Api
+) -> None:
+    for _ in range(2):
+        make_webhook(api, brand)
+    gone_webhook = make_webhook(api, brand)
+    api.ok("delete", f"/brands/{brand['id']}/webhooks/{gone_webhook['id']}", 204)
+    make_category(api, brand, name="Billing")
+    gone_category = make_category(api, brand, name="Shipping")
+    api.ok("delete", f"/brands/{brand['id']}/categories/{gone_category['id']}", 204)
+    for name in ("vip", "refund", "bug"):
+        make_tag(api, brand, name)
+    gone_tag = make_tag(api, brand, "old")
+    api.ok("delete", f"/brands/{brand['id']}/tags/{gone_tag['id']}", 204)
+    make_webhook(other_api, other_brand)
+    make_tag(other_api, other_brand, "vip")
+
+    preview = api.ok("delete", f"/brands/{brand['id']}")
+
+    assert (preview["webhookCount"], preview["categoryCount"], preview["tagCount"]) == (2, 1, 3)
 
 
 def test_delete_with_confirm_false_is_only_a_preview(api: Api, brand: dict[str, Any]) -> None:

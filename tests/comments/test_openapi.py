@@ -53,3 +53,14 @@ def test_the_comment_body_schema_lists_the_reference_fields(client: Any) -> None
         "cc",
         "connectionId",
     }
+
+
+def test_deleting_a_comment_is_documented_to_return_it(client: Any) -> None:
+    doc = client.get("/openapi.json").json()
+
+    path = doc["paths"]["/v1/brands/{brandId}/tickets/{ticketId}/comments/{commentId}"]
+    responses = path["delete"]["responses"]
+
+    assert "204" not in responses
+    schema = responses["200"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/CommentOut"}

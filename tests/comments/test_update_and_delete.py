@@ -166,15 +166,17 @@ def test_a_system_comment_cannot_be_deleted(api: Api, brand: Json, session: Sess
     assert system_comments(api, brand, ticket) == [system]
 
 
-def test_delete_is_soft_and_hides_the_comment(api: Api, brand: Json, session: Session) -> None:
+def test_delete_is_soft_hides_the_comment_and_returns_it(
+    api: Api, brand: Json, session: Session
+) -> None:
     ticket = make_ticket(api, brand)
     kept = post_comment(api, brand, ticket, body="keep")
     gone = post_comment(api, brand, ticket, body="remove")
 
     response = api.delete(comment_path(brand, ticket, gone))
 
-    assert response.status_code == 204
-    assert response.content == b""
+    assert response.status_code == 200
+    assert response.json() == gone
     assert list_comments(api, brand, ticket) == [kept]
     problem(api.get(comment_path(brand, ticket, gone)), 404, "comment_not_found")
     assert stored_comment(session, gone["id"]).deleted_at is not None
@@ -188,7 +190,7 @@ def test_delete_lowers_comment_count_and_records_the_deletion(
     gone = post_comment(api, brand, ticket)
     before = ticket_of(api, brand, ticket)
 
-    api.ok("delete", comment_path(brand, ticket, gone), 204)
+    api.ok("delete", comment_path(brand, ticket, gone))
 
     after = ticket_of(api, brand, ticket)
     assert after["commentCount"] == before["commentCount"] - 1 == 1
@@ -207,7 +209,7 @@ def test_a_deleted_comment_cannot_be_deleted_or_edited_again(
 ) -> None:
     ticket = make_ticket(api, brand)
     gone = post_comment(api, brand, ticket)
-    api.ok("delete", comment_path(brand, ticket, gone), 204)
+    api.ok("delete", comment_path(brand, ticket, gone))
     before = written(session, brand)
 
     problem(api.delete(comment_path(brand, ticket, gone)), 404, "comment_not_found")

@@ -92,6 +92,14 @@ def get_company(api: Api, brand: Json, company: Json | str) -> Json:
     return got
 
 
+def company_object(api: Api, brand: Json, company: Json | str) -> Json:
+    """The company as contacts and tickets embed it: `GET /companies/:id` without the
+    company's own contact list."""
+    got = get_company(api, brand, company)
+    del got["customers"]
+    return got
+
+
 def list_contacts(api: Api, brand: Json, **params: Any) -> Json:
     page: Json = api.ok("get", contacts_path(brand), params={"limit": 100, **params})
     return page

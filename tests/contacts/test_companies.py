@@ -15,6 +15,7 @@ from tests.contacts.helpers import (
     all_pages,
     assert_problem,
     companies_path,
+    company_object,
     company_path,
     contact_path,
     error_fields,
@@ -69,11 +70,7 @@ def test_getting_a_company_embeds_its_contacts_newest_first(
     assert set(got) == COMPANY_KEYS | {"customers"}
     assert [c["id"] for c in got["customers"]] == [newer["id"], older["id"]]
     assert all(set(c) == CONTACT_KEYS for c in got["customers"])
-    assert got["customers"][0]["company"] == {
-        "id": company["id"],
-        "name": "Initech",
-        "domain": None,
-    }
+    assert got["customers"][0]["company"] == company_object(api, brand, company)
     assert got["_count"] == {"customers": 2}
 
 
@@ -81,7 +78,7 @@ def test_company_contact_count_leaves_out_deleted_contacts(api: Api, brand: Json
     company = make_company(api, brand, "Initech")
     kept = make_contact(api, brand, "peter@example.com", companyId=company["id"])
     gone = make_contact(api, brand, "milton@example.com", companyId=company["id"])
-    api.ok("delete", contact_path(brand, gone), 204)
+    api.ok("delete", contact_path(brand, gone))
 
     got = get_company(api, brand, company)
     listed = api.ok("get", companies_path(brand))["data"]

@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import Api
 from tests.contacts.helpers import (
+    COMPANY_KEYS,
     CONTACT_COLLECTIONS,
     CONTACT_KEYS,
     Json,
     assert_problem,
+    company_object,
     contact_path,
     contacts_path,
     get_contact,
@@ -102,6 +104,36 @@ def test_customers_alias_is_deprecated_in_openapi_and_contacts_is_not(api: Api) 
 
 
 @pytest.mark.parametrize("collection", CONTACT_COLLECTIONS)
+def test_deleting_a_contact_is_documented_to_return_it(api: Api, collection: str) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+
+    responses = paths[f"/v1/brands/{{brandId}}/{collection}/{{contactId}}"]["delete"]["responses"]
+
+    assert "204" not in responses
+    schema = responses["200"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/ContactOut"}
+
+
+def test_a_contact_embeds_its_whole_company_wherever_it_is_shown(
+    api: Api, brand: Json, frozen_clock: Any
+) -> None:
+    company = make_company(api, brand, "Initech", domain="initech.com", metadata={"tier": 1})
+    frozen_clock.advance(minutes=1)
+    api.ok("patch", f"/brands/{brand['id']}/companies/{company['id']}", json={"name": "Initrode"})
+    created = make_contact(api, brand, "peter@initech.com")
+    expected = company_object(api, brand, company)
+
+    updated = api.ok("patch", contact_path(brand, created), json={"name": "Peter"})
+
+    assert set(expected) == COMPANY_KEYS
+    assert expected["updatedAt"] != expected["createdAt"]
+    assert expected["_count"] == {"customers": 1}
+    assert created["company"] == updated["company"] == expected
+    assert get_contact(api, brand, created)["company"] == expected
+    assert api.ok("get", contacts_path(brand))["data"][0]["company"] == expected
+
+
+@pytest.mark.parametrize("collection", CONTACT_COLLECTIONS)
 def test_email_is_unique_per_brand_ignoring_case(
     api: Api, brand: Json, session: Session, collection: str
 ) -> None:
@@ -127,7 +159,7 @@ def test_the_same_email_may_be_a_contact_of_two_brands(api: Api, brand: Json) ->
 
 def test_a_deleted_contacts_email_can_be_used_again(api: Api, brand: Json) -> None:
     old = make_contact(api, brand, "jane@example.com")
-    api.ok("delete", contact_path(brand, old), 204)
+    api.ok("delete", contact_path(brand, old))
 
     new = make_contact(api, brand, "jane@example.com")
 
@@ -217,10 +249,11 @@ def test_patch_links_and_unlinks_a_company(api: Api, brand: Json) -> None:
     contact = make_contact(api, brand, "peter@example.com")
 
     linked = api.ok("patch", contact_path(brand, contact), json={"companyId": company["id"]})
+    linked_company = company_object(api, brand, company)
     unlinked = api.ok("patch", contact_path(brand, contact), json={"companyId": None})
 
     assert linked["companyId"] == company["id"]
-    assert linked["company"] == {"id": company["id"], "name": "Initech", "domain": None}
+    assert linked["company"] == linked_company
     assert unlinked["companyId"] is None
     assert unlinked["company"] is None
 
@@ -234,14 +267,16 @@ def test_patch_name_null_clears_the_name(api: Api, brand: Json) -> None:
 
 
 @pytest.mark.parametrize("collection", CONTACT_COLLECTIONS)
-def test_deleting_a_contact_hides_it_everywhere(api: Api, brand: Json, collection: str) -> None:
+def test_deleting_a_contact_hides_it_everywhere_and_returns_it(
+    api: Api, brand: Json, collection: str
+) -> None:
     contact = make_contact(api, brand, "jane@example.com")
     kept = make_contact(api, brand, "bob@example.com")
 
     response = api.delete(contact_path(brand, contact, collection=collection))
 
-    assert response.status_code == 204
-    assert response.content == b""
+    assert response.status_code == 200
+    assert response.json() == {**contact, "updatedAt": response.json()["updatedAt"]}
     assert_problem(api.get(contact_path(brand, contact)), 404, "contact_not_found")
     assert_problem(api.delete(contact_path(brand, contact)), 404, "contact_not_found")
     assert_problem(

@@ -6,12 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from dispatch.tags.models import Tag
 from tests.categories.helpers import Json, activity, events_of_type
-from tests.conftest import Api
+from tests.conftest import Api, make_ticket
 from tests.statuses.helpers import assert_problem
 from tests.tags.helpers import list_tags, make_tag, tag_names, tags_path
+
+DEFAULT_COLOR = "#6b7280"
 
 
 def test_create_returns_the_tag(api: Api, brand: Json, frozen_clock: Any) -> None:
@@ -37,6 +41,37 @@ def test_tags_are_listed_by_name_without_regard_to_case(
     assert tag_names(api, brand) == ["angry", "bug", "Defect", "VIP", "Zebra"]
 
 
+def test_tags_created_without_a_color_get_the_default_gray(
+    api: Api, brand: Json, session: Session
+) -> None:
+    created = make_tag(api, brand, "bug")
+    make_ticket(api, brand, tags=["from-a-ticket"])
+
+    assert created["color"] == DEFAULT_COLOR
+    assert {t["name"]: t["color"] for t in list_tags(api, brand)} == {
+        "bug": DEFAULT_COLOR,
+        "from-a-ticket": DEFAULT_COLOR,
+    }
+    session.expire_all()
+    assert set(session.scalars(select(Tag.color).where(Tag.brand_id == brand["id"]))) == {
+        DEFAULT_COLOR
+    }
+
+
+def test_a_stored_tag_without_a_color_renders_the_default_everywhere(
+    api: Api, brand: Json, session: Session, vip: Json
+) -> None:
+    ticket = make_ticket(api, brand, tags=["VIP"])
+    session.execute(update(Tag).where(Tag.id == vip["id"]).values(color=None))
+    session.commit()
+
+    assert api.ok("get", tags_path(brand, f"/{vip['id']}"))["color"] == DEFAULT_COLOR
+    assert list_tags(api, brand)[0]["color"] == DEFAULT_COLOR
+    assert api.ok("get", tags_path(brand, "/stats"))[0]["color"] == DEFAULT_COLOR
+    got = api.ok("get", f"/brands/{brand['id']}/tickets/{ticket['id']}")
+    assert got["tags"][0]["color"] == DEFAULT_COLOR
+
+
 @pytest.mark.parametrize("name", ["a", "x" * 50, "Ünïcödé", "billing/refunds", "tier 1, urgent"])
 def test_names_of_one_to_fifty_characters_are_accepted(api: Api, brand: Json, name: str) -> None:
     assert make_tag(api, brand, name)["name"] == name
@@ -50,7 +85,7 @@ def test_patch_renames_and_recolors(
         "patch", tags_path(brand, f"/{vip['id']}"), json={"name": "Key account", "color": None}
     )
 
-    assert (updated["name"], updated["color"]) == ("Key account", None)
+    assert (updated["name"], updated["color"]) == ("Key account", DEFAULT_COLOR)
     assert updated["updatedAt"] == "2026-01-15T09:01:00Z"
     assert list_tags(api, brand) == [updated]
     (event,) = events_of_type(session, brand["id"], "tag.updated")

@@ -18,8 +18,8 @@ def test_stats_list_every_tag_by_name_with_its_count(
     tag_ticket(api, session, brand, second, bug)
 
     assert api.ok("get", tags_path(brand, "/stats")) == [
-        {"id": bug["id"], "name": "bug", "color": None, "ticketCount": 2},
-        {"id": defect["id"], "name": "Defect", "color": None, "ticketCount": 0},
+        {"id": bug["id"], "name": "bug", "color": "#6b7280", "ticketCount": 2},
+        {"id": defect["id"], "name": "Defect", "color": "#6b7280", "ticketCount": 0},
         {"id": vip["id"], "name": "VIP", "color": "#eab308", "ticketCount": 1},
     ]
 

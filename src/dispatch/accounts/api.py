@@ -12,6 +12,7 @@ from dispatch.accounts.schemas import (
     ApiKeyScopeUpdate,
     MemberCreate,
     MemberOut,
+    UsageOut,
 )
 from dispatch.core.routing import api_router
 from dispatch.core.schemas import SuccessOut
@@ -40,6 +41,20 @@ async def get_account(uow: UnitOfWork = Depends(unit_of_work)) -> Response:
     return await uow.run(
         lambda w: AccountOut.model_validate(service.get_account(w.session, w.actor))
     )
+
+
+@router.get(
+    "/usage",
+    response_model=UsageOut,
+    summary="Tickets and brands in use",
+    description=(
+        "Live tickets (not deleted, of live brands) created this calendar month (UTC) and in "
+        "total, and live brands: of the brands the key may use. `plan` is always null: "
+        "self-hosted Dispatch has no plans or limits."
+    ),
+)
+async def get_usage(uow: UnitOfWork = Depends(unit_of_work)) -> Response:
+    return await uow.run(lambda w: service.get_usage(w.session, w.actor))
 
 
 @router.get("/api-keys", response_model=list[ApiKeyOut], summary="List API keys")

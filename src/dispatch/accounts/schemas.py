@@ -12,8 +12,19 @@ from dispatch.core.schemas import ApiModel, RequestModel
 class AccountOut(ApiModel):
     id: str
     name: str
+    # The reference's billing provider ids; a self-hosted account has none.
+    stackbe_customer_id: str | None = None
+    stackbe_organization_id: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class UsageOut(ApiModel):
+    tickets_this_month: int
+    tickets_total: int
+    brands_count: int
+    # The reference's billing plan and its limits: self-hosted Dispatch has no plans.
+    plan: None = None
 
 
 class ApiKeyOut(ApiModel):

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
 from dispatch.accounts import repository
 from dispatch.accounts.errors import AllBrandsKeyRequired, InvalidApiKey
 from dispatch.accounts.models import Account, ApiKey, Member
+from dispatch.accounts.schemas import UsageOut
 from dispatch.brands import repository as brands_repository
 from dispatch.brands.models import Brand
 from dispatch.core import clock
 from dispatch.core.actor import Actor
 from dispatch.core.errors import Conflict, NotFound, ValidationFailed
 from dispatch.core.ids import new_id, random_token
+from dispatch.tickets import repository as tickets_repository
 
 KEY_PREFIX = "sk_live_"
 KEY_RANDOM_LENGTH = 32
@@ -47,6 +49,22 @@ def get_account(session: Session, actor: Actor) -> Account:
     if account is None:
         raise NotFound("account", actor.account_id)
     return account
+
+
+def get_usage(session: Session, actor: Actor) -> UsageOut:
+    """Live tickets (in total and created this UTC calendar month) and live brands, of the
+    brands the caller may use."""
+    month_start = (
+        clock.now().astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    )
+    total, this_month = tickets_repository.count_account_tickets(
+        session, actor.account_id, actor.brand_ids, since=month_start
+    )
+    return UsageOut(
+        tickets_this_month=this_month,
+        tickets_total=total,
+        brands_count=brands_repository.count_brands(session, actor.account_id, actor.brand_ids),
+    )
 
 
 def authenticate(

@@ -1,9 +1,20 @@
 from __future__ import annotations
 
-from fastapi import Depends, Query, Response
+from typing import Any
+
+from fastapi import Depends, Query, Request, Response
+from pydantic_core import to_json
 
 from dispatch.brands import service
-from dispatch.brands.schemas import BrandCreate, BrandDeletePreview, BrandOut, BrandUpdate
+from dispatch.brands.models import Brand
+from dispatch.brands.schemas import (
+    BrandCreate,
+    BrandDeletePreview,
+    BrandOut,
+    BrandUpdate,
+    TicketSchemaBody,
+)
+from dispatch.core.errors import ValidationFailed
 from dispatch.core.routing import api_router
 from dispatch.unit_of_work import BrandIdPath, UnitOfWork, Work, unit_of_work
 
@@ -42,8 +53,52 @@ async def update_brand(
     body: BrandUpdate, _brand_id: str = BrandIdPath, uow: UnitOfWork = Depends(unit_of_work)
 ) -> Response:
     return await uow.run(
-        lambda w: BrandOut.model_validate(service.update_brand(w.session, w.brand, body))
+        lambda w: BrandOut.model_validate(service.update_brand(w.session, w.actor, w.brand, body))
     )
+
+
+@router.get(
+    "/{brandId}/schema",
+    response_model=dict[str, Any] | None,
+    summary="The brand's ticket schema (null when unset)",
+)
+async def get_ticket_schema(
+    _brand_id: str = BrandIdPath, uow: UnitOfWork = Depends(unit_of_work)
+) -> Response:
+    return await uow.run(lambda w: _schema(w.brand))
+
+
+@router.put(
+    "/{brandId}/schema",
+    response_model=dict[str, Any] | None,
+    summary="Set or clear the brand's ticket schema",
+    description=(
+        "The body is the schema itself (as in the reference API): a JSON Schema (draft "
+        "2020-12) that the `customFields` of every ticket create or update setting them must "
+        "satisfy (after merging, on update); each violation is a 422 "
+        "`invalid_custom_fields` error on `customFields.<path>`. References are followed "
+        "inside the schema only, never fetched. A `null` body clears it. Also settable as "
+        "`ticketSchema` on brand create and update."
+    ),
+)
+async def put_ticket_schema(
+    request: Request,
+    body: TicketSchemaBody | None = None,
+    _brand_id: str = BrandIdPath,
+    uow: UnitOfWork = Depends(unit_of_work),
+) -> Response:
+    # FastAPI reads a JSON null body as no body; only a truly empty one is refused.
+    if not (await request.body()).strip():
+        raise ValidationFailed("body", "Field required: the schema, or null to clear it")
+    schema = body.root if body is not None else None
+    return await uow.run(
+        lambda w: _schema(service.set_ticket_schema(w.session, w.actor, w.brand, schema))
+    )
+
+
+def _schema(brand: Brand) -> Response:
+    """The schema as the body (JSON null when unset, not an empty 204)."""
+    return Response(to_json(brand.ticket_schema), media_type="application/json")
 
 
 @router.delete(

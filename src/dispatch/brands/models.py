@@ -25,6 +25,8 @@ class Brand(Base):
     icon_url: Mapped[str | None] = mapped_column(String(2048))
     settings: Mapped[dict[str, Any]]
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
+    # A JSON Schema (draft 2020-12) the customFields of ticket writes must satisfy.
+    ticket_schema: Mapped[dict[str, Any] | None]
 
     inbound_email_enabled: Mapped[bool] = mapped_column(default=True)
     from_name: Mapped[str | None] = mapped_column(String(200))

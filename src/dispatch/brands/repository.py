@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import ColumnElement, Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
@@ -17,11 +17,22 @@ def get_brand(session: Session, account_id: str, brand_id: str) -> Brand | None:
     )
 
 
-def list_brands(session: Session, account_id: str, brand_ids: Iterable[str] | None) -> list[Brand]:
-    stmt = select(Brand).where(Brand.account_id == account_id, Brand.deleted_at.is_(None))
+def _visible(account_id: str, brand_ids: Iterable[str] | None) -> list[ColumnElement[bool]]:
+    """Live brands of the account, among `brand_ids` unless that is None (every brand)."""
+    where = [Brand.account_id == account_id, Brand.deleted_at.is_(None)]
     if brand_ids is not None:
-        stmt = stmt.where(Brand.id.in_(list(brand_ids)))
+        where.append(Brand.id.in_(list(brand_ids)))
+    return where
+
+
+def list_brands(session: Session, account_id: str, brand_ids: Iterable[str] | None) -> list[Brand]:
+    stmt = select(Brand).where(*_visible(account_id, brand_ids))
     return list(session.scalars(stmt.order_by(Brand.name, Brand.id)))
+
+
+def count_brands(session: Session, account_id: str, brand_ids: Iterable[str] | None) -> int:
+    stmt = select(func.count()).select_from(Brand).where(*_visible(account_id, brand_ids))
+    return session.scalar(stmt) or 0
 
 
 def existing_brand_ids(session: Session, account_id: str, brand_ids: list[str]) -> set[str]:

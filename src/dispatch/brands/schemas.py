@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic import AnyHttpUrl, Field, RootModel, field_validator
 
 from dispatch.core.email_address import EmailAddress
-from dispatch.core.schemas import ApiModel, Omittable, RequestModel
+from dispatch.core.schemas import ApiModel, Omittable, RequestModel, refuse_nul
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 PREFIX_PATTERN = r"^[A-Za-z0-9]{1,10}$"
@@ -124,6 +124,8 @@ class _BrandFields(RequestModel):
     icon_url: AnyHttpUrl | None = None
     metadata: dict[str, Any] | None = None
     settings: dict[str, Any] | None = None
+    # A JSON Schema (draft 2020-12) for the customFields of ticket writes; null clears it.
+    ticket_schema: dict[str, Any] | None = None
 
     @field_validator("ticket_prefix")
     @classmethod
@@ -175,6 +177,7 @@ class BrandOut(ApiModel):
     icon_url: str | None
     settings: dict[str, Any]
     metadata: dict[str, Any] = Field(validation_alias="metadata_")
+    ticket_schema: dict[str, Any] | None
     inbound_email_enabled: bool
     from_name: str | None
     from_email: str | None
@@ -197,10 +200,20 @@ class BrandOut(ApiModel):
     updated_at: datetime
 
 
+class TicketSchemaBody(RootModel[dict[str, Any] | None]):
+    """`PUT /brands/:id/schema`: the schema object itself (as the reference sends it), or
+    null to clear it."""
+
+    _no_nul = field_validator("root", mode="before")(refuse_nul)
+
+
 class BrandDeletePreview(ApiModel):
     """What `DELETE /brands/:id` without `confirm=true` reports; nothing is deleted."""
 
     brand_id: str
     ticket_count: int
     custom_status_count: int
+    webhook_count: int
+    category_count: int
+    tag_count: int
     confirm_required: bool = True

@@ -11,15 +11,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.accounts.errors import AllBrandsKeyRequired
+from dispatch.audit import service as audit
 from dispatch.brands import repository
 from dispatch.brands.models import DEFAULT_TICKET_NUMBER_START, Brand
 from dispatch.brands.schemas import BrandCreate, BrandDeletePreview, BrandUpdate
+from dispatch.categories import repository as categories_repository
 from dispatch.core import clock
 from dispatch.core.actor import Actor
 from dispatch.core.errors import Conflict, ValidationFailed
 from dispatch.core.ids import new_id
+from dispatch.fields import ticket_schema
 from dispatch.statuses import service as statuses
+from dispatch.tags import repository as tags_repository
 from dispatch.tickets import repository as tickets_repository
+from dispatch.webhooks import repository as webhooks_repository
 
 FALLBACK_PREFIX = "TKT"
 SLUG_ATTEMPTS = 5
@@ -84,6 +89,8 @@ def create_brand(session: Session, actor: Actor, data: BrandCreate) -> Brand:
         raise AllBrandsKeyRequired("create brands")
     if data.slug is not None and repository.slug_taken(session, data.slug):
         raise _slug_conflict(data.slug)
+    if data.ticket_schema is not None:
+        ticket_schema.check_schema(data.ticket_schema)
     now = clock.now()
     brand = Brand(
         id=new_id("br"),
@@ -96,6 +103,7 @@ def create_brand(session: Session, actor: Actor, data: BrandCreate) -> Brand:
         icon_url=str(data.icon_url) if data.icon_url else None,
         settings=data.settings or {},
         metadata_=data.metadata or {},
+        ticket_schema=data.ticket_schema,
         inbound_email_enabled=True,
         autoresponse_enabled=False,
         csat_enabled=False,
@@ -123,12 +131,14 @@ def list_brands(session: Session, actor: Actor) -> list[Brand]:
 _RENAMED = {"metadata": "metadata_"}
 
 
-def update_brand(session: Session, brand: Brand, data: BrandUpdate) -> Brand:
+def update_brand(session: Session, actor: Actor, brand: Brand, data: BrandUpdate) -> Brand:
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
     if "slug" in changes and repository.slug_taken(
         session, changes["slug"], except_brand_id=brand.id
     ):
         raise _slug_conflict(changes["slug"])
+    if "ticket_schema" in changes:
+        _ticket_schema_change(session, actor, brand, changes["ticket_schema"])
     if "ticket_number_start" in changes:
         _move_ticket_counter(session, brand, changes.pop("ticket_number_start"))
     for field in ("settings", "metadata", "sla_by_priority", "portal_origins"):
@@ -145,6 +155,32 @@ def update_brand(session: Session, brand: Brand, data: BrandUpdate) -> Brand:
             raise _slug_conflict(changes["slug"]) from None
         raise
     return brand
+
+
+def set_ticket_schema(
+    session: Session, actor: Actor, brand: Brand, schema: dict[str, Any] | None
+) -> Brand:
+    """Set the JSON Schema the customFields of the brand's ticket writes must satisfy
+    (None: no schema), as a brand update of that one field."""
+    return update_brand(session, actor, brand, BrandUpdate.model_validate({"ticketSchema": schema}))
+
+
+def _ticket_schema_change(
+    session: Session, actor: Actor, brand: Brand, schema: dict[str, Any] | None
+) -> None:
+    """Refuse an invalid schema; a different one gets its activity entry."""
+    if schema is not None:
+        ticket_schema.check_schema(schema)
+    if schema != brand.ticket_schema:
+        audit.record(
+            session,
+            actor,
+            brand_id=brand.id,
+            event="brand.updated",
+            entity_type="brand",
+            entity_id=brand.id,
+            changes={"ticketSchema": (brand.ticket_schema, schema)},
+        )
 
 
 def _move_ticket_counter(session: Session, brand: Brand, start: int) -> None:
@@ -166,6 +202,9 @@ def preview_delete(session: Session, brand: Brand) -> BrandDeletePreview:
         brand_id=brand.id,
         ticket_count=tickets_repository.count_live_tickets(session, brand.id),
         custom_status_count=statuses.count_custom_statuses(session, brand.id),
+        webhook_count=webhooks_repository.count_live(session, brand.id),
+        category_count=categories_repository.count_live(session, brand.id),
+        tag_count=tags_repository.count_live(session, brand.id),
     )
 
 

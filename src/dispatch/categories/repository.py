@@ -27,6 +27,11 @@ def live_by_id(session: Session, brand_id: str, category_ids: set[str]) -> dict[
     return {c.id: c for c in session.scalars(stmt)}
 
 
+def count_live(session: Session, brand_id: str) -> int:
+    stmt = select(func.count()).where(Category.brand_id == brand_id, Category.deleted_at.is_(None))
+    return session.scalar(stmt) or 0
+
+
 def get_category(session: Session, brand_id: str, category_id: str) -> Category | None:
     return session.scalar(
         select(Category).where(

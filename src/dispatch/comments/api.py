@@ -96,8 +96,8 @@ async def update_comment(
 
 @router.delete(
     "/{commentId}",
-    status_code=204,
-    summary="Delete a comment (soft)",
+    response_model=CommentOut,
+    summary="Delete a comment (soft); returns it",
     description="SYSTEM comments (the status history) cannot be deleted (422).",
 )
 async def delete_comment(
@@ -106,6 +106,5 @@ async def delete_comment(
     uow: UnitOfWork = Depends(unit_of_work),
 ) -> Response:
     return await uow.run(
-        lambda w: service.delete_comment(w.session, w.actor, w.brand, ticket_id, comment_id),
-        status_code=204,
+        lambda w: service.delete_comment(w.session, w.actor, w.brand, ticket_id, comment_id)
     )

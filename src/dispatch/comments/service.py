@@ -365,8 +365,9 @@ def update_comment(
 
 def delete_comment(
     session: Session, actor: Actor, brand: Brand, ticket_id: str, comment_id: str
-) -> None:
-    """Soft delete: the comment disappears from lists and reads; its replies stay."""
+) -> CommentOut:
+    """Soft delete: the comment disappears from lists and reads; its replies stay.
+    Returns the deleted comment."""
     ticket = load_ticket(session, brand, ticket_id, for_update=True)
     comment = _comment(session, brand, ticket, comment_id)
     if comment.author_type == SYSTEM:
@@ -374,7 +375,7 @@ def delete_comment(
     comment.deleted_at = clock.now()
     _bump(ticket, comments=-1)
     session.flush()
-    _record(session, actor, brand, ticket, comment, "comment.deleted")
+    return _record(session, actor, brand, ticket, comment, "comment.deleted")
 
 
 # --- merge ---------------------------------------------------------------------------

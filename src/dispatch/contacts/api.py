@@ -15,7 +15,6 @@ from dispatch.contacts.schemas import (
     CompanyUpdate,
     ContactCreate,
     ContactOut,
-    ContactSearchResult,
     ContactSort,
     ContactUpdate,
 )
@@ -126,8 +125,10 @@ def _mount_contacts(prefix: str, *, tags: list[str], deprecated: bool) -> None:
         "/search",
         search_contacts,
         "GET",
-        response_model=list[ContactSearchResult],
+        response_model=list[ContactOut],
         summary="Autocomplete contacts by name or email (at most 10)",
+        description="Whole contacts, as the list shows them; those whose name or email "
+        "starts with `q` first.",
     )
     add("/{contactId}", get_contact, "GET", response_model=ContactOut, summary="Get a contact")
     add(
@@ -158,10 +159,8 @@ def _mount_contacts(prefix: str, *, tags: list[str], deprecated: bool) -> None:
         "/{contactId}",
         delete_contact,
         "DELETE",
-        status_code=204,
-        response_class=Response,
-        responses=NO_CONTENT,
-        summary="Delete a contact (soft)",
+        response_model=ContactOut,
+        summary="Delete a contact (soft); returns it",
     )
 
 

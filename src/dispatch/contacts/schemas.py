@@ -27,52 +27,6 @@ CompanySort = Literal["name", "createdAt"]
 # ---- responses ---------------------------------------------------------------------------
 
 
-class CompanyRef(ApiModel):
-    """The company embedded in a contact."""
-
-    id: str
-    name: str
-    domain: str | None
-
-
-class ContactCount(ApiModel):
-    # Live tickets of the contact (not deleted, not spam, not merged into another).
-    tickets: int
-
-
-class ContactOut(ApiModel):
-    id: str
-    brand_id: str
-    email: str
-    name: str | None
-    avatar_url: str | None
-    company_id: str | None
-    company: CompanyRef | None
-    metadata: dict[str, Any]
-    custom_fields: dict[str, Any]
-    notify_email: bool
-    email_undeliverable: bool
-    email_undeliverable_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    count: ContactCount = Field(alias="_count")
-
-
-class SearchCompany(ApiModel):
-    id: str
-    name: str
-
-
-class ContactSearchResult(ApiModel):
-    """One autocomplete suggestion."""
-
-    id: str
-    email: str
-    name: str | None
-    avatar_url: str | None
-    company: SearchCompany | None
-
-
 class CompanyCount(ApiModel):
     # Live contacts linked to the company.
     customers: int
@@ -88,6 +42,29 @@ class CompanyOut(ApiModel):
     created_at: datetime
     updated_at: datetime
     count: CompanyCount = Field(alias="_count")
+
+
+class ContactCount(ApiModel):
+    # Live tickets of the contact (not deleted, not spam, not merged into another).
+    tickets: int
+
+
+class ContactOut(ApiModel):
+    id: str
+    brand_id: str
+    email: str
+    name: str | None
+    avatar_url: str | None
+    company_id: str | None
+    company: CompanyOut | None
+    metadata: dict[str, Any]
+    custom_fields: dict[str, Any]
+    notify_email: bool
+    email_undeliverable: bool
+    email_undeliverable_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    count: ContactCount = Field(alias="_count")
 
 
 class CompanyDetail(CompanyOut):

@@ -29,14 +29,11 @@ from dispatch.contacts.schemas import (
     CompanyCreate,
     CompanyDetail,
     CompanyOut,
-    CompanyRef,
     CompanyUpdate,
     ContactCount,
     ContactCreate,
     ContactOut,
-    ContactSearchResult,
     ContactUpdate,
-    SearchCompany,
 )
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
@@ -95,13 +92,7 @@ def _flush_unique(
 # ---- rendering ---------------------------------------------------------------------------
 
 
-def _company_ref(company: Company | None) -> CompanyRef | None:
-    if company is None:
-        return None
-    return CompanyRef(id=company.id, name=company.name, domain=company.domain)
-
-
-def contact_out(contact: Contact, company: Company | None, ticket_count: int) -> ContactOut:
+def contact_out(contact: Contact, company: CompanyOut | None, ticket_count: int) -> ContactOut:
     return ContactOut(
         id=contact.id,
         brand_id=contact.brand_id,
@@ -109,7 +100,7 @@ def contact_out(contact: Contact, company: Company | None, ticket_count: int) ->
         name=contact.name,
         avatar_url=contact.avatar_url,
         company_id=contact.company_id,
-        company=_company_ref(company),
+        company=company,
         metadata=contact.metadata_,
         custom_fields=contact.custom_fields,
         notify_email=contact.notify_email,
@@ -124,10 +115,18 @@ def contact_out(contact: Contact, company: Company | None, ticket_count: int) ->
 def _render_contacts(
     session: Session, brand_id: str, rows: Iterable[tuple[Contact, Company | None]]
 ) -> list[ContactOut]:
-    """Contacts with their companies, ticket counts from one grouped query."""
+    """Contacts with their whole companies: ticket counts and the companies' contact
+    counts from one grouped query each, however many rows."""
     rows = list(rows)
     counts = repository.ticket_counts(session, brand_id, [c.id for c, _ in rows])
-    return [contact_out(c, company, counts.get(c.id, 0)) for c, company in rows]
+    companies = {company.id: company for _, company in rows if company is not None}
+    company_outs = {
+        out.id: out for out in _render_companies(session, brand_id, list(companies.values()))
+    }
+    return [
+        contact_out(c, company_outs[company.id] if company else None, counts.get(c.id, 0))
+        for c, company in rows
+    ]
 
 
 def _render_contact(session: Session, contact: Contact, company: Company | None) -> ContactOut:
@@ -406,7 +405,8 @@ def _record_created(
     *,
     auto_linked: bool = True,
 ) -> ContactOut:
-    out = contact_out(contact, company, 0)
+    # A new contact has no tickets to count yet.
+    out = contact_out(contact, _render_company(session, company) if company else None, 0)
     metadata = {"autoLinkedCompanyId": company.id} if company is not None and auto_linked else None
     _record_contact(session, actor, out, ("contact.created", "customer.created"), metadata=metadata)
     return out
@@ -512,8 +512,9 @@ def _apply(
     return changes
 
 
-def delete_contact(session: Session, actor: Actor, brand: Brand, contact_id: str) -> None:
-    """Soft delete: the contact leaves every list and lookup; its address is free again."""
+def delete_contact(session: Session, actor: Actor, brand: Brand, contact_id: str) -> ContactOut:
+    """Soft delete: the contact leaves every list and lookup; its address is free again.
+    Returns the deleted contact."""
     contact = get_contact(session, brand, contact_id)
     now = clock.now()
     contact.deleted_at = now
@@ -521,6 +522,7 @@ def delete_contact(session: Session, actor: Actor, brand: Brand, contact_id: str
     session.flush()
     out = _render_contact(session, contact, _company_of(session, contact))
     _record_contact(session, actor, out, ("contact.deleted",), extra={"deletedAt": now.isoformat()})
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,22 +570,13 @@ def list_contacts(
     return _render_contacts(session, brand.id, page), next_cursor
 
 
-def search_contacts(session: Session, brand: Brand, term: str) -> list[ContactSearchResult]:
+def search_contacts(session: Session, brand: Brand, term: str) -> list[ContactOut]:
     """Autocomplete: at most 10 contacts whose name or email contains the term."""
     term = term.strip()
     if not term:
         return []
     rows = repository.search_contacts(session, brand.id, term, limit=SEARCH_LIMIT)
-    return [
-        ContactSearchResult(
-            id=contact.id,
-            email=contact.email,
-            name=contact.name,
-            avatar_url=contact.avatar_url,
-            company=SearchCompany(id=company.id, name=company.name) if company else None,
-        )
-        for contact, company in rows
-    ]
+    return _render_contacts(session, brand.id, rows)
 
 
 # ---- companies ---------------------------------------------------------------------------

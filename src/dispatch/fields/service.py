@@ -15,7 +15,7 @@ from dispatch.core.actor import Actor
 from dispatch.core.changes import record_change
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
-from dispatch.fields import repository
+from dispatch.fields import repository, ticket_schema
 from dispatch.fields.errors import (
     FieldKeyImmutable,
     FieldKeyTaken,
@@ -291,8 +291,10 @@ def validate_values(
     values: dict[str, Any] | None,
     *,
     current: dict[str, Any] | None = None,
+    schema: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The custom field map a record will carry, checked against the brand's definitions.
+    """The custom field map a record will carry, checked against the brand's definitions
+    and, when given, the JSON Schema the whole map must satisfy (a brand's ticket schema).
 
     `current=None` means a new record: null values count as absent, defaults fill absent
     fields, and required fields must be filled. Otherwise `values` is a patch merged onto
@@ -300,7 +302,7 @@ def validate_values(
     in the patch are checked, so older values survive later changes of a definition.
     Keys without a definition are kept as given. Dates are stored as ISO 8601 strings.
     Every problem is reported at once in one 422 `invalid_custom_fields`, with
-    `errors[].field` = `customFields.<key>`.
+    `errors[].field` = `customFields.<key>` (`customFields.<path>` for the schema's).
     """
     kind = entity_type_of(entity_type)
     definitions = {d.key: d for d in repository.list_fields(session, brand_id, kind)}
@@ -320,6 +322,8 @@ def validate_values(
             else:
                 result[key] = checker.value(key, value)
                 checker.filled(key, value)
+    if schema is not None:
+        checker.errors.extend(ticket_schema.violations(schema, result))
     if checker.errors:
         raise InvalidCustomFields(checker.errors)
     return result

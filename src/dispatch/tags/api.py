@@ -84,7 +84,7 @@ async def get_tag(tag_id: str = TagId, uow: UnitOfWork = Depends(unit_of_work)) 
     status_code=201,
     summary="Create a tag",
     description="Names are trimmed, 1 to 50 characters, unique per brand without regard "
-    "to case (409 `tag_exists`).",
+    "to case (409 `tag_exists`). Without `color` a tag is gray (`#6b7280`).",
 )
 async def create_tag(body: TagCreate, uow: UnitOfWork = Depends(unit_of_work)) -> Response:
     return await uow.run(
@@ -93,7 +93,12 @@ async def create_tag(body: TagCreate, uow: UnitOfWork = Depends(unit_of_work)) -
     )
 
 
-@router.patch("/{tagId}", response_model=TagOut, summary="Rename or recolor a tag")
+@router.patch(
+    "/{tagId}",
+    response_model=TagOut,
+    summary="Rename or recolor a tag",
+    description="`color: null` restores the default gray (`#6b7280`).",
+)
 async def update_tag(
     body: TagUpdate, tag_id: str = TagId, uow: UnitOfWork = Depends(unit_of_work)
 ) -> Response:

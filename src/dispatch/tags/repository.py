@@ -20,6 +20,10 @@ def list_tags(session: Session, brand_id: str) -> list[Tag]:
     return list(session.scalars(stmt))
 
 
+def count_live(session: Session, brand_id: str) -> int:
+    return session.scalar(select(func.count()).select_from(Tag).where(_live(brand_id))) or 0
+
+
 def get_tag(session: Session, brand_id: str, tag_id: str) -> Tag | None:
     return session.scalar(select(Tag).where(Tag.id == tag_id, _live(brand_id)))
 

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.statuses.rules import DEFAULT_COLOR
 
 NAME_MAX = 50
 COLOR_PATTERN = re.compile(r"\A#[0-9a-fA-F]{6}\Z")
@@ -42,6 +43,12 @@ def _color(value: str | None) -> str | None:
     return value.lower()
 
 
+def color_or_default(value: str | None) -> str:
+    """A tag without a color (rows from before the default, too) shows the gray custom
+    statuses get."""
+    return value or DEFAULT_COLOR
+
+
 def _ids(value: list[str]) -> list[str]:
     if len(set(value)) != len(value):
         raise ValueError("sourceTagIds must not repeat an id")
@@ -52,16 +59,20 @@ class TagOut(ApiModel):
     id: str
     brand_id: str
     name: str
-    color: str | None
+    color: str
     created_at: datetime
     updated_at: datetime
+
+    _color = field_validator("color", mode="before")(color_or_default)
 
 
 class TagStats(ApiModel):
     id: str
     name: str
-    color: str | None
+    color: str
     ticket_count: int
+
+    _color = field_validator("color", mode="before")(color_or_default)
 
 
 class TagCreate(RequestModel):

@@ -24,7 +24,15 @@ from dispatch.core.ids import new_id
 from dispatch.tags import repository
 from dispatch.tags.errors import InvalidTagMerge, TagExists
 from dispatch.tags.models import Tag
-from dispatch.tags.schemas import TagCreate, TagOut, TagStats, TagUpdate, clean_name, normalize
+from dispatch.tags.schemas import (
+    TagCreate,
+    TagOut,
+    TagStats,
+    TagUpdate,
+    clean_name,
+    color_or_default,
+    normalize,
+)
 from dispatch.tickets.models import Ticket
 
 RELINK_BATCH = 500
@@ -101,7 +109,7 @@ def _new_tag(brand: Brand, name: str, color: str | None) -> Tag:
         brand_id=brand.id,
         name=name,
         normalized_name=normalize(name),
-        color=color,
+        color=color_or_default(color),
         created_at=now,
         updated_at=now,
     )
@@ -142,9 +150,11 @@ def update_tag(session: Session, actor: Actor, brand: Brand, tag_id: str, data: 
             raise TagExists(name)
         changes["name"] = (tag.name, name)
         tag.name, tag.normalized_name = name, normalize(name)
-    if "color" in fields and fields["color"] != tag.color:
-        changes["color"] = (tag.color, fields["color"])
-        tag.color = fields["color"]
+    # Clearing the color restores the default, as for statuses.
+    color = color_or_default(fields["color"]) if "color" in fields else tag.color
+    if color != tag.color:
+        changes["color"] = (tag.color, color)
+        tag.color = color
     if not changes:
         return tag
     tag.updated_at = clock.now()

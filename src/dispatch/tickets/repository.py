@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from dispatch.brands.models import Brand
 from dispatch.core.pagination import Cursor, after_cursor
 from dispatch.search import service as search
 from dispatch.statuses.models import TicketStatus
@@ -182,6 +183,27 @@ def highest_ticket_number(session: Session, brand_id: str) -> int | None:
 def count_live_tickets(session: Session, brand_id: str) -> int:
     stmt = select(func.count()).where(Ticket.brand_id == brand_id, Ticket.deleted_at.is_(None))
     return session.scalar(stmt) or 0
+
+
+def count_account_tickets(
+    session: Session, account_id: str, brand_ids: Collection[str] | None, *, since: datetime
+) -> tuple[int, int]:
+    """(all, created at or after `since`) live tickets of the account's live brands, among
+    `brand_ids` unless that is None: one COUNT query."""
+    stmt = (
+        select(func.count(), func.count().filter(Ticket.created_at >= since))
+        .select_from(Ticket)
+        .join(Brand, Brand.id == Ticket.brand_id)
+        .where(
+            Ticket.account_id == account_id,
+            Ticket.deleted_at.is_(None),
+            Brand.deleted_at.is_(None),
+        )
+    )
+    if brand_ids is not None:
+        stmt = stmt.where(Ticket.brand_id.in_(list(brand_ids)))
+    total, recent = session.execute(stmt).one()
+    return int(total), int(recent)
 
 
 def count_by_status(session: Session, brand_id: str) -> dict[str, int]:

@@ -116,8 +116,9 @@ def _check_close_reason(status: TicketStatus, close_reason: str | None) -> None:
 
 def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCreate) -> TicketOut:
     """Create a ticket with everything it arrives with: contact (found or created),
-    category, tags, custom fields (checked against their definitions), watchers and
-    pending attachments. A ticket from a blocked sender arrives as spam."""
+    category, tags, custom fields (checked against their definitions and, when given, the
+    brand's ticket schema), watchers and pending attachments. A ticket from a blocked
+    sender arrives as spam."""
     fields = data.model_dump(exclude_unset=True)
     status = _named_status(session, brand, data.status, data.status_id) or statuses.resolve(
         session, brand.id, key="open"
@@ -129,7 +130,11 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCrea
         session, brand, category_id=data.category_id, category_key=data.category_key
     )
     custom_fields = custom_values.validate_values(
-        session, brand.id, "ticket", data.custom_fields or {}
+        session,
+        brand.id,
+        "ticket",
+        data.custom_fields or {},
+        schema=brand.ticket_schema if "custom_fields" in fields else None,
     )
     tags = tags_service.resolve_names(session, actor, brand, data.tags) if data.tags else []
     contact = (
@@ -304,6 +309,7 @@ def update_ticket(
             "ticket",
             fields["custom_fields"] or {},
             current=ticket.custom_fields,
+            schema=brand.ticket_schema,
         )
     if "metadata" in fields:
         values["metadata"] = merge_map(ticket.metadata_, fields["metadata"])
