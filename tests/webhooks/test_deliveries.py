@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from dispatch.core import clock
 from dispatch.core.events import Event
 from dispatch.webhooks import payloads, service
+from dispatch.webhooks.models import WebhookDelivery
 from tests.conftest import Api
 from tests.webhooks.helpers import (
     Json,
@@ -188,15 +189,58 @@ def test_retry_puts_a_finished_delivery_back_in_the_queue_now(
 
 
 @pytest.mark.parametrize("waiting", ["PENDING", "RETRYING"])
-def test_retry_refuses_a_delivery_still_waiting(
-    api: Api, brand: Json, webhook: Json, session: Session, waiting: str
+def test_retry_brings_the_next_attempt_of_a_waiting_delivery_forward_to_now(
+    api: Api, brand: Json, webhook: Json, session: Session, frozen_clock: Any, waiting: str
 ) -> None:
-    delivery = add_delivery(session, webhook, status=waiting)
-    before = stored_delivery(session, delivery.id).next_attempt_at
+    delivery = add_delivery(session, webhook, status=waiting, attempts=2)
+    assert delivery.next_attempt_at > frozen_clock.now
+
+    retried = api.ok("post", webhook_path(brand, webhook, f"/deliveries/{delivery.id}/retry"))
+
+    assert (retried["status"], retried["attempts"]) == (waiting, 2)
+    assert retried["nextAttemptAt"] == "2026-01-15T09:00:00Z"
+    stored = stored_delivery(session, delivery.id)
+    assert (stored.status, stored.attempts) == (waiting, 2)
+    assert stored.next_attempt_at == frozen_clock.now
+    [entry] = [e for e in webhook_logs(session, webhook["id"]) if e.event != "webhook.created"]
+    assert entry.event == "webhook.delivery_retried"
+    assert entry.metadata_["was"] == waiting
+
+
+def _leased(session: Session, webhook: Json, until: datetime) -> WebhookDelivery:
+    """A waiting delivery a worker has leased (taken to send) until `until`."""
+    delivery = stored_delivery(session, add_delivery(session, webhook, status="RETRYING").id)
+    delivery.leased_by = "host:123:worker"
+    delivery.lease_expires_at = until
+    session.commit()
+    return delivery
+
+
+def test_retry_refuses_a_delivery_whose_attempt_is_in_flight(
+    api: Api, brand: Json, webhook: Json, session: Session, frozen_clock: Any
+) -> None:
+    delivery = _leased(session, webhook, until=frozen_clock.now + timedelta(seconds=20))
+    scheduled = delivery.next_attempt_at
+
     response = api.post(webhook_path(brand, webhook, f"/deliveries/{delivery.id}/retry"))
+
     assert_problem(response, 409, "delivery_pending")
     stored = stored_delivery(session, delivery.id)
-    assert (stored.status, stored.next_attempt_at) == (waiting, before)
+    assert (stored.status, stored.next_attempt_at) == ("RETRYING", scheduled)
+    assert stored.leased_by == "host:123:worker"
+
+
+def test_retry_sends_a_delivery_whose_lease_lapsed_now(
+    api: Api, brand: Json, webhook: Json, session: Session, frozen_clock: Any
+) -> None:
+    # A lease outlasts any attempt: once lapsed, its worker died and nothing is in flight.
+    delivery = _leased(session, webhook, until=frozen_clock.now - timedelta(seconds=1))
+
+    api.ok("post", webhook_path(brand, webhook, f"/deliveries/{delivery.id}/retry"))
+
+    stored = stored_delivery(session, delivery.id)
+    assert (stored.status, stored.next_attempt_at) == ("RETRYING", frozen_clock.now)
+    assert (stored.leased_by, stored.lease_expires_at) == (None, None)
 
 
 def test_retry_and_recover_refuse_a_disabled_webhook(

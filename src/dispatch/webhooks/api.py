@@ -228,7 +228,12 @@ async def get_delivery(
 @router.post(
     "/{webhookId}/deliveries/{deliveryId}/retry",
     response_model=DeliveryOut,
-    summary="Send a finished delivery again now (same body, same webhook-id)",
+    summary="Send a delivery now (same body, same webhook-id)",
+    description=(
+        "A finished delivery gets one more attempt; one waiting for its next scheduled "
+        "attempt has it brought forward to now, and its retry schedule goes on from there. "
+        "409 `delivery_pending` while an attempt is in flight."
+    ),
 )
 async def retry_delivery(
     webhook_id: str = WebhookId,
