@@ -21,8 +21,9 @@ from sqlalchemy import (
     create_engine,
     select,
 )
+from starlette.datastructures import URL
 
-from dispatch.core.pagination import Cursor, InvalidCursor, Page, after_cursor
+from dispatch.core.pagination import Cursor, InvalidCursor, Page, after_cursor, next_page_link
 from dispatch.core.types import UTCDateTime
 from tests.conftest import Api, make_ticket
 
@@ -129,6 +130,19 @@ def test_page_reports_the_next_cursor_under_both_names() -> None:
     }
     last = Page[int].build([3], None).model_dump(by_alias=True)
     assert last["pagination"] == {"hasMore": False, "nextCursor": None, "cursor": None}
+
+
+def test_the_next_page_link_keeps_the_query_and_replaces_the_cursor() -> None:
+    url = URL("https://help.example.com/v1/x/deliveries?status=FAILED&cursor=old&limit=2&e=a&e=b")
+
+    link = next_page_link(url, "bmV4dA")
+
+    assert link == (
+        "<https://help.example.com/v1/x/deliveries?status=FAILED&limit=2&e=a&e=b&cursor=bmV4dA>;"
+        ' rel="next"'
+    )
+    first = URL("/v1/x/deliveries")
+    assert next_page_link(first, "bmV4dA") == '</v1/x/deliveries?cursor=bmV4dA>; rel="next"'
 
 
 # --- Keyset paging against a real query ---------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from dispatch.core import clock
 from dispatch.core.events import Event
 from dispatch.webhooks import payloads, service
+from dispatch.webhooks.models import WebhookDelivery
 from tests.conftest import Api
 from tests.webhooks.helpers import (
     Json,
@@ -45,8 +47,8 @@ DELIVERY_FIELDS = {
 }
 
 
-def deliveries(api: Api, brand: Json, webhook: Json, **params: Any) -> Json:
-    page: Json = api.ok("get", webhook_path(brand, webhook, "/deliveries"), params=params)
+def deliveries(api: Api, brand: Json, webhook: Json, **params: Any) -> list[Json]:
+    page: list[Json] = api.ok("get", webhook_path(brand, webhook, "/deliveries"), params=params)
     return page
 
 
@@ -65,11 +67,13 @@ def test_the_log_lists_deliveries_newest_first_with_their_payload(
         response_body=None,
     )
 
-    page = deliveries(api, brand, webhook)
+    response = api.get(webhook_path(brand, webhook, "/deliveries"))
 
-    assert [d["id"] for d in page["data"]] == [new.id, old.id]
-    assert page["pagination"] == {"hasMore": False, "nextCursor": None, "cursor": None}
-    first, second = page["data"]
+    assert response.status_code == 200
+    page = response.json()
+    assert [d["id"] for d in page] == [new.id, old.id]  # a plain array, as the reference's
+    assert "link" not in response.headers  # one page holds them all
+    first, second = page
     assert set(first) == DELIVERY_FIELDS
     assert first["webhookId"] == webhook["id"]
     assert first["event"] == "ticket.created"
@@ -87,24 +91,52 @@ def test_the_log_lists_deliveries_newest_first_with_their_payload(
     assert second["durationMs"] == 42
 
 
-def test_the_log_pages_with_cursors(api: Api, brand: Json, webhook: Json, session: Session) -> None:
+def _follow(api: Api, url: str) -> Any:
+    return api.client.get(url, headers={"Authorization": f"Bearer {api.key}"})
+
+
+def test_the_log_pages_through_every_delivery_by_its_link_header(
+    api: Api, brand: Json, webhook: Json, session: Session
+) -> None:
     start = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
     same_time = start + timedelta(minutes=3)
     made = [
         add_delivery(session, webhook, created_at=start + timedelta(minutes=i)) for i in range(3)
     ] + [add_delivery(session, webhook, created_at=same_time) for _ in range(2)]
     expected = sorted(made, key=lambda d: (d.created_at, d.id), reverse=True)
+    add_delivery(session, webhook, status="SUCCESS", created_at=same_time)  # filtered out
 
     seen: list[str] = []
-    params: dict[str, Any] = {"limit": 2}
+    response = api.get(
+        webhook_path(brand, webhook, "/deliveries"), params={"status": "FAILED", "limit": 2}
+    )
     for _ in range(10):
-        page = deliveries(api, brand, webhook, **params)
-        seen += [d["id"] for d in page["data"]]
-        if not page["pagination"]["hasMore"]:
+        assert response.status_code == 200, response.text
+        seen += [d["id"] for d in response.json()]
+        if "next" not in response.links:
             break
-        assert page["pagination"]["cursor"] == page["pagination"]["nextCursor"]
-        params["cursor"] = page["pagination"]["nextCursor"]
-    assert seen == [d.id for d in expected]
+        url = response.links["next"]["url"]
+        assert response.headers["link"] == f'<{url}>; rel="next"'
+        query = parse_qs(urlsplit(url).query)
+        assert (query["status"], query["limit"]) == (["FAILED"], ["2"])
+        response = _follow(api, url)
+    assert seen == [d.id for d in expected]  # no skips, no repeats
+
+
+def test_the_link_header_is_absent_on_the_last_page(
+    api: Api, brand: Json, webhook: Json, session: Session
+) -> None:
+    for _ in range(3):
+        add_delivery(session, webhook)
+    path = webhook_path(brand, webhook, "/deliveries")
+
+    first = api.get(path, params={"limit": 2})
+    last = _follow(api, first.links["next"]["url"])
+    whole = api.get(path, params={"limit": 3})
+
+    assert [len(r.json()) for r in (first, last, whole)] == [2, 1, 3]
+    assert "link" not in last.headers
+    assert "link" not in whole.headers  # exactly one full page: nothing follows
 
 
 def test_the_log_filters_by_status_and_event(
@@ -115,17 +147,17 @@ def test_the_log_filters_by_status_and_event(
     add_delivery(session, webhook, status="FAILED", event_type="comment.created")
 
     by_both = deliveries(api, brand, webhook, status="FAILED", event="ticket.updated")
-    assert [d["id"] for d in by_both["data"]] == [failed.id]
-    assert len(deliveries(api, brand, webhook, status="FAILED")["data"]) == 2
-    assert len(deliveries(api, brand, webhook, event="ticket.updated")["data"]) == 2
-    assert deliveries(api, brand, webhook, status="PENDING")["data"] == []
+    assert [d["id"] for d in by_both] == [failed.id]
+    assert len(deliveries(api, brand, webhook, status="FAILED")) == 2
+    assert len(deliveries(api, brand, webhook, event="ticket.updated")) == 2
+    assert deliveries(api, brand, webhook, status="PENDING") == []
 
 
 def test_long_response_bodies_are_shown_truncated(
     api: Api, brand: Json, webhook: Json, session: Session
 ) -> None:
     delivery = add_delivery(session, webhook, response_body="x" * 10_000)
-    [shown] = deliveries(api, brand, webhook)["data"]
+    [shown] = deliveries(api, brand, webhook)
     assert shown["responseBody"] == "x" * 4096
     detail = api.ok("get", webhook_path(brand, webhook, f"/deliveries/{delivery.id}"))
     assert detail["responseBody"] == "x" * 4096
@@ -188,15 +220,58 @@ def test_retry_puts_a_finished_delivery_back_in_the_queue_now(
 
 
 @pytest.mark.parametrize("waiting", ["PENDING", "RETRYING"])
-def test_retry_refuses_a_delivery_still_waiting(
-    api: Api, brand: Json, webhook: Json, session: Session, waiting: str
+def test_retry_brings_the_next_attempt_of_a_waiting_delivery_forward_to_now(
+    api: Api, brand: Json, webhook: Json, session: Session, frozen_clock: Any, waiting: str
 ) -> None:
-    delivery = add_delivery(session, webhook, status=waiting)
-    before = stored_delivery(session, delivery.id).next_attempt_at
+    delivery = add_delivery(session, webhook, status=waiting, attempts=2)
+    assert delivery.next_attempt_at > frozen_clock.now
+
+    retried = api.ok("post", webhook_path(brand, webhook, f"/deliveries/{delivery.id}/retry"))
+
+    assert (retried["status"], retried["attempts"]) == (waiting, 2)
+    assert retried["nextAttemptAt"] == "2026-01-15T09:00:00Z"
+    stored = stored_delivery(session, delivery.id)
+    assert (stored.status, stored.attempts) == (waiting, 2)
+    assert stored.next_attempt_at == frozen_clock.now
+    [entry] = [e for e in webhook_logs(session, webhook["id"]) if e.event != "webhook.created"]
+    assert entry.event == "webhook.delivery_retried"
+    assert entry.metadata_["was"] == waiting
+
+
+def _leased(session: Session, webhook: Json, until: datetime) -> WebhookDelivery:
+    """A waiting delivery a worker has leased (taken to send) until `until`."""
+    delivery = stored_delivery(session, add_delivery(session, webhook, status="RETRYING").id)
+    delivery.leased_by = "host:123:worker"
+    delivery.lease_expires_at = until
+    session.commit()
+    return delivery
+
+
+def test_retry_refuses_a_delivery_whose_attempt_is_in_flight(
+    api: Api, brand: Json, webhook: Json, session: Session, frozen_clock: Any
+) -> None:
+    delivery = _leased(session, webhook, until=frozen_clock.now + timedelta(seconds=20))
+    scheduled = delivery.next_attempt_at
+
     response = api.post(webhook_path(brand, webhook, f"/deliveries/{delivery.id}/retry"))
+
     assert_problem(response, 409, "delivery_pending")
     stored = stored_delivery(session, delivery.id)
-    assert (stored.status, stored.next_attempt_at) == (waiting, before)
+    assert (stored.status, stored.next_attempt_at) == ("RETRYING", scheduled)
+    assert stored.leased_by == "host:123:worker"
+
+
+def test_retry_sends_a_delivery_whose_lease_lapsed_now(
+    api: Api, brand: Json, webhook: Json, session: Session, frozen_clock: Any
+) -> None:
+    # A lease outlasts any attempt: once lapsed, its worker died and nothing is in flight.
+    delivery = _leased(session, webhook, until=frozen_clock.now - timedelta(seconds=1))
+
+    api.ok("post", webhook_path(brand, webhook, f"/deliveries/{delivery.id}/retry"))
+
+    stored = stored_delivery(session, delivery.id)
+    assert (stored.status, stored.next_attempt_at) == ("RETRYING", frozen_clock.now)
+    assert (stored.leased_by, stored.lease_expires_at) == (None, None)
 
 
 def test_retry_and_recover_refuse_a_disabled_webhook(

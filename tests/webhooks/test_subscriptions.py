@@ -332,6 +332,26 @@ def test_a_named_host_is_checked_by_what_it_resolves_to(
     assert "10.20.30.40" in problem["message"]
 
 
+def test_a_refused_private_url_names_the_setting_that_allows_it(
+    api: Api, brand: Json, webhook: Json, dns: Resolver
+) -> None:
+    dns["intranet.example.com"] = ["192.168.1.20"]
+
+    created = api.post(
+        webhooks_path(brand), json={"url": "http://127.0.0.1:9000/hook", "events": ["*"]}
+    )
+    updated = api.patch(
+        webhook_path(brand, webhook), json={"url": "https://intranet.example.com/hook"}
+    )
+
+    for response in (created, updated):
+        problem = assert_problem(response, 422, "webhook_url_blocked")
+        assert "DISPATCH_WEBHOOKS_ALLOW_PRIVATE=true" in problem["message"]
+        assert problem["errors"] == [{"field": "url", "message": problem["message"]}]
+    assert "loopback" in created.json()["message"]
+    assert "192.168.1.20" in updated.json()["message"]
+
+
 def test_private_urls_are_accepted_when_the_setting_allows_them(
     api: Api, brand: Json, allow_private: Any
 ) -> None:

@@ -70,6 +70,32 @@ def test_a_committed_change_is_delivered_without_waiting_for_a_poll(
     assert receiver.signature_failures() == []
 
 
+def test_a_delivery_retried_now_is_sent_without_waiting_for_a_poll(
+    live: Live, receiver: Receiver, start_worker: object, committed_database: Database
+) -> None:
+    # As above: on PostgreSQL only the retry's NOTIFY can wake the worker in time (its
+    # next poll and the delivery's scheduled attempt are a minute away).
+    receiver.script(Reply(500))
+    worker = start_worker(  # type: ignore[operator]
+        committed_database, listen_poll_seconds=60.0, poll_seconds=0.25
+    )
+    if BACKEND == "postgres":
+        assert worker.wait_listening(5)
+    live.ticket()
+    _wait_until(
+        lambda: [d.status for d in _deliveries(committed_database, live.webhook_id)] == ["RETRYING"]
+    )
+    (delivery,) = _deliveries(committed_database, live.webhook_id)
+    time.sleep(0.5)  # let the worker fall asleep
+
+    live.api.ok(
+        "post", f"/brands/{live.brand_id}/webhooks/{live.webhook_id}/deliveries/{delivery.id}/retry"
+    )
+
+    first, second = receiver.wait_for(2, timeout=10)
+    assert first.webhook_id == second.webhook_id == delivery.id
+
+
 def test_two_workers_deliver_each_event_exactly_once(
     live: Live, receiver: Receiver, start_worker: object, committed_database: Database
 ) -> None:

@@ -89,7 +89,8 @@ def emit(
 
 def notify_on_commit(session: Session) -> None:
     """Wake listening workers when this transaction commits (PostgreSQL; elsewhere they
-    poll): for anything that leaves them work, events or stored inbound mail."""
+    poll): for anything that leaves them work, events, stored inbound mail or a delivery
+    made due now."""
     if _NOTIFY_PENDING not in session.info and session.get_bind().dialect.name == "postgresql":
         session.info[_NOTIFY_PENDING] = True
 

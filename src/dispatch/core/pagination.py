@@ -1,4 +1,5 @@
-"""Cursor pagination: opaque cursors over (sort value, id) keysets."""
+"""Cursor pagination: opaque cursors over (sort value, id) keysets, and the `Link` header
+of lists that answer a plain array."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pydantic import Field
 from sqlalchemy import BigInteger, ColumnElement, Integer, SmallInteger, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
+from starlette.datastructures import URL
 
 from dispatch.core.errors import DomainError
 from dispatch.core.schemas import ApiModel
@@ -140,6 +142,21 @@ def split_page(
     if len(rows) > limit and page:
         return page, cursor_after(page[-1]).encode()
     return page, None
+
+
+def next_page_link(url: URL, next_cursor: str) -> str:
+    """The RFC 8288 `Link` header value naming the next page of a list answered as a plain
+    array: the request's URL with the same query parameters but `cursor=next_cursor`."""
+    return f'<{url.include_query_params(cursor=next_cursor)}>; rel="next"'
+
+
+# The header as a route documents it: `responses={200: {"headers": NEXT_PAGE_LINK_HEADER}}`.
+NEXT_PAGE_LINK_HEADER: dict[str, Any] = {
+    "Link": {
+        "description": 'The next page, while there is one: `<URL>; rel="next"`',
+        "schema": {"type": "string"},
+    }
+}
 
 
 class PageInfo(ApiModel):

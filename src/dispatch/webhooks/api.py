@@ -5,11 +5,16 @@ from typing import Literal
 from fastapi import Depends, Path, Query, Request, Response
 
 from dispatch.core import clock
-from dispatch.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from dispatch.core.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    NEXT_PAGE_LINK_HEADER,
+    next_page_link,
+)
 from dispatch.core.query import text_filter
 from dispatch.core.routing import api_router
 from dispatch.settings import Settings
-from dispatch.unit_of_work import UnitOfWork, Work, brand_path, unit_of_work
+from dispatch.unit_of_work import UnitOfWork, Work, brand_path, render, unit_of_work
 from dispatch.webhooks import payloads, service
 from dispatch.webhooks.repository import DeliveryFilter
 from dispatch.webhooks.schemas import (
@@ -186,10 +191,17 @@ async def recover(
 
 @router.get(
     "/{webhookId}/deliveries",
-    response_model=Page[DeliveryOut],
+    response_model=list[DeliveryOut],
     summary="The webhook's deliveries, newest first",
+    description=(
+        "A plain array, as the reference API answers. `limit` and `cursor` page it: while "
+        "more follow, the `Link` header names the next page (the same query with the next "
+        "`cursor`); the last page has none."
+    ),
+    responses={200: {"headers": NEXT_PAGE_LINK_HEADER}},
 )
 async def list_deliveries(
+    request: Request,
     webhook_id: str = WebhookId,
     status: Literal["PENDING", "RETRYING", "SUCCESS", "FAILED"] | None = Query(None),
     event: str | None = Query(None, max_length=64),
@@ -199,11 +211,14 @@ async def list_deliveries(
 ) -> Response:
     f = DeliveryFilter(status=status, event_type=text_filter(event))
 
-    def work(w: Work) -> Page[DeliveryOut]:
+    def work(w: Work) -> Response:
         rows, next_cursor = service.list_deliveries(
             w.session, w.brand, webhook_id, f, cursor=cursor, limit=limit
         )
-        return Page.build([DeliveryOut.of(d) for d in rows], next_cursor)
+        response = render([DeliveryOut.of(d) for d in rows], 200)
+        if next_cursor is not None:
+            response.headers["Link"] = next_page_link(request.url, next_cursor)
+        return response
 
     return await uow.run(work)
 
@@ -228,7 +243,12 @@ async def get_delivery(
 @router.post(
     "/{webhookId}/deliveries/{deliveryId}/retry",
     response_model=DeliveryOut,
-    summary="Send a finished delivery again now (same body, same webhook-id)",
+    summary="Send a delivery now (same body, same webhook-id)",
+    description=(
+        "A finished delivery gets one more attempt; one waiting for its next scheduled "
+        "attempt has it brought forward to now, and its retry schedule goes on from there. "
+        "409 `delivery_pending` while an attempt is in flight."
+    ),
 )
 async def retry_delivery(
     webhook_id: str = WebhookId,

@@ -24,7 +24,9 @@ class DeliveryPending(Conflict):
     code = "delivery_pending"
 
     def __init__(self, delivery_id: str) -> None:
-        super().__init__(f"Delivery {delivery_id} is already waiting to be sent")
+        super().__init__(
+            f"Delivery {delivery_id} is being sent right now; retry once this attempt is over"
+        )
 
 
 class WebhookDisabled(Conflict):

@@ -6,7 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, CursorResult, and_, func, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
@@ -128,16 +138,27 @@ def attempts_of(session: Session, delivery_id: str) -> list[DeliveryAttempt]:
     return list(session.scalars(stmt))
 
 
-def requeue(session: Session, delivery_id: str, now: datetime) -> bool:
-    """A finished delivery (SUCCESS or FAILED) becomes due again now; False when it is
-    not finished (a concurrent retry or the worker got there first)."""
+def send_now(session: Session, delivery_id: str, now: datetime) -> bool:
+    """Make the delivery due now; False while an attempt is in flight (a worker's lease has
+    not lapsed). A finished delivery (SUCCESS or FAILED) is queued again as PENDING; a
+    waiting one keeps its status and attempt count, so its retry schedule goes on from
+    this attempt."""
+    waiting = WebhookDelivery.status.in_(OPEN_STATUSES)
     result = session.execute(
         update(WebhookDelivery)
         .where(
             WebhookDelivery.id == delivery_id,
-            WebhookDelivery.status.in_(("SUCCESS", "FAILED")),
+            or_(
+                WebhookDelivery.lease_expires_at.is_(None),
+                WebhookDelivery.lease_expires_at <= now,
+            ),
         )
-        .values(_requeued(now))
+        .values(
+            {
+                **_requeued(now),
+                "status": case((waiting, WebhookDelivery.status), else_=literal("PENDING")),
+            }
+        )
         .execution_options(synchronize_session=False)
     )
     return _rowcount(result) == 1

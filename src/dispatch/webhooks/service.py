@@ -3,7 +3,8 @@
 
 Subscription changes write activity entries, not outbox events: a receiver would otherwise
 be told about its own subscription. The worker owns delivery state transitions while it
-sends; a person may put a finished delivery back in the queue (retry, recover)."""
+sends; a person may put a finished delivery back in the queue (retry, recover) or bring a
+waiting one's next attempt forward (retry)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from dispatch.brands.models import Brand
 from dispatch.core import clock
 from dispatch.core.actor import Actor
 from dispatch.core.errors import NotFound, ValidationFailed
-from dispatch.core.events import Event
+from dispatch.core.events import Event, notify_on_commit
 from dispatch.core.ids import new_id
 from dispatch.core.pagination import Cursor, split_page
 from dispatch.webhooks import events as webhook_events
@@ -247,19 +248,21 @@ def _sendable(webhook: Webhook) -> None:
 def retry_delivery(
     session: Session, actor: Actor, brand: Brand, webhook_id: str, delivery_id: str
 ) -> WebhookDelivery:
-    """Send a finished (SUCCESS or FAILED) delivery again now: the same body and the same
-    `webhook-id`, one more attempt. 409 while it is still waiting to be sent."""
+    """Send a delivery now, with the same body and the same `webhook-id`: a finished one
+    (SUCCESS or FAILED) gets one more attempt; one waiting for its next scheduled attempt
+    has it brought forward to now, and its schedule goes on from there. 409 while an
+    attempt is in flight."""
     webhook = get_webhook(session, brand, webhook_id)
     delivery = repository.get_delivery(session, webhook.id, delivery_id, for_update=True)
     if delivery is None:
         raise NotFound("delivery", delivery_id)
-    if delivery.status in repository.OPEN_STATUSES:
-        raise DeliveryPending(delivery.id)
     _sendable(webhook)
     previous = delivery.status
-    if not repository.requeue(session, delivery.id, clock.now()):
+    if not repository.send_now(session, delivery.id, clock.now()):
         raise DeliveryPending(delivery.id)
     session.refresh(delivery)
+    # Sent within moments of the commit, not at a worker's next poll (PostgreSQL).
+    notify_on_commit(session)
     _record(
         session,
         actor,

@@ -28,6 +28,9 @@ from dispatch.core.errors import DomainError
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 URL_MAX_LENGTH: Final = 2048
+ALLOW_PRIVATE_HINT: Final = (
+    "set DISPATCH_WEBHOOKS_ALLOW_PRIVATE=true to allow it (intranets, local testing)"
+)
 RESOLVE_TIMEOUT_SECONDS: Final = 5.0
 
 _V4 = ipaddress.IPv4Network
@@ -246,7 +249,14 @@ def check_url(url: str, *, allow_private: bool) -> None:
         # Nothing to vet; the worker resolves when it connects.
         return
     default_port = 443 if parts.scheme.lower() == "https" else 80
-    resolve_public(host, port or default_port, allow_private=False)
+    try:
+        resolve_public(host, port or default_port, allow_private=False)
+    except UnresolvableHost:
+        raise
+    except BlockedAddress as refused:
+        # Whoever saves an intranet or test URL learns how to allow it. Not at connect
+        # time: there the refusal may be a name rebound to an internal address.
+        raise BlockedAddress(f"{refused.message}; {ALLOW_PRIVATE_HINT}") from None
 
 
 def delivery_target(url: str) -> tuple[str, int]:
