@@ -411,3 +411,49 @@ def test_brand_log_filter_with_a_nul_character_is_refused(
     response = api.get(_logs_path(brand), params={param: value})
 
     problem(response, 400, "invalid_characters")
+
+
+def _next_link(response: Any) -> str | None:
+    link = response.headers.get("link")
+    if link is None:
+        return None
+    url, rel = link.split(";", 1)
+    assert rel.strip() == 'rel="next"'
+    return url.strip().removeprefix("<").removesuffix(">")
+
+
+def test_ticket_history_honours_limit_and_pages_by_link_without_gaps_or_repeats(
+    api: Api, brand: dict[str, Any]
+) -> None:
+    ticket = make_ticket(api, brand)
+    for i in range(6):
+        api.ok("patch", ticket_path(brand, ticket), json={"title": f"Title {i}"})
+    everything = _ticket_logs(api, brand, ticket)
+    assert len(everything) == 7
+
+    first = api.get(f"{ticket_path(brand, ticket)}/logs", params={"limit": 3})
+    assert first.status_code == 200
+    seen = [e["id"] for e in first.json()]
+    assert len(seen) == 3
+    url = _next_link(first)
+    while url is not None:
+        page = api.client.get(url, headers={"Authorization": f"Bearer {api.key}"})
+        assert page.status_code == 200
+        assert len(page.json()) <= 3
+        seen += [e["id"] for e in page.json()]
+        url = _next_link(page)
+
+    assert seen == [e["id"] for e in everything]
+
+
+def test_ticket_history_refuses_another_tickets_cursor(api: Api, brand: dict[str, Any]) -> None:
+    first, second = make_ticket(api, brand), make_ticket(api, brand)
+    api.ok("patch", ticket_path(brand, first), json={"title": "Changed"})
+    page = api.get(f"{ticket_path(brand, first)}/logs", params={"limit": 1})
+    url = _next_link(page)
+    assert url is not None
+    cursor = url.split("cursor=", 1)[1].split("&", 1)[0]
+
+    response = api.get(f"{ticket_path(brand, second)}/logs", params={"cursor": cursor})
+
+    problem(response, 400, "invalid_cursor")

@@ -46,10 +46,12 @@ def list_logs(
     return list(session.scalars(stmt))
 
 
-def ticket_history(session: Session, ticket_id: str) -> list[AuditLog]:
-    stmt = (
-        select(AuditLog)
-        .where(AuditLog.ticket_id == ticket_id)
-        .order_by(AuditLog.created_at, AuditLog.id)
-    )
+def ticket_history(
+    session: Session, ticket_id: str, *, cursor: Cursor | None, limit: int
+) -> list[AuditLog]:
+    """Oldest first, `limit + 1` rows (one more tells whether another page follows)."""
+    stmt = select(AuditLog).where(AuditLog.ticket_id == ticket_id)
+    if cursor is not None:
+        stmt = stmt.where(after_cursor(AuditLog.created_at, AuditLog.id, cursor, descending=False))
+    stmt = stmt.order_by(AuditLog.created_at, AuditLog.id).limit(limit + 1)
     return list(session.scalars(stmt))

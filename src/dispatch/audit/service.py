@@ -64,5 +64,13 @@ def list_logs(
     )
 
 
-def ticket_history(session: Session, ticket_id: str) -> list[AuditLog]:
-    return repository.ticket_history(session, ticket_id)
+def ticket_history(
+    session: Session, ticket_id: str, *, cursor: str | None, limit: int
+) -> tuple[list[AuditLog], str | None]:
+    """A ticket's entries, oldest first, a page at a time."""
+    query = f"{ticket_id}/logs:createdAt:asc"
+    decoded = Cursor.decode(cursor, query=query, datetime_value=True) if cursor else None
+    rows = repository.ticket_history(session, ticket_id, cursor=decoded, limit=limit)
+    return split_page(
+        rows, limit, lambda last: Cursor(query=query, value=last.created_at, id=last.id)
+    )

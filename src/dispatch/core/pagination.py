@@ -14,10 +14,12 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from pydantic import Field
+from pydantic_core import to_json
 from sqlalchemy import BigInteger, ColumnElement, Integer, SmallInteger, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
 from starlette.datastructures import URL
+from starlette.responses import Response
 
 from dispatch.core.errors import DomainError
 from dispatch.core.schemas import ApiModel
@@ -148,6 +150,14 @@ def next_page_link(url: URL, next_cursor: str) -> str:
     """The RFC 8288 `Link` header value naming the next page of a list answered as a plain
     array: the request's URL with the same query parameters but `cursor=next_cursor`."""
     return f'<{url.include_query_params(cursor=next_cursor)}>; rel="next"'
+
+
+def array_page(url: URL, items: Sequence[Any], next_cursor: str | None) -> Response:
+    """A page answered as a plain JSON array, with the `Link` to the next page if any."""
+    response = Response(to_json(items, by_alias=True), media_type="application/json")
+    if next_cursor is not None:
+        response.headers["Link"] = next_page_link(url, next_cursor)
+    return response
 
 
 # The header as a route documents it: `responses={200: {"headers": NEXT_PAGE_LINK_HEADER}}`.

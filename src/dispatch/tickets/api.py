@@ -3,10 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import Depends, Path, Query, Response
+from fastapi import Depends, Path, Query, Request, Response
 
 from dispatch.audit.schemas import AuditLogOut
-from dispatch.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from dispatch.core.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    NEXT_PAGE_LINK_HEADER,
+    Page,
+    array_page,
+)
 from dispatch.core.query import instant_filter, text_filter
 from dispatch.core.routing import api_router
 from dispatch.tickets import bulk as bulk_actions
@@ -202,12 +208,25 @@ async def merge(
     "/{ticketId}/logs",
     response_model=list[AuditLogOut],
     summary="The ticket's activity log, oldest first",
+    description=(
+        "A plain array, as the reference API answers. `limit` (default and most 100) and "
+        "`cursor` page it: while more follow, the `Link` header names the next page."
+    ),
+    responses={200: {"headers": NEXT_PAGE_LINK_HEADER}},
 )
 async def ticket_logs(
-    ticket_id: str = TicketId, uow: UnitOfWork = Depends(unit_of_work)
+    request: Request,
+    ticket_id: str = TicketId,
+    cursor: str | None = Query(None, max_length=500),
+    limit: int = Query(MAX_LIMIT, ge=1, le=MAX_LIMIT),
+    uow: UnitOfWork = Depends(unit_of_work),
 ) -> Response:
-    return await uow.run(
-        lambda w: [
-            AuditLogOut.model_validate(e) for e in service.history(w.session, w.brand, ticket_id)
-        ]
-    )
+    def work(w: Work) -> Response:
+        entries, next_cursor = service.history(
+            w.session, w.brand, ticket_id, cursor=cursor, limit=limit
+        )
+        return array_page(
+            request.url, [AuditLogOut.model_validate(e) for e in entries], next_cursor
+        )
+
+    return await uow.run(work)

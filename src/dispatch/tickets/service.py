@@ -489,6 +489,8 @@ def list_tickets(
     return views.render(session, brand, page, by_id), next_cursor
 
 
-def history(session: Session, brand: Brand, ticket_id: str) -> list[AuditLog]:
+def history(
+    session: Session, brand: Brand, ticket_id: str, *, cursor: str | None, limit: int
+) -> tuple[list[AuditLog], str | None]:
     ticket = _load(session, brand, ticket_id)
-    return audit.ticket_history(session, ticket.id)
+    return audit.ticket_history(session, ticket.id, cursor=cursor, limit=limit)

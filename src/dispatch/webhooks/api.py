@@ -9,12 +9,12 @@ from dispatch.core.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     NEXT_PAGE_LINK_HEADER,
-    next_page_link,
+    array_page,
 )
 from dispatch.core.query import text_filter
 from dispatch.core.routing import api_router
 from dispatch.settings import Settings
-from dispatch.unit_of_work import UnitOfWork, Work, brand_path, render, unit_of_work
+from dispatch.unit_of_work import UnitOfWork, Work, brand_path, unit_of_work
 from dispatch.webhooks import payloads, service
 from dispatch.webhooks.repository import DeliveryFilter
 from dispatch.webhooks.schemas import (
@@ -215,10 +215,7 @@ async def list_deliveries(
         rows, next_cursor = service.list_deliveries(
             w.session, w.brand, webhook_id, f, cursor=cursor, limit=limit
         )
-        response = render([DeliveryOut.of(d) for d in rows], 200)
-        if next_cursor is not None:
-            response.headers["Link"] = next_page_link(request.url, next_cursor)
-        return response
+        return array_page(request.url, [DeliveryOut.of(d) for d in rows], next_cursor)
 
     return await uow.run(work)
 
