@@ -11,19 +11,23 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, cast
 
 import typer
 import uvicorn
+from sqlalchemy.orm import Session
 
 from dispatch.accounts import repository as accounts_repository
 from dispatch.accounts import service as accounts
+from dispatch.accounts.models import Account
+from dispatch.accounts.service import IssuedKey
 from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
 from dispatch.core import migrate as migrations
+from dispatch.core import transaction
 from dispatch.core.db import Database
 from dispatch.core.email_address import InvalidEmailAddress, normalize_email
 from dispatch.core.errors import DomainError
@@ -45,6 +49,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 
 log = logging.getLogger("dispatch")
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -78,9 +83,21 @@ def _checked_name(name: str) -> str:
     return name
 
 
-def _fail(error: DomainError) -> None:
+def _fail(error: DomainError) -> NoReturn:
     typer.echo(f"error: {error.message}", err=True)
     raise typer.Exit(code=1)
+
+
+def _in_transaction(settings: Settings, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction on the configured database; a refusal exits with
+    its message."""
+    database = _database(settings)
+    try:
+        return transaction.run(database, work)
+    except DomainError as error:
+        _fail(error)
+    finally:
+        database.dispose()
 
 
 @app.command()
@@ -93,15 +110,16 @@ def migrate() -> None:
 
 def _ensure_default_account(settings: Settings) -> None:
     """On first start with an empty database, create an account and show its key once."""
-    database = _database(settings)
-    try:
-        with database.session() as session:
-            if accounts_repository.count_accounts(session) > 0:
-                return
-            account, issued = accounts.create_account(session, name="Default account")
-            session.commit()
-    finally:
-        database.dispose()
+
+    def create_first(session: Session) -> tuple[Account, IssuedKey] | None:
+        if accounts_repository.count_accounts(session) > 0:
+            return None
+        return accounts.create_account(session, name="Default account")
+
+    created = _in_transaction(settings, create_first)
+    if created is None:
+        return
+    account, issued = created
     typer.echo(
         "\nCreated the default account. Its API key is shown only this once:\n\n"
         f"  account: {account.id}\n  api key: {issued.secret}\n"
@@ -283,14 +301,9 @@ def _start_smtp(
 def accounts_create(name: Annotated[str, typer.Option(help="Account name")]) -> None:
     """Create an account; prints {"accountId", "apiKey"} with its first, all-brands key."""
     name = _checked_name(name)
-    settings = _settings()
-    database = _database(settings)
-    try:
-        with database.session() as session:
-            account, issued = accounts.create_account(session, name=name)
-            session.commit()
-    finally:
-        database.dispose()
+    account, issued = _in_transaction(
+        _settings(), lambda session: accounts.create_account(session, name=name)
+    )
     typer.echo(json.dumps({"accountId": account.id, "apiKey": issued.secret}))
 
 
@@ -304,16 +317,10 @@ def keys_create(
 ) -> None:
     """Create an API key; prints the secret alone."""
     name = _checked_name(name)
-    settings = _settings()
-    database = _database(settings)
-    try:
-        with database.session() as session:
-            issued = accounts.issue_key(session, account, name=name, brand_ids=brand or None)
-            session.commit()
-    except DomainError as error:
-        _fail(error)
-    finally:
-        database.dispose()
+    issued = _in_transaction(
+        _settings(),
+        lambda session: accounts.issue_key(session, account, name=name, brand_ids=brand or None),
+    )
     typer.echo(issued.secret)
 
 
@@ -329,16 +336,10 @@ def users_create(
         typer.echo("error: role must be owner, admin or member", err=True)
         raise typer.Exit(code=2)
     email = _checked_email(email)
-    settings = _settings()
-    database = _database(settings)
-    try:
-        with database.session() as session:
-            member = accounts.add_member(session, account, email=email, name=name, role=role)
-            session.commit()
-    except DomainError as error:
-        _fail(error)
-    finally:
-        database.dispose()
+    member = _in_transaction(
+        _settings(),
+        lambda session: accounts.add_member(session, account, email=email, name=name, role=role),
+    )
     typer.echo(json.dumps({"id": member.id, "email": member.email, "role": member.role}))
 
 
@@ -352,16 +353,12 @@ def attachments_purge(
     """Remove abandoned uploads: never completed, or pending and never attached to a
     ticket, older than the pending-upload TTL (rows and stored bytes)."""
     settings = _settings()
-    database = _database(settings)
     hours = older_than_hours or settings.pending_upload_ttl_hours
-    try:
-        with database.session() as session:
-            purged = attachments.purge_abandoned_uploads(
-                session,
-                attachment_config.build_storage(settings),
-                older_than=timedelta(hours=hours),
-            )
-            session.commit()
-    finally:
-        database.dispose()
+    storage = attachment_config.build_storage(settings)
+    purged = _in_transaction(
+        settings,
+        lambda session: attachments.purge_abandoned_uploads(
+            session, storage, older_than=timedelta(hours=hours)
+        ),
+    )
     typer.echo(f"purged {purged} abandoned upload(s) older than {hours} hour(s)")

@@ -1,9 +1,10 @@
 """Every API request is one unit of work, run in one worker thread.
 
-In that thread: authenticate the key, load the brand the path names (404 outside the
-key's scope), replay or guard an `Idempotency-Key`, run the service call, render the JSON,
-store the idempotency record and commit — or roll back on any failure. Services only
-flush; the commit happens before the response leaves.
+In that thread, in one transaction of `core.transaction.run` (which commits, rolls back
+and retries deadlocks): authenticate the key, load the brand the path names (404 outside
+the key's scope), replay or guard an `Idempotency-Key`, run the service call, render the
+JSON and store the idempotency record. Services only flush; the commit happens before
+the response leaves.
 
 Why one thread hop: FastAPI runs each synchronous dependency, endpoint and response check
 in its own threadpool hop, and those hops (not SQL) were the largest cost of a request.
@@ -27,7 +28,7 @@ from dispatch.accounts.auth import api_key_header, authenticate_request, bearer
 from dispatch.accounts.errors import InvalidApiKey
 from dispatch.brands.access import in_scope
 from dispatch.brands.models import Brand
-from dispatch.core import idempotency
+from dispatch.core import idempotency, transaction
 from dispatch.core.actor import Actor
 from dispatch.core.db import Database
 from dispatch.core.routing import READ_METHODS
@@ -83,14 +84,15 @@ class UnitOfWork:
         request = self.request
         database: Database = request.app.state.database
         settings: Settings = request.app.state.settings
-        session = database.session(write=request.method not in READ_METHODS)
-        try:
+        pending: idempotency.PendingKey | None = None
+
+        def in_transaction(session: Session) -> Response:
+            nonlocal pending
             brand_id = request.path_params.get("brandId")
             actor, found = authenticate_request(
                 request, session, settings, self.secret, brand_id=brand_id
             )
             brand = in_scope(actor, found, brand_id) if brand_id is not None else None
-            pending = None
             if self.idempotency_key is not None:
                 # After the brand check: a replay never shows a brand's data to a key
                 # that cannot use that brand.
@@ -98,44 +100,49 @@ class UnitOfWork:
                 idempotency.check(session, pending)
             response = render(work(Work(session, actor, brand)), status_code)
             if response.status_code >= 400:
-                session.rollback()
-                return response
-            return _commit(session, pending, response, settings, redact)
-        except idempotency.StoredResponse as replay:
-            session.rollback()
-            return replay.to_response()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+                raise _Refused(response)
+            if pending is not None:
+                idempotency.store(
+                    session, pending, response, settings.idempotency_ttl_seconds, redact=redact
+                )
+            return response
 
-
-def _commit(
-    session: Session,
-    pending: idempotency.PendingKey | None,
-    response: Response,
-    settings: Settings,
-    redact: tuple[str, ...],
-) -> Response:
-    try:
-        if pending is not None:
-            idempotency.store(
-                session, pending, response, settings.idempotency_ttl_seconds, redact=redact
+        try:
+            return transaction.run(
+                database, in_transaction, write=request.method not in READ_METHODS
             )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        if pending is None:
-            raise
-        # A concurrent request with the same key committed first: answer as it did.
+        except _Refused as refused:
+            return refused.response
+        except idempotency.StoredResponse as stored:
+            return stored.to_response()
+        except IntegrityError:
+            winner = _replay_winner(database, pending) if pending is not None else None
+            if winner is None:
+                raise
+            return winner
+
+
+class _Refused(Exception):
+    """A work that answered with an error response: its changes are rolled back."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _replay_winner(database: Database, pending: idempotency.PendingKey) -> Response | None:
+    """A concurrent request with the same key committed first: answer as it did (None if
+    the conflict was another one)."""
+
+    def find(session: Session) -> idempotency.StoredResponse | None:
         winner = idempotency.find_live(session, pending.account_id, pending.key)
         if winner is None:
-            raise
+            return None
         if winner.fingerprint != pending.fingerprint:
-            raise idempotency.IdempotencyKeyReused() from None
-        return idempotency.StoredResponse(winner).to_response()
-    return response
+            raise idempotency.IdempotencyKeyReused()
+        return idempotency.StoredResponse(winner)
+
+    stored = transaction.run(database, find, write=False)
+    return stored.to_response() if stored is not None else None
 
 
 async def unit_of_work(

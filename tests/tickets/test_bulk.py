@@ -8,10 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.accounts import service as accounts_service
+from dispatch.app import create_app
 from dispatch.brands.models import Brand
+from dispatch.core import transaction
+from dispatch.settings import Settings
 from dispatch.spam.models import BlockedSender
 from dispatch.tickets import bulk as bulk_actions
 from dispatch.tickets import service as tickets
@@ -443,3 +448,62 @@ def test_bulk_actions_over_the_same_tickets_in_opposite_orders_both_complete(
             stored = s.scalars(select(Ticket).where(Ticket.id.in_(ids))).all()
             assert sorted(t.version for t in stored) == [3, 3]
             assert len({t.priority for t in stored}) == 1
+
+
+@pytest.mark.committed
+def test_bulk_status_changes_beside_single_patches_never_fail_and_keep_counts_exact(
+    database_url: str, tmp_path: Any
+) -> None:
+    """A load probe once saw 500 DeadlockDetected here on PostgreSQL: each ticket of a bulk
+    action wrote counter rows when its savepoint was released, while later tickets were
+    still to be locked. Counter rows are now written at the outer commit only, and a
+    deadlock would be run again by the transaction runner."""
+    with committed_brand(database_url) as (database, actor, brand_id):
+
+        def seed(s: Session) -> tuple[list[str], str]:
+            brand = s.get(Brand, brand_id)
+            assert brand is not None
+            made = [
+                tickets.create_ticket(s, actor, brand, TicketCreate(title=f"t{i}")).id
+                for i in range(12)
+            ]
+            return made, accounts_service.issue_key(s, brand.account_id, name="probe").secret
+
+        ids, key = transaction.run(database, seed)
+        settings = Settings(data_dir=tmp_path, rate_limit="off")
+        headers = {"Authorization": f"Bearer {key}"}
+        path = f"/v1/brands/{brand_id}/tickets"
+        statuses = ["open", "pending", "resolved", "closed"]
+        answers: list[int] = []
+
+        def bulk(round_: int) -> None:
+            for i in range(6):
+                body = {
+                    "action": "setStatus",
+                    "status": statuses[(round_ + i) % 4],
+                    "ticketIds": ids[::-1] if i % 2 else ids,
+                }
+                answers.append(client.post(f"{path}/bulk", json=body, headers=headers).status_code)
+
+        def patch(worker: int) -> None:
+            for i in range(18):
+                ticket_id = ids[(worker * 7 + i * 5) % len(ids)]
+                body = {"status": statuses[(worker + i) % 4]}
+                answers.append(
+                    client.patch(f"{path}/{ticket_id}", json=body, headers=headers).status_code
+                )
+
+        with (
+            TestClient(create_app(settings, database), raise_server_exceptions=False) as client,
+            ThreadPoolExecutor(max_workers=6) as pool,
+        ):
+            futures = [pool.submit(bulk, n) for n in range(2)]
+            futures += [pool.submit(patch, n) for n in range(4)]
+            for future in futures:
+                future.result(timeout=120)
+
+        assert len(answers) == 2 * 6 + 4 * 18
+        assert set(answers) <= {200}, sorted(set(answers))
+        with database.session() as s:
+            kept = assert_counts_agree(s, brand_id)
+        assert sum(kept.values()) == len(ids)

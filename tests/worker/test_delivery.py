@@ -433,9 +433,8 @@ def test_outcome_is_dropped_when_the_lease_was_taken_over(
             s.commit()
         second.run_once()
         attempt = deliveries.send(first.sender, job)
-        with database.session() as s:
-            assert deliveries.record(s, TEST_CONFIG, job, attempt, worker="first") is False
-            s.rollback()
+        with database.session() as s, pytest.raises(deliveries.LeaseLost):
+            deliveries.record(s, TEST_CONFIG, job, attempt, worker="first")
     finally:
         first.close()
         second.close()

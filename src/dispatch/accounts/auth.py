@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from dispatch.accounts import service
 from dispatch.accounts.errors import InvalidApiKey
 from dispatch.brands.models import Brand
-from dispatch.core import ratelimit
+from dispatch.core import ratelimit, transaction
 from dispatch.core.actor import Actor
 from dispatch.core.db import Database
 from dispatch.core.routing import READ_METHODS
@@ -28,9 +28,7 @@ def _touch(request: Request, session: Session, key_id: str) -> None:
         return
     # Otherwise its own short transaction: reads stay read-only, and concurrent writers
     # with the same key do not queue on the key's row until their commits.
-    with database.session(write=True) as own:
-        service.touch_key(own, key_id)
-        own.commit()
+    transaction.run(database, lambda own: service.touch_key(own, key_id))
 
 
 def authenticate_request(

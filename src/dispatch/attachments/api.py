@@ -26,7 +26,7 @@ from dispatch.attachments.schemas import (
 )
 from dispatch.attachments.signing import InvalidSignature
 from dispatch.attachments.storage import CHUNK_BYTES, ReadStream
-from dispatch.core.db import Database
+from dispatch.core import transaction
 from dispatch.core.middleware import BodyLimit, BodyTooLarge
 from dispatch.core.routing import api_router
 from dispatch.unit_of_work import UnitOfWork, brand_path, unit_of_work
@@ -133,19 +133,8 @@ async def _read_upload(
 
 def _transaction(request: Request, work: Callable[[Session], T], *, write: bool) -> T:
     """A unit of work without an API key, for the signed URLs (the signature is the
-    credential): one session, committed if `write` and all went well."""
-    database: Database = request.app.state.database
-    session = database.session(write=write)
-    try:
-        result = work(session)
-        if write:
-            session.commit()
-        return result
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    credential)."""
+    return transaction.run(request.app.state.database, work, write=write)
 
 
 # --- on a ticket -------------------------------------------------------------------------

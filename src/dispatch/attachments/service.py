@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from dispatch.attachments import config as attachment_config
@@ -43,7 +42,7 @@ from dispatch.attachments.storage import Readable, ReadStream, Storage, content_
 from dispatch.attachments.views import attachment_out, payload, with_url
 from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
-from dispatch.core import clock, events
+from dispatch.core import clock, events, transaction
 from dispatch.core.actor import Actor
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
@@ -72,24 +71,19 @@ class Download:
     content_disposition: str
 
 
-# --- bytes written in a transaction are removed again if it rolls back ------------------
+# --- bytes written in a transaction are removed again if it (or its savepoint) rolls back
 
-_WRITTEN = "dispatch.attachments.written"
+
+def _delete_stored(files: list[tuple[Storage, str]]) -> None:
+    for storage, key in files:
+        storage.delete(key)
+
+
+STORED_FILES = transaction.SideState[tuple[Storage, str]]("stored files", discard=_delete_stored)
 
 
 def _written(session: Session, storage: Storage, key: str) -> None:
-    session.info.setdefault(_WRITTEN, []).append((storage, key))
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_written(session: Session) -> None:
-    session.info.pop(_WRITTEN, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _discard_written(session: Session) -> None:
-    for storage, key in session.info.pop(_WRITTEN, []):
-        storage.delete(key)
+    transaction.record(session, STORED_FILES, (storage, key))
 
 
 # --- lookups -----------------------------------------------------------------------------

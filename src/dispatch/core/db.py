@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from dispatch.core import transaction
 from dispatch.core.types import JSONType, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -107,6 +108,8 @@ class Database:
                 expire_on_commit=False,
                 info=info,
             )
+        for maker in {self._reader, self._writer}:
+            transaction.install(maker)
 
     @classmethod
     def from_url(

@@ -12,10 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Index, Integer, String, text
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from dispatch.core import clock
+from dispatch.core import clock, transaction
 from dispatch.core.db import Base
 from dispatch.core.ids import new_id
 
@@ -24,8 +23,6 @@ PositionType = BigInteger().with_variant(Integer(), "sqlite")
 
 # The PostgreSQL channel workers LISTEN on.
 NOTIFY_CHANNEL = "dispatch_events"
-# Session.info key: this transaction emitted on PostgreSQL and notifies when it commits.
-_NOTIFY_PENDING = "dispatch.events.notify"
 
 
 class Event(Base):
@@ -87,22 +84,17 @@ def emit(
     return event
 
 
-def notify_on_commit(session: Session) -> None:
-    """Wake listening workers when this transaction commits (PostgreSQL; elsewhere they
-    poll): for anything that leaves them work, events, stored inbound mail or a delivery
-    made due now."""
-    if _NOTIFY_PENDING not in session.info and session.get_bind().dialect.name == "postgresql":
-        session.info[_NOTIFY_PENDING] = True
-
-
-@sa_event.listens_for(Session, "before_commit")
-def _notify_on_commit(session: Session) -> None:
+def _notify(session: Session, _items: list[bool]) -> None:
     # One NOTIFY per transaction, however many events it wrote (identical notifications
     # in one transaction are folded into one anyway).
-    if session.info.pop(_NOTIFY_PENDING, False):
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_notify(session: Session) -> None:
-    session.info.pop(_NOTIFY_PENDING, None)
+WAKE_WORKERS = transaction.SideState[bool]("wake workers", write=_notify)
+
+
+def notify_on_commit(session: Session) -> None:
+    """Wake listening workers when this transaction commits (PostgreSQL; elsewhere they
+    poll): for anything that leaves them work, events or stored inbound mail."""
+    if session.get_bind().dialect.name == "postgresql":
+        transaction.record(session, WAKE_WORKERS, True)

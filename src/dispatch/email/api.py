@@ -20,8 +20,10 @@ from email.message import Message
 from fastapi import Depends, Path, Query, Request, Response, Security
 from fastapi.security import APIKeyHeader
 from pydantic_core import to_json
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from dispatch.core import transaction
 from dispatch.core.db import Database
 from dispatch.core.middleware import BodyLimit
 from dispatch.core.routing import api_router
@@ -136,40 +138,37 @@ def ingest(
 ) -> service.Stored:
     """Authenticate by the secret (whose account it is), find the account's mailbox the
     message is for, store, commit."""
-    with database.session() as session:
-        try:
-            account_id = service.account_for_secret(session, secret)
-            if account_id is None:
-                raise InvalidInboundSecret()
-            headers = parsing.headers_of(raw)
-            # Only the account's own mailboxes count: another account's brand is, to this
-            # caller, no different from a mailbox that does not exist. The first one wins.
-            target = next(
-                (
-                    r
-                    for r in (
-                        service.resolve_recipient(session, settings, c)
-                        for c in _candidates(headers, to)
-                    )
-                    if r is not None and r.brand.account_id == account_id
-                ),
-                None,
-            )
-            if target is None:
-                raise NoMailbox()
-            stored = service.store_message(
-                session,
-                target,
-                raw,
-                message_id=parsing.message_id_of(raw, headers),
-                envelope_sender=_envelope_sender(headers),
-                source="http",
-            )
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-    return stored
+
+    def store(session: Session) -> service.Stored:
+        account_id = service.account_for_secret(session, secret)
+        if account_id is None:
+            raise InvalidInboundSecret()
+        headers = parsing.headers_of(raw)
+        # Only the account's own mailboxes count: another account's brand is, to this
+        # caller, no different from a mailbox that does not exist. The first one wins.
+        target = next(
+            (
+                r
+                for r in (
+                    service.resolve_recipient(session, settings, c)
+                    for c in _candidates(headers, to)
+                )
+                if r is not None and r.brand.account_id == account_id
+            ),
+            None,
+        )
+        if target is None:
+            raise NoMailbox()
+        return service.store_message(
+            session,
+            target,
+            raw,
+            message_id=parsing.message_id_of(raw, headers),
+            envelope_sender=_envelope_sender(headers),
+            source="http",
+        )
+
+    return transaction.run(database, store)
 
 
 @router.post(

@@ -1,6 +1,6 @@
 """Turning stored messages into tickets and comments: the worker's inbound job.
 
-`process_received(session, limit=50)` is what the worker runs: it leases received
+`process_received(database, limit=50)` is what the worker runs: it leases received
 messages (oldest first), then processes each in its own transaction, inside a savepoint,
 and marks it PROCESSED in the same transaction as the ticket or comment it created. A
 crash anywhere loses nothing (the message stays RECEIVED and its lease lapses) and
@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -48,8 +48,9 @@ from dispatch.brands.models import Brand
 from dispatch.comments import service as comments
 from dispatch.comments.schemas import BODY_MAX as COMMENT_BODY_MAX
 from dispatch.comments.schemas import CommentCreate
-from dispatch.core import clock
+from dispatch.core import clock, transaction
 from dispatch.core.actor import Actor
+from dispatch.core.db import Database
 from dispatch.core.email_address import is_email
 from dispatch.core.errors import DomainError
 from dispatch.core.ids import random_token
@@ -135,36 +136,48 @@ def worker_name() -> str:
     return f"{host}:{os.getpid()}:{random_token(8)}"
 
 
-def process_received(session: Session, *, limit: int = 50) -> int:
+def process_received(database: Database, *, limit: int = 50) -> int:
     """Lease up to `limit` received messages and process each in its own transaction
-    (this job commits: the lease first, then every message). Returns how many were
-    processed; a message that fails is retried later, and marked FAILED after
-    MAX_ATTEMPTS attempts."""
+    (the lease first, then every message). Returns how many were processed; a message
+    that fails is retried later, and marked FAILED after MAX_ATTEMPTS attempts (at once
+    when it cannot be processed at all)."""
     worker = worker_name()
-    ids = service.claim(session, worker, limit=limit, lease=LEASE)
-    session.commit()
+    ids = transaction.run(
+        database, lambda session: service.claim(session, worker, limit=limit, lease=LEASE)
+    )
     done = 0
     for position, message_id in enumerate(ids):
         try:
-            message = service.leased(session, message_id, worker)
-            if message is None:
-                session.rollback()
-                continue
-            try:
-                with session.begin_nested():
-                    process_message(session, message)
-                done += 1
-            except Exception as error:
-                logger.exception("inbound message %s failed", message_id)
-                _record_failure(message, error)
-            session.commit()
+            done += transaction.run(
+                database, partial(_process_leased, message_id=message_id, worker=worker)
+            )
         except BaseException:
-            session.rollback()
+            # Stopping (or broken): the rest is free for another worker at once.
             with contextlib.suppress(Exception):
-                service.release(session, worker, ids[position + 1 :])
-                session.commit()
+                unused = ids[position + 1 :]
+                transaction.run(
+                    database, partial(service.release, worker=worker, message_ids=unused)
+                )
             raise
     return done
+
+
+def _process_leased(session: Session, message_id: str, worker: str) -> int:
+    """Process the message if `worker` still holds its lease (1), or record its failure
+    (0): in a savepoint, so a failure leaves nothing half written but the failure."""
+    message = service.leased(session, message_id, worker)
+    if message is None:
+        return 0
+    try:
+        with session.begin_nested():
+            process_message(session, message)
+    except Exception as error:
+        if transaction.is_retryable(error):
+            raise  # the whole transaction runs again
+        logger.exception("inbound message %s failed", message_id)
+        _record_failure(message, error)
+        return 0
+    return 1
 
 
 # Failures the message itself causes: processing the same bytes again fails the same way.

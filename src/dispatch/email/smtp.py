@@ -28,6 +28,7 @@ from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SMTPSession
 from sqlalchemy.exc import SQLAlchemyError
 
+from dispatch.core import transaction
 from dispatch.core.db import Database
 from dispatch.email import parsing, service
 from dispatch.settings import Settings
@@ -59,8 +60,11 @@ class InboundHandler:
     # -- blocking work (threads) -----------------------------------------------------------------
 
     def resolve(self, address: str) -> service.Recipient | None:
-        with self.database.session(write=False) as session:
-            return service.resolve_recipient(session, self.settings, address)
+        return transaction.run(
+            self.database,
+            lambda session: service.resolve_recipient(session, self.settings, address),
+            write=False,
+        )
 
     def deliver(
         self, raw: bytes, recipients: list[service.Recipient], envelope_sender: str | None
@@ -68,23 +72,20 @@ class InboundHandler:
         """Store the message for each accepted brand and commit (the SMTP `250`)."""
         message_id = parsing.message_id_of(raw)
         accepted = service.one_per_brand(recipients)
-        with self.database.session() as session:
-            try:
-                stored = [
-                    service.store_message(
-                        session,
-                        recipient,
-                        raw,
-                        message_id=message_id,
-                        envelope_sender=envelope_sender,
-                        source="smtp",
-                    )
-                    for recipient in accepted
-                ]
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        stored = transaction.run(
+            self.database,
+            lambda session: [
+                service.store_message(
+                    session,
+                    recipient,
+                    raw,
+                    message_id=message_id,
+                    envelope_sender=envelope_sender,
+                    source="smtp",
+                )
+                for recipient in accepted
+            ],
+        )
         return Delivery(stored)
 
     # -- SMTP hooks ---------------------------------------------------------------------------

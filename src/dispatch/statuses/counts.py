@@ -1,49 +1,54 @@
 """Ticket counts per status, kept current so stats never scan tickets.
 
-Changes accumulate in the session as deltas and are written once, just before commit,
-sorted by status: concurrent transactions lock count rows in the same order (no
-deadlocks) and hold those locks only for the commit itself.
+Changes accumulate as deltas in the transaction's side-state (`core.transaction`: a
+savepoint that rolls back takes its deltas with it) and are written once, just before the
+outermost commit, sorted by status: concurrent transactions lock count rows in the same
+order (no deadlocks) and hold those locks only for the commit itself.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from dispatch.core import transaction
 from dispatch.statuses.models import StatusTicketCount
 
 SLOTS = 8
-_PENDING = "dispatch.status_count_deltas"
+
+
+def _write(session: Session, deltas: list[tuple[str, str, int]]) -> None:
+    """Add the transaction's deltas to the counters, just before it commits."""
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for status_id, brand_id, delta in deltas:
+        totals[(status_id, brand_id)] += delta
+    # One slot per transaction spreads concurrent writers over SLOTS rows per status;
+    # rows in sorted order, so concurrent transactions lock them in the same order.
+    slot = random.randrange(SLOTS)  # noqa: S311 - load spreading, not security
+    rows = [
+        {"status_id": status_id, "slot": slot, "brand_id": brand_id, "count": delta}
+        for (status_id, brand_id), delta in sorted(totals.items())
+        if delta
+    ]
+    if rows:
+        _upsert(session, rows)
+
+
+# (status id, brand id, delta) items, following the transaction and its savepoints.
+DELTAS = transaction.SideState[tuple[str, str, int]]("status count deltas", write=_write)
 
 
 def record(session: Session, brand_id: str, status_id: str, delta: int) -> None:
-    pending: dict[tuple[str, str], int] = session.info.setdefault(_PENDING, defaultdict(int))
-    pending[(status_id, brand_id)] += delta
+    transaction.record(session, DELTAS, (status_id, brand_id, delta))
 
 
 def forget(session: Session, status_id: str) -> None:
     """Drop pending deltas of a status that is being deleted (its rows go with it)."""
-    pending: dict[tuple[str, str], int] = session.info.get(_PENDING, {})
-    for key in [k for k in pending if k[0] == status_id]:
-        del pending[key]
-
-
-@contextmanager
-def savepoint(session: Session) -> Iterator[None]:
-    """A nested transaction whose failure also discards the counts it recorded."""
-    saved = dict(session.info.get(_PENDING, {}))
-    try:
-        with session.begin_nested():
-            yield
-    except BaseException:
-        session.info[_PENDING] = defaultdict(int, saved)
-        raise
+    transaction.forget(session, DELTAS, lambda item: item[0] == status_id)
 
 
 def read(session: Session, brand_id: str) -> dict[str, int]:
@@ -77,25 +82,3 @@ def replace(session: Session, brand_id: str, totals: dict[str, int]) -> None:
     ]
     if rows:
         _upsert(session, rows)
-
-
-@event.listens_for(Session, "before_commit")
-def _apply_pending(session: Session) -> None:
-    pending: dict[tuple[str, str], int] | None = session.info.pop(_PENDING, None)
-    if not pending:
-        return
-    # One slot per transaction spreads concurrent writers over SLOTS rows per status;
-    # rows in sorted order, so concurrent transactions lock them in the same order.
-    slot = random.randrange(SLOTS)  # noqa: S311 - load spreading, not security
-    rows = [
-        {"status_id": status_id, "slot": slot, "brand_id": brand_id, "count": delta}
-        for (status_id, brand_id), delta in sorted(pending.items())
-        if delta
-    ]
-    if rows:
-        _upsert(session, rows)
-
-
-@event.listens_for(Session, "after_rollback")
-def _discard_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)

@@ -14,7 +14,6 @@ from dispatch.core.actor import Actor
 from dispatch.core.email_address import EmailAddress
 from dispatch.core.errors import DomainError, ValidationFailed
 from dispatch.core.schemas import ApiModel, RequestModel
-from dispatch.statuses import counts
 from dispatch.tickets import service
 from dispatch.tickets.priority import Priority
 from dispatch.tickets.schemas import CloseReason, TicketUpdate
@@ -138,7 +137,7 @@ def run(session: Session, actor: Actor, brand: Brand, request: BulkRequest) -> B
     outcome: dict[str, BulkResult] = {}
     for ticket_id in sorted(request.ticket_ids):
         try:
-            with counts.savepoint(session):
+            with session.begin_nested():
                 if update is None:
                     service.delete_ticket(session, actor, brand, ticket_id)
                 else:

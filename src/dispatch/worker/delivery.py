@@ -151,6 +151,10 @@ def _stored_body(exchange: Exchange) -> str | None:
     return exchange.body.decode("utf-8", errors="replace")
 
 
+class LeaseLost(Exception):
+    """Another worker holds the delivery now (this one's lease lapsed)."""
+
+
 def record(
     session: Session,
     config: WorkerConfig,
@@ -159,10 +163,11 @@ def record(
     *,
     worker: str,
     rng: random.Random | None = None,
-) -> bool:
+) -> None:
     """Write the attempt, the delivery's new state and the webhook's health; flushes,
-    never commits. False when the lease was lost (it lapsed and another worker holds the
-    delivery now): the caller must then roll back, the outcome is not ours to write.
+    never commits. LeaseLost when the lease was lost (it lapsed and another worker holds
+    the delivery now): the transaction must then roll back, the outcome is not ours to
+    write.
 
     The webhook row is updated first, then the delivery: the same order as claiming and as
     deleting a webhook, so these never deadlock."""
@@ -182,8 +187,7 @@ def record(
     result = _result(config, attempt, number, now, error, disable_reason, rng)
     written = repository.finish_leased(session, job.delivery_id, worker, result)
     if not written and not repository.note_stopped_attempt(session, job.delivery_id, result):
-        log.info("delivery %s: lease lost, outcome dropped", job.delivery_id)
-        return False
+        raise LeaseLost(job.delivery_id)
     repository.add_attempt(
         session,
         DeliveryAttempt(
@@ -201,7 +205,6 @@ def record(
     if disable_reason is not None:
         _disable(session, job, disable_reason)
     session.flush()
-    return True
 
 
 def _result(

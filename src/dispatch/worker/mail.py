@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from dispatch.attachments import config as attachments_config
+from dispatch.core import transaction
 from dispatch.core.db import Database
 from dispatch.email import inbound
 from dispatch.email.notifications import generate_from_events
@@ -49,12 +50,13 @@ class MailJobs:
     def run_pass(self) -> bool:
         """One round of every job; True when any found work (more may be waiting)."""
         processed = self._process_inbound()
-        with self.database.session() as session:
-            considered = generate_from_events(session, limit=EVENT_BATCH, settings=self.settings)
-            session.commit()
-        sent = send_due(
-            self.database.session, limit=SEND_BATCH, settings=self.settings, worker=self.worker
+        considered = transaction.run(
+            self.database,
+            lambda session: generate_from_events(
+                session, limit=EVENT_BATCH, settings=self.settings
+            ),
         )
+        sent = send_due(self.database, limit=SEND_BATCH, settings=self.settings, worker=self.worker)
         return bool(processed or considered or sent)
 
     def _process_inbound(self) -> int:
@@ -73,8 +75,7 @@ class MailJobs:
         return sum(future.result() for future in futures)
 
     def _process_some(self, limit: int) -> int:
-        with self.database.session() as session:
-            return inbound.process_received(session, limit=limit)
+        return inbound.process_received(self.database, limit=limit)
 
     def close(self) -> None:
         if self._pool is not None:

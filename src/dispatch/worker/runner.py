@@ -29,7 +29,7 @@ from types import FrameType
 
 from sqlalchemy.exc import DBAPIError
 
-from dispatch.core import clock
+from dispatch.core import clock, transaction
 from dispatch.core.db import Database
 from dispatch.settings import Settings
 from dispatch.worker import delivery, repository
@@ -167,9 +167,9 @@ class Worker:
             wait_for(running, timeout=self.config.shutdown_seconds)
         self._pool.shutdown(wait=False, cancel_futures=True)
         try:
-            with self.database.session() as session:
-                released = delivery.release(session, worker=self.name)
-                session.commit()
+            released = transaction.run(
+                self.database, lambda session: delivery.release(session, worker=self.name)
+            )
             if released:
                 log.info("released %d lease(s)", released)
         except DBAPIError as exc:
@@ -291,16 +291,18 @@ class Worker:
     def _fan_out_batch(self) -> tuple[bool, int]:
         """One fan-out transaction: (whether a full batch was taken, so more may wait;
         how many deliveries it created)."""
-        with self.database.session() as session:
-            result = fan_out(session, batch=self.config.fanout_batch)
-            session.commit()
+        result = transaction.run(
+            self.database, lambda session: fan_out(session, batch=self.config.fanout_batch)
+        )
         return result.events >= self.config.fanout_batch, result.deliveries
 
     def _claim(self, capacity: int) -> list[Job]:
-        with self.database.session() as session:
-            jobs = delivery.claim(session, self.config, worker=self.name, capacity=capacity)
-            session.commit()
-        return jobs
+        return transaction.run(
+            self.database,
+            lambda session: delivery.claim(
+                session, self.config, worker=self.name, capacity=capacity
+            ),
+        )
 
     def _submit(self, job: Job) -> None:
         with self._lock:
@@ -327,11 +329,7 @@ class Worker:
         pause = 0.1
         while True:
             try:
-                with self.database.session() as session:
-                    if delivery.record(session, self.config, job, attempt, worker=self.name):
-                        session.commit()
-                    else:
-                        session.rollback()
+                self._record_once(job, attempt)
                 return
             except DBAPIError as exc:
                 if time.monotonic() + pause > give_up:
@@ -340,6 +338,17 @@ class Worker:
                 time.sleep(pause)
                 pause = min(pause * 2, RECORD_RETRY_MAX)
 
+    def _record_once(self, job: Job, attempt: Attempt) -> None:
+        try:
+            transaction.run(
+                self.database,
+                lambda session: delivery.record(
+                    session, self.config, job, attempt, worker=self.name
+                ),
+            )
+        except delivery.LeaseLost:
+            log.info("delivery %s: lease lost, outcome dropped", job.delivery_id)
+
     # --- Synchronously, for tests -----------------------------------------------------------
 
     def run_once(self) -> Pass:
@@ -347,25 +356,16 @@ class Worker:
         many due deliveries as the concurrency allows."""
         events = created = 0
         while True:
-            with self.database.session() as session:
-                result = fan_out(session, batch=self.config.fanout_batch)
-                session.commit()
+            result = transaction.run(
+                self.database, lambda session: fan_out(session, batch=self.config.fanout_batch)
+            )
             events += result.events
             created += result.deliveries
             if result.events < self.config.fanout_batch:
                 break
-        with self.database.session() as session:
-            jobs = delivery.claim(
-                session, self.config, worker=self.name, capacity=self.config.concurrency
-            )
-            session.commit()
+        jobs = self._claim(self.config.concurrency)
         for job in jobs:
-            attempt = delivery.send(self.sender, job)
-            with self.database.session() as session:
-                if delivery.record(session, self.config, job, attempt, worker=self.name):
-                    session.commit()
-                else:
-                    session.rollback()
+            self._record_once(job, delivery.send(self.sender, job))
         return Pass(events, created, len(jobs))
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
-from dispatch.core import idempotency
+from dispatch.core import idempotency, transaction
 from dispatch.core.db import Database
 from dispatch.settings import Settings
 
@@ -61,9 +61,7 @@ class Schedule:
                 continue
             job.next_run = now + job.every_seconds
             try:
-                with database.session() as session:
-                    count = job.run(session)
-                    session.commit()
+                count = transaction.run(database, job.run)
             except Exception:
                 log.exception("periodic job failed: %s", job.name)
                 continue

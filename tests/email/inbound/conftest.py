@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dispatch.attachments import config as attachment_config
 from dispatch.brands.models import Brand
 from dispatch.core import clock
+from dispatch.core.db import Database
 from dispatch.email import addresses, inbound, service, threading
 from dispatch.email.models import InboundMessage
 from dispatch.settings import Settings
@@ -44,6 +45,7 @@ class Mailroom:
 
     session: Session
     settings: Settings
+    database: Database
 
     def brand(self, brand_id: str) -> Brand:
         found = self.session.get(Brand, brand_id)
@@ -113,8 +115,8 @@ def _message_id(raw: bytes) -> str | None:
 
 
 @pytest.fixture
-def mailroom(session: Session, settings: Settings) -> Mailroom:
-    return Mailroom(session, settings)
+def mailroom(session: Session, settings: Settings, database: Database) -> Mailroom:
+    return Mailroom(session, settings, database)
 
 
 def mail(

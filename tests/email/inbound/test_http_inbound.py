@@ -366,7 +366,7 @@ def test_a_message_with_nul_bytes_posted_over_http_becomes_a_clean_ticket(
     response = post_mail(client, raw, bearer(secret_of(api)))
     assert response.status_code == 202
 
-    assert inbound.process_received(mailroom.session) == 1
+    assert inbound.process_received(mailroom.database) == 1
 
     message = mailroom.session.get(InboundMessage, response.json()["message"]["id"])
     assert message is not None

@@ -40,8 +40,8 @@ def test_a_stored_message_becomes_one_ticket_however_often_the_job_runs(
     stored = store(mailroom, brand)
     assert tickets_of(mailroom, brand) == 0
 
-    assert inbound.process_received(mailroom.session) == 1
-    assert inbound.process_received(mailroom.session) == 0
+    assert inbound.process_received(mailroom.database) == 1
+    assert inbound.process_received(mailroom.database) == 0
 
     message = row(mailroom, stored)
     assert message.status == service.PROCESSED
@@ -60,12 +60,12 @@ def test_a_message_whose_lease_lapsed_is_processed_once_by_the_next_claim(
     assert service.claim(mailroom.session, "crashed", limit=10, lease=inbound.LEASE) == [stored]
     mailroom.session.commit()
 
-    assert inbound.process_received(mailroom.session) == 0
+    assert inbound.process_received(mailroom.database) == 0
     frozen_clock.advance(seconds=inbound.LEASE.total_seconds() - 1)
-    assert inbound.process_received(mailroom.session) == 0
+    assert inbound.process_received(mailroom.database) == 0
     frozen_clock.advance(seconds=2)
-    assert inbound.process_received(mailroom.session) == 1
-    assert inbound.process_received(mailroom.session) == 0
+    assert inbound.process_received(mailroom.database) == 1
+    assert inbound.process_received(mailroom.database) == 0
 
     message = row(mailroom, stored)
     assert message.status == service.PROCESSED
@@ -81,7 +81,7 @@ def test_a_worker_that_lost_its_lease_cannot_process_the_message_again(
     mailroom.session.commit()
     frozen_clock.advance(seconds=inbound.LEASE.total_seconds() + 1)
     # Another worker takes over the lapsed lease and processes the message.
-    assert inbound.process_received(mailroom.session) == 1
+    assert inbound.process_received(mailroom.database) == 1
 
     # The slow worker wakes up: its lease is gone, and the message is done.
     assert service.leased(mailroom.session, stored, "slow") is None
@@ -112,7 +112,7 @@ def test_released_leases_are_free_at_once(mailroom: Mailroom, brand: Json) -> No
     assert service.release(mailroom.session, "stopping", [stored]) == 1
     mailroom.session.commit()
 
-    assert inbound.process_received(mailroom.session) == 1
+    assert inbound.process_received(mailroom.database) == 1
     assert tickets_of(mailroom, brand) == 1
 
 
@@ -133,16 +133,16 @@ def test_a_failure_while_processing_leaves_nothing_half_written_and_is_retried(
 
     monkeypatch.setattr(threading, "remember", crash_once)
 
-    assert inbound.process_received(mailroom.session) == 0
+    assert inbound.process_received(mailroom.database) == 0
     message = row(mailroom, stored)
     assert message.status == service.RECEIVED
     assert message.error == "RuntimeError: worker crashed"
     assert message.lease_expires_at == frozen_clock.now + timedelta(seconds=inbound.RETRY_DELAYS[0])
     assert tickets_of(mailroom, brand) == 0
 
-    assert inbound.process_received(mailroom.session) == 0
+    assert inbound.process_received(mailroom.database) == 0
     frozen_clock.advance(seconds=inbound.RETRY_DELAYS[0])
-    assert inbound.process_received(mailroom.session) == 1
+    assert inbound.process_received(mailroom.database) == 1
 
     message = row(mailroom, stored)
     assert message.status == service.PROCESSED
@@ -162,10 +162,10 @@ def test_a_message_that_keeps_failing_is_marked_failed_after_the_last_attempt(
     monkeypatch.setattr(threading, "remember", crash)
 
     for delay in inbound.RETRY_DELAYS:
-        assert inbound.process_received(mailroom.session) == 0
+        assert inbound.process_received(mailroom.database) == 0
         assert row(mailroom, stored).status == service.RECEIVED
         frozen_clock.advance(seconds=delay)
-    assert inbound.process_received(mailroom.session) == 0
+    assert inbound.process_received(mailroom.database) == 0
 
     message = row(mailroom, stored)
     assert message.attempts == inbound.MAX_ATTEMPTS
@@ -186,7 +186,7 @@ def test_a_reply_stored_twice_under_different_ids_is_one_comment(
 
     assert second.duplicate is True
     assert second.id == first.id
-    assert inbound.process_received(mailroom.session) == 1
+    assert inbound.process_received(mailroom.database) == 1
     assert tickets_of(mailroom, brand) == 1
 
 
@@ -237,7 +237,7 @@ def test_a_message_that_cannot_be_processed_is_failed_at_once_with_its_reason(
 
     monkeypatch.setattr(threading, "remember", refuse)
 
-    assert inbound.process_received(mailroom.session) == 0
+    assert inbound.process_received(mailroom.database) == 0
     message = row(mailroom, stored)
     assert message.status == service.FAILED
     assert message.attempts == 1

@@ -28,7 +28,7 @@ def generate(database: Database, settings: Settings, *, limit: int = 200) -> int
 
 
 def send(database: Database, settings: Settings, *, limit: int = 20) -> int:
-    return send_due(database.session, limit=limit, settings=settings)
+    return send_due(database, limit=limit, settings=settings)
 
 
 def deliver(database: Database, settings: Settings) -> int:

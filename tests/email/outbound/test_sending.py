@@ -271,7 +271,7 @@ def test_an_unreachable_relay_is_retried_for_about_a_day_then_the_email_fails(
     attempts = 0
     rng = random.Random(7)
     while True:
-        made = sending.send_due(database.session, settings=settings, rng=rng)
+        made = sending.send_due(database, settings=settings, rng=rng)
         [email] = emails(session, ticket_id=ticket["id"])
         if email.status == "FAILED":
             break

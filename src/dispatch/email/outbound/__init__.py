@@ -2,7 +2,7 @@
 record of what was sent (served by `dispatch.email.api` as `GET .../tickets/{ticketId}/emails`).
 
 The worker's jobs: `dispatch.email.notifications.generate_from_events(session)` turns
-committed events into queued emails; `send_due(session_factory)` sends the due ones.
+committed events into queued emails; `send_due(database)` sends the due ones.
 """
 
 from __future__ import annotations

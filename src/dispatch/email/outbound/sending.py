@@ -24,13 +24,13 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from dispatch.core import clock
+from dispatch.core import clock, transaction
+from dispatch.core.db import Database
 from dispatch.email.addresses import brand_address
 from dispatch.email.outbound import compose, repository
 from dispatch.email.outbound.config import resolve
@@ -62,7 +62,7 @@ class Job:
 
 
 def send_due(
-    session_factory: Callable[[], Session],
+    database: Database,
     *,
     limit: int = 20,
     settings: Settings | None = None,
@@ -70,15 +70,15 @@ def send_due(
     rng: random.Random | None = None,
 ) -> int:
     """Send up to `limit` due emails through the relay; returns how many attempts were
-    made (0 when nothing was due or no relay is configured). Each step commits its own
-    short transaction: call it with a session factory, not a session in a transaction."""
+    made (0 when nothing was due or no relay is configured). Each step is its own short
+    transaction."""
     settings = resolve(settings)
     relay = RelayConfig.from_settings(settings)
     if relay is None:
-        _log_no_relay(session_factory)
+        _log_no_relay(database)
         return 0
     worker = worker or worker_name()
-    jobs = _claim(session_factory, settings, worker=worker, limit=limit)
+    jobs = _claim(database, settings, worker=worker, limit=limit)
     if not jobs:
         return 0
     done: list[str] = []
@@ -86,46 +86,36 @@ def send_due(
         with RelayConnection(relay) as connection:
             for job in jobs:
                 outcome = connection.send(job.message, sender=job.sender, recipients=job.recipients)
-                _record(session_factory, job, outcome, worker=worker, rng=rng)
+                _record(database, job, outcome, worker=worker, rng=rng)
                 done.append(job.email_id)
     finally:
         left = [job.email_id for job in jobs if job.email_id not in done]
         if left:
             # Interrupted (shutdown, an unexpected error): hand the rest back at once.
-            _release(session_factory, worker, left)
+            _release(database, worker, left)
     return len(done)
 
 
-def _claim(
-    session_factory: Callable[[], Session], settings: Settings, *, worker: str, limit: int
-) -> list[Job]:
-    session = session_factory()
-    try:
+def _claim(database: Database, settings: Settings, *, worker: str, limit: int) -> list[Job]:
+    def lease(session: Session) -> list[Job]:
         now = clock.now()
         leased = repository.lease_due(
             session, worker=worker, now=now, until=now + LEASE, limit=limit
         )
-        jobs = []
-        for email, brand in repository.leased_with_brands(session, leased):
-            message = compose.build_message(email, date=now)
-            jobs.append(
-                Job(
-                    email_id=email.id,
-                    # Bounces come back to the brand's mailbox, where inbound mail
-                    # handling reads them (and marks the address undeliverable).
-                    sender=brand_address(settings, brand),
-                    recipients=compose.recipients(email),
-                    message=message.as_bytes(),
-                    attempts=email.attempts,
-                )
+        return [
+            Job(
+                email_id=email.id,
+                # Bounces come back to the brand's mailbox, where inbound mail handling
+                # reads them (and marks the address undeliverable).
+                sender=brand_address(settings, brand),
+                recipients=compose.recipients(email),
+                message=compose.build_message(email, date=now).as_bytes(),
+                attempts=email.attempts,
             )
-        session.commit()
-        return jobs
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+            for email, brand in repository.leased_with_brands(session, leased)
+        ]
+
+    return transaction.run(database, lease)
 
 
 def result_of(
@@ -145,7 +135,7 @@ def result_of(
 
 
 def _record(
-    session_factory: Callable[[], Session],
+    database: Database,
     job: Job,
     outcome: Outcome,
     *,
@@ -153,47 +143,32 @@ def _record(
     rng: random.Random | None,
 ) -> None:
     result = result_of(outcome, job.attempts + 1, clock.now(), rng=rng)
-    session = session_factory()
-    try:
-        if repository.finish_leased(session, job.email_id, worker, result):
-            session.commit()
-        else:
-            session.rollback()
-            log.info("email %s: lease lost, outcome dropped", job.email_id)
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    recorded = transaction.run(
+        database, lambda session: repository.finish_leased(session, job.email_id, worker, result)
+    )
+    if not recorded:
+        log.info("email %s: lease lost, outcome dropped", job.email_id)
     if result.status == "FAILED":
         log.warning("email %s failed: %s", job.email_id, result.last_error)
 
 
-def _release(session_factory: Callable[[], Session], worker: str, email_ids: list[str]) -> None:
-    session = session_factory()
+def _release(database: Database, worker: str, email_ids: list[str]) -> None:
     try:
-        repository.release(session, worker, email_ids)
-        session.commit()
+        transaction.run(database, lambda session: repository.release(session, worker, email_ids))
     except Exception:
-        session.rollback()
         log.exception("could not release leases of %d emails", len(email_ids))
-    finally:
-        session.close()
 
 
-def _log_no_relay(session_factory: Callable[[], Session]) -> None:
+def _log_no_relay(database: Database) -> None:
     global _last_no_relay_log
     now = time.monotonic()
     if _last_no_relay_log is not None and now - _last_no_relay_log < NO_RELAY_LOG_INTERVAL:
         return
     # Looked at once an interval, whatever it finds: not a query per worker pass.
     _last_no_relay_log = now
-    session = session_factory()
-    try:
-        waiting = repository.count_due(session, clock.now())
-    finally:
-        session.rollback()
-        session.close()
+    waiting = transaction.run(
+        database, lambda session: repository.count_due(session, clock.now()), write=False
+    )
     if waiting:
         log.warning(
             "%d email(s) waiting to be sent: DISPATCH_SMTP_RELAY is not set, so they stay "

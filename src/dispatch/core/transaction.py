@@ -1,0 +1,200 @@
+"""The one transaction runner, and the side-state that follows a transaction.
+
+`run(database, work)` is how every caller (the API, the CLI, the worker, the SMTP
+listener, the email jobs, later the dashboard and the portal) does its work: `work`
+gets a session, and the runner commits once when it returns or rolls back when it
+raises. A transaction that fails on a deadlock or a serialization failure is run again
+(a bounded number of times, after a short jittered pause) before anything is answered.
+Nothing else commits: services flush.
+
+Side-state is what a transaction accumulates besides its rows and must settle at its
+end: per-status count deltas written just before commit, the NOTIFY that wakes workers,
+stored files to delete if the transaction does not commit. Each kind is a `SideState`;
+`record(session, kind, item)` files an item under the innermost open transaction. The
+items follow the savepoint stack: a savepoint that rolls back discards only what it
+recorded (and runs the kind's `discard` for them), a released savepoint hands its items
+to the enclosing transaction, and only the outermost commit writes them (`write`, inside
+the transaction, just before COMMIT). This holds for plain `session.begin_nested()` too:
+the listeners are installed on every session the `Database` makes.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+if TYPE_CHECKING:
+    from dispatch.core.db import Database
+
+T = TypeVar("T")
+log = logging.getLogger("dispatch.transaction")
+
+# SQLSTATEs of failures that another try of the same transaction may not meet.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+ATTEMPTS = 4
+_LEDGER = "dispatch.transaction.ledger"
+
+
+@dataclass(frozen=True, eq=False)
+class SideState(Generic[T]):
+    """A kind of side-state: `write(session, items)` runs before the outermost commit,
+    `discard(items)` for the items of a savepoint or transaction that rolled back."""
+
+    name: str
+    write: Callable[[Session, list[T]], None] | None = None
+    discard: Callable[[list[T]], None] | None = None
+
+
+@dataclass
+class _Frame:
+    items: dict[SideState[Any], list[Any]] = field(default_factory=dict)
+    rolled_back: bool = False
+
+    def take(self, other: _Frame) -> None:
+        for kind, items in other.items.items():
+            self.items.setdefault(kind, []).extend(items)
+
+
+@dataclass
+class _Ledger:
+    """One frame per open transaction of a session: the outermost first."""
+
+    frames: list[_Frame] = field(default_factory=lambda: [_Frame()])
+
+    def merged(self) -> _Frame:
+        merged = _Frame()
+        for frame in self.frames:
+            merged.take(frame)
+        return merged
+
+
+def _ledger(session: Session) -> _Ledger:
+    ledger: _Ledger | None = session.info.get(_LEDGER)
+    if ledger is None:
+        ledger = session.info[_LEDGER] = _Ledger()
+    return ledger
+
+
+def record(session: Session, kind: SideState[T], item: T) -> None:
+    """File `item` under the innermost open transaction of `session`."""
+    _ledger(session).frames[-1].items.setdefault(kind, []).append(item)
+
+
+def pending(session: Session, kind: SideState[T]) -> list[T]:
+    """Every item of `kind` the open transactions hold, outermost first."""
+    return list(_ledger(session).merged().items.get(kind, []))
+
+
+def forget(session: Session, kind: SideState[T], unwanted: Callable[[T], bool]) -> None:
+    """Drop the pending items of `kind` that `unwanted` picks, without discarding them."""
+    for frame in _ledger(session).frames:
+        if kind in frame.items:
+            frame.items[kind] = [item for item in frame.items[kind] if not unwanted(item)]
+
+
+def _discard(frame: _Frame) -> None:
+    for kind, items in frame.items.items():
+        if kind.discard is not None and items:
+            try:
+                kind.discard(items)
+            except Exception:
+                log.exception("discarding %s failed", kind.name)
+
+
+def _on_create(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        _ledger(session).frames.append(_Frame())
+    elif transaction.parent is None:
+        session.info[_LEDGER] = _Ledger()
+
+
+def _on_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint being released: its items wait for the outermost commit
+    for kind, items in _ledger(session).merged().items.items():
+        if kind.write is not None and items:
+            kind.write(session, items)
+
+
+def _on_after_commit(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_LEDGER, None)
+
+
+def _on_after_rollback(session: Session) -> None:
+    # Fires while the transaction rolled back is still the innermost one.
+    ledger: _Ledger | None = session.info.get(_LEDGER)
+    if ledger is not None:
+        ledger.frames[-1].rolled_back = True
+
+
+def _on_end(session: Session, transaction: SessionTransaction) -> None:
+    ledger: _Ledger | None = session.info.get(_LEDGER)
+    if ledger is None:
+        return
+    if transaction.nested and len(ledger.frames) > 1:
+        frame = ledger.frames.pop()
+        if frame.rolled_back:
+            _discard(frame)
+        else:
+            ledger.frames[-1].take(frame)
+    elif transaction.parent is None:
+        # The outermost transaction ended without its commit: nothing it held stays.
+        session.info.pop(_LEDGER, None)
+        _discard(ledger.merged())
+
+
+def install(maker: sessionmaker[Session]) -> None:
+    """Make every session of `maker` keep its side-state along its transactions."""
+    event.listen(maker, "after_transaction_create", _on_create)
+    event.listen(maker, "before_commit", _on_before_commit)
+    event.listen(maker, "after_commit", _on_after_commit)
+    event.listen(maker, "after_rollback", _on_after_rollback)
+    event.listen(maker, "after_transaction_end", _on_end)
+
+
+# --- the runner -------------------------------------------------------------------------
+
+
+def is_retryable(error: BaseException) -> bool:
+    """A deadlock or serialization failure: the same transaction, run again, may pass."""
+    if not isinstance(error, DBAPIError):
+        return False
+    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def run(
+    database: Database,
+    work: Callable[[Session], T],
+    *,
+    write: bool = True,
+    attempts: int = ATTEMPTS,
+) -> T:
+    """Run `work` in one transaction and commit it; roll back when it raises. A deadlock
+    or serialization failure runs it again, up to `attempts` times in all. `write=False`
+    opens a reading session (on SQLite it does not take the write lock); it commits too,
+    which costs what a rollback would and leaves loaded objects readable."""
+    for attempt in range(1, attempts + 1):
+        session = database.session(write=write)
+        try:
+            result = work(session)
+            session.commit()
+            return result
+        except BaseException as error:
+            session.rollback()
+            if attempt == attempts or not is_retryable(error):
+                raise
+            log.info("retrying a transaction after %s (attempt %d)", error, attempt)
+        finally:
+            session.close()
+        # Jittered and growing: transactions that collided do not collide again at once.
+        time.sleep(random.uniform(0.005, 0.025) * attempt)  # noqa: S311 - not security
+    raise AssertionError("unreachable")
