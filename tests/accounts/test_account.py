@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from dispatch.accounts import service
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, ActorKind, Channel
 from tests.accounts.conftest import scoped_api
 from tests.conftest import Api, make_ticket
 from tests.contacts.helpers import counting_statements
@@ -72,7 +72,7 @@ def test_usage_is_counted_by_the_database_in_two_count_queries(
 ) -> None:
     for _ in range(3):
         make_ticket(api, brand)
-    actor = Actor(type="api", account_id=api.account_id, brand_ids=None)
+    actor = Actor(ActorKind.API_KEY, Channel.API, api.account_id, brand_ids=None)
 
     with counting_statements(connection) as statements:
         usage = service.get_usage(session, actor)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.audit.models import AuditLog
 from dispatch.brands.models import Brand
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, ActorKind, Channel
 from dispatch.core.events import Event
 from dispatch.tickets.models import Ticket
 from tests.conftest import Api
@@ -40,7 +40,7 @@ def names(api: Api, brand: Json) -> list[str]:
 
 def actor_of(api: Api) -> Actor:
     """The actor service calls run as: an API key of the test account."""
-    return Actor(type="api", account_id=api.account_id, name="Test key")
+    return Actor(ActorKind.API_KEY, Channel.API, api.account_id, name="Test key")
 
 
 def load_brand(session: Session, brand: Json) -> Brand:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from dispatch.brands.models import Brand
 from dispatch.contacts import service
 from dispatch.contacts.schemas import ContactOut
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, ActorKind, Channel
 from dispatch.core.errors import NotFound, ValidationFailed
 from tests.conftest import Api
 from tests.contacts.helpers import (
@@ -36,7 +36,7 @@ def brand_row(session: Session, brand: Json) -> Brand:
 
 @pytest.fixture
 def actor(api: Api) -> Actor:
-    return Actor(type="api", account_id=api.account_id, name="Ticket intake")
+    return Actor(ActorKind.API_KEY, Channel.API, api.account_id, name="Ticket intake")
 
 
 def test_find_or_create_creates_a_contact_with_its_events_and_activity(

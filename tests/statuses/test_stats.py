@@ -23,7 +23,7 @@ from dispatch.accounts import service as accounts_service
 from dispatch.brands import service as brands_service
 from dispatch.brands.models import Brand
 from dispatch.brands.schemas import BrandCreate
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, ActorKind, Channel
 from dispatch.statuses import counts
 from dispatch.statuses import service as statuses_service
 from dispatch.statuses.models import StatusTicketCount
@@ -193,7 +193,7 @@ def test_counts_spread_over_slots_are_summed(
 def test_counts_of_a_rolled_back_transaction_are_discarded(
     api: Api, brand: Json, session: Session
 ) -> None:
-    actor = Actor(type="api", account_id=api.account_id)
+    actor = Actor(ActorKind.API_KEY, Channel.API, api.account_id)
     model = session.get_one(Brand, brand["id"])
     tickets_service.create_ticket(
         session, actor, model, TicketCreate.model_validate({"title": "a"})
@@ -230,7 +230,7 @@ class StatusCountsMachine(RuleBasedStateMachine):
     def __init__(self, session: Session, account_id: str) -> None:
         super().__init__()
         self.session = session
-        self.actor = Actor(type="api", account_id=account_id)
+        self.actor = Actor(ActorKind.API_KEY, Channel.API, account_id)
         self.brand = brands_service.create_brand(
             session, self.actor, BrandCreate.model_validate({"name": "Property"})
         )

@@ -8,7 +8,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, ActorKind, Channel
 from dispatch.core.errors import ValidationFailed
 from dispatch.tickets.models import Ticket
 from dispatch.watchers import service
@@ -29,7 +29,7 @@ def load(session: Session, brand: Json, ticket: Json) -> tuple[Brand, Ticket]:
 
 
 def actor(api: Api) -> Actor:
-    return Actor(type="api", account_id=api.account_id, name="Importer")
+    return Actor(ActorKind.API_KEY, Channel.API, api.account_id, name="Importer")
 
 
 def test_specs_accept_objects_and_plain_email_strings() -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, ActorKind, Channel
 from dispatch.statuses import service as statuses_service
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.workflow import apply_changes
+from dispatch.tickets.workflow import TicketChange, apply_changes
 from tests.comments.helpers import (
     Json,
     add_member,
@@ -169,11 +169,12 @@ def test_the_person_who_changes_the_status_is_not_notified(
     brand_model = session.get(Brand, brand["id"])
     assert model is not None
     assert brand_model is not None
-    dana = Actor(type="user", account_id=api.account_id, email="Dana@Acme.com", name="Dana")
-    open_status = statuses_service.resolve(session, brand["id"], key="open")
+    dana = Actor(
+        ActorKind.MEMBER, Channel.DASHBOARD, api.account_id, email="Dana@Acme.com", name="Dana"
+    )
     pending = statuses_service.resolve(session, brand["id"], key="pending")
 
-    apply_changes(session, dana, brand_model, model, open_status, {}, new_status=pending)
+    apply_changes(session, dana, brand_model, model, TicketChange(status=pending))
     session.flush()
 
     assert recipients(session, ticket, "status_change") == ["ops@example.com"]

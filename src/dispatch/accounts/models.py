@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.core.db import Base
@@ -40,7 +40,8 @@ class ApiKey(Base):
 
 
 class Member(Base):
-    """A team member of an account: someone tickets can be assigned to."""
+    """A team member of an account: someone tickets can be assigned to, who signs in to
+    the dashboard. Owners and admins reach every brand; a member the brands listed."""
 
     __tablename__ = "members"
 
@@ -49,6 +50,8 @@ class Member(Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
+    all_brands: Mapped[bool] = mapped_column(server_default=true())
+    brand_ids: Mapped[list[str]] = mapped_column(JSONType, server_default="[]")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -80,6 +80,9 @@ class MemberOut(ApiModel):
     email: str
     name: str | None
     role: MemberRole
+    # Owners and admins reach every brand; a member, allBrands or the brands listed.
+    all_brands: bool
+    brand_ids: list[str]
     created_at: datetime
 
 
@@ -87,3 +90,11 @@ class MemberCreate(RequestModel):
     email: EmailAddress
     name: str | None = Field(None, max_length=200)
     role: MemberRole = "member"
+    all_brands: bool | None = None
+    brand_ids: list[str] | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def _access_is_consistent(self) -> MemberCreate:
+        if self.all_brands is False and not self.brand_ids:
+            raise ValueError("brandIds is required when allBrands is false")
+        return self

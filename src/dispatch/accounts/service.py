@@ -93,13 +93,12 @@ def touch_key(session: Session, key_id: str) -> None:
 
 
 def actor_for(key: ApiKey) -> Actor:
-    return Actor(
-        type="api",
+    return Actor.api_key(
         account_id=key.account_id,
-        brand_ids=None if key.all_brands else frozenset(key.brand_ids),
-        api_key_id=key.id,
-        api_key_prefix=key.prefix,
+        key_id=key.id,
+        prefix=key.prefix,
         name=key.name,
+        brand_ids=None if key.all_brands else frozenset(key.brand_ids),
     )
 
 

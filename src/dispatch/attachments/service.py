@@ -48,6 +48,7 @@ from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
+from dispatch.tickets.workflow import bump_version
 
 PURGE_BATCH = 500
 
@@ -161,8 +162,7 @@ def _announce(
         return
     repository.lock_ticket(session, ticket)
     ticket.attachment_count += len(attachments)
-    ticket.version += 1
-    ticket.updated_at = clock.now()
+    bump_version(ticket)
     session.flush()
     for attachment in attachments:
         audit.record(
@@ -494,8 +494,7 @@ def delete_attachment(
     announced = attachment.status == UPLOADED
     if announced:
         ticket.attachment_count = max(0, ticket.attachment_count - 1)
-        ticket.version += 1
-        ticket.updated_at = now
+        bump_version(ticket, now)
     session.flush()
     audit.record(
         session,

@@ -15,8 +15,6 @@ from dispatch.core.actor import Actor
 from dispatch.core.ids import new_id
 from dispatch.core.pagination import Cursor, split_page
 
-# Where a change came from, by the kind of actor when the caller does not say.
-DEFAULT_SOURCE = {"api": "api", "user": "portal", "system": "system"}
 LOG_SORT = "createdAt:desc"
 
 
@@ -45,7 +43,7 @@ def record(
         if changes
         else None,
         performed_by=actor.performed_by(),
-        source=source or DEFAULT_SOURCE[actor.type],
+        source=source or actor.source,
         metadata_=metadata,
         created_at=clock.now(),
     )

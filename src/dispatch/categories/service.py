@@ -32,8 +32,7 @@ from dispatch.core.actor import Actor
 from dispatch.core.changes import record_change
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
-from dispatch.statuses import service as statuses
-from dispatch.tickets.workflow import apply_changes
+from dispatch.tickets.workflow import TicketChange, Trigger, apply_changes
 
 REASSIGN_BATCH = 500
 FALLBACK_KEY = "category"
@@ -279,7 +278,6 @@ def delete_category(
 
 def _clear_tickets(session: Session, actor: Actor, brand: Brand, category: Category) -> int:
     """Deleted tickets (restorable) leave the category too, but are not counted."""
-    brand_statuses = statuses.by_id(session, brand.id)
     moved = 0
     while batch := repository.tickets_in_category(session, category.id, batch=REASSIGN_BATCH):
         for ticket in batch:
@@ -290,9 +288,8 @@ def _clear_tickets(session: Session, actor: Actor, brand: Brand, category: Categ
                 actor,
                 brand,
                 ticket,
-                brand_statuses[ticket.status_id],
-                {"categoryId": None},
-                trigger="category_deleted",
+                TicketChange(category_id=None),
+                trigger=Trigger.CATEGORY_DELETED,
                 metadata={"deletedCategoryId": category.id},
             )
     return moved

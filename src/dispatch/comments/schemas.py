@@ -6,7 +6,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from dispatch.core.email_address import EmailAddress
-from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.core.schemas import WIRE, ApiModel, Command, Omittable
 from dispatch.tickets.schemas import Link, Source
 
 AuthorType = Literal["CUSTOMER", "AGENT", "SYSTEM"]
@@ -51,7 +51,7 @@ class ThreadedCommentOut(CommentOut):
     replies: list[ThreadedCommentOut] = Field(default_factory=list)
 
 
-class CommentCreate(RequestModel):
+class NewComment(Command):
     body: str = Field(min_length=1, max_length=BODY_MAX)
     author_id: str | None = Field(None, max_length=64)
     author_name: str | None = Field(None, max_length=200)
@@ -74,8 +74,12 @@ class CommentCreate(RequestModel):
     _links = field_validator("links")(_links)
 
 
-class CommentUpdate(RequestModel):
-    body: str | None = Field(None, min_length=1, max_length=BODY_MAX)
+class CommentCreate(NewComment):
+    model_config = WIRE
+
+
+class CommentChanges(Command):
+    body: Omittable[str] = Field(None, min_length=1, max_length=BODY_MAX)
     links: list[Any] | None = Field(None, max_length=LINKS_MAX)
     # Merged: given keys are set, a null value removes a key.
     metadata: dict[str, Any] | None = None
@@ -83,7 +87,11 @@ class CommentUpdate(RequestModel):
     _links = field_validator("links")(_links)
 
     @model_validator(mode="after")
-    def _not_empty(self) -> CommentUpdate:
+    def _not_empty(self) -> CommentChanges:
         if not self.model_fields_set:
             raise ValueError("Nothing to update: give body, links or metadata")
         return self
+
+
+class CommentUpdate(CommentChanges):
+    model_config = WIRE

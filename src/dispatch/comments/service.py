@@ -24,9 +24,9 @@ from dispatch.comments.errors import (
 )
 from dispatch.comments.models import Comment
 from dispatch.comments.schemas import (
-    CommentCreate,
+    CommentChanges,
     CommentOut,
-    CommentUpdate,
+    NewComment,
     ThreadedCommentOut,
 )
 from dispatch.core import clock, events
@@ -38,14 +38,13 @@ from dispatch.statuses.models import TicketStatus
 from dispatch.tickets import repository as tickets_repository
 from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.workflow import AUTO_REOPEN, apply_changes
+from dispatch.tickets.workflow import TicketChange, Trigger, apply_changes, bump_version
 from dispatch.watchers import notifications
 
 CUSTOMER, AGENT, SYSTEM = "CUSTOMER", "AGENT", "SYSTEM"
 # A customer's public reply to a ticket in one of these (system) statuses reopens it.
 REOPENED_BY_CUSTOMER = frozenset({"pending", "resolved", "closed"})
 REOPEN_TO = "open"
-COMMENT_TRIGGER = "comment"
 MAX_MERGE_HOPS = 20
 INTERNAL = "isInternal"
 
@@ -95,7 +94,7 @@ def get_comment(session: Session, brand: Brand, ticket_id: str, comment_id: str)
 # --- create --------------------------------------------------------------------------
 
 
-def _is_internal(data: CommentCreate) -> bool:
+def _is_internal(data: NewComment) -> bool:
     """`isInternal` given top-level or as `metadata.isInternal`; both only if they agree."""
     in_metadata = (data.metadata or {}).get(INTERNAL)
     if in_metadata is not None and not isinstance(in_metadata, bool):
@@ -106,7 +105,7 @@ def _is_internal(data: CommentCreate) -> bool:
 
 
 def _author(
-    session: Session, actor: Actor, brand: Brand, ticket: Ticket, data: CommentCreate
+    session: Session, actor: Actor, brand: Brand, ticket: Ticket, data: NewComment
 ) -> tuple[str | None, str | None, str | None]:
     """(authorId, authorName, authorEmail): given values win; a team member's id fills in
     its name and email; an agent defaults to the caller, a customer to the ticket's."""
@@ -117,8 +116,8 @@ def _author(
     if member is not None:
         name, email = name or member.name, email or member.email
     if data.author_type == AGENT:
-        if author_id is None and actor.user_id is not None:
-            author_id = actor.user_id
+        if author_id is None and actor.member_id is not None:
+            author_id = actor.member_id
         name, email = name or actor.name, email or actor.email
     elif data.author_type == CUSTOMER:
         name, email = name or ticket.customer_name, email or ticket.customer_email
@@ -131,8 +130,7 @@ def _status_by_key(brand_statuses: list[TicketStatus], key: str) -> TicketStatus
 
 def _bump(ticket: Ticket, *, comments: int = 0, at: datetime | None = None) -> None:
     ticket.comment_count += comments
-    ticket.version += 1
-    ticket.updated_at = at or clock.now()
+    bump_version(ticket, at)
 
 
 def _record(
@@ -180,7 +178,7 @@ def _record(
 
 
 def create_comment(
-    session: Session, actor: Actor, brand: Brand, ticket_id: str, data: CommentCreate
+    session: Session, actor: Actor, brand: Brand, ticket_id: str, data: NewComment
 ) -> CommentOut:
     """Add a comment; with `setStatus`, change the ticket's status in the same transaction.
     A public CUSTOMER comment reopens a pending, resolved or closed ticket (auto-reopen),
@@ -266,29 +264,18 @@ def create_comment(
 
     link = {"commentId": comment.id}
     if target is not None:
-        apply_changes(
-            session,
-            actor,
-            brand,
-            ticket,
-            current,
-            {},
-            new_status=target,
-            trigger=COMMENT_TRIGGER,
-            metadata=link,
-        )
+        change = TicketChange(status=target)
+        apply_changes(session, actor, brand, ticket, change, trigger=Trigger.COMMENT, metadata=link)
     elif _reopens(comment, current):
-        reopen = _status_by_key(brand_statuses, REOPEN_TO)
+        change = TicketChange(status=_status_by_key(brand_statuses, REOPEN_TO))
         apply_changes(
             session,
             actor,
             brand,
             ticket,
-            current,
-            {},
-            new_status=reopen,
-            source=AUTO_REOPEN,
-            trigger=AUTO_REOPEN,
+            change,
+            source=Trigger.AUTO_REOPEN.value,
+            trigger=Trigger.AUTO_REOPEN,
             metadata=link,
         )
     return out
@@ -332,15 +319,13 @@ def update_comment(
     brand: Brand,
     ticket_id: str,
     comment_id: str,
-    data: CommentUpdate,
+    data: CommentChanges,
 ) -> CommentOut:
     ticket = load_ticket(session, brand, ticket_id, for_update=True)
     comment = _comment(session, brand, ticket, comment_id)
     if comment.author_type == SYSTEM:
         raise SystemCommentImmutable("edited")
     fields = data.model_dump(exclude_unset=True)
-    if "body" in fields and fields["body"] is None:
-        raise ValidationFailed("body", "body cannot be null")
     new_values: dict[str, Any] = {}
     if "body" in fields:
         new_values["body"] = fields["body"]

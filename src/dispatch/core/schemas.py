@@ -45,18 +45,24 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
 
-class RequestModel(BaseModel):
-    """Request bodies: camelCase only, unknown fields refused, strings trimmed."""
+class Command(BaseModel):
+    """A service's typed input, with Python names: in-process callers (the dashboard, the
+    portal, rules, the CLI) build it by keyword. Unknown fields refused, strings trimmed,
+    NUL characters refused. Error messages name fields as the API does (camelCase)."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_alias=True,
-        validate_by_name=False,
-        extra="forbid",
-        str_strip_whitespace=True,
-    )
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     _no_nul = field_validator("*", mode="before")(refuse_nul)
+
+
+# The wire form of a command: a subclass with `model_config = WIRE` reads camelCase only.
+WIRE = ConfigDict(alias_generator=to_camel, validate_by_alias=True, validate_by_name=False)
+
+
+class RequestModel(Command):
+    """A request body with no command of its own (it never leaves the API layer)."""
+
+    model_config = WIRE
 
 
 class SuccessOut(ApiModel):

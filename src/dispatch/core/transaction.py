@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -65,9 +65,11 @@ class _Frame:
 
 @dataclass
 class _Ledger:
-    """One frame per open transaction of a session: the outermost first."""
+    """One frame per open transaction of a session: the outermost first; and what the
+    transaction has read and may read again (forgotten on any rollback)."""
 
     frames: list[_Frame] = field(default_factory=lambda: [_Frame()])
+    memo: dict[Hashable, Any] = field(default_factory=dict)
 
     def merged(self) -> _Frame:
         merged = _Frame()
@@ -98,6 +100,20 @@ def forget(session: Session, kind: SideState[T], unwanted: Callable[[T], bool]) 
     for frame in _ledger(session).frames:
         if kind in frame.items:
             frame.items[kind] = [item for item in frame.items[kind] if not unwanted(item)]
+
+
+def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """`load()`, once per transaction for `key` (rows the transaction reads again and
+    again: a brand's statuses). Whoever changes those rows calls `uncache`."""
+    memo = _ledger(session).memo
+    if key not in memo:
+        memo[key] = load()
+    value: T = memo[key]
+    return value
+
+
+def uncache(session: Session, key: Hashable) -> None:
+    _ledger(session).memo.pop(key, None)
 
 
 def _discard(frame: _Frame) -> None:
@@ -134,6 +150,7 @@ def _on_after_rollback(session: Session) -> None:
     ledger: _Ledger | None = session.info.get(_LEDGER)
     if ledger is not None:
         ledger.frames[-1].rolled_back = True
+        ledger.memo.clear()
 
 
 def _on_end(session: Session, transaction: SessionTransaction) -> None:

@@ -47,9 +47,9 @@ from dispatch.attachments.models import Attachment
 from dispatch.brands.models import Brand
 from dispatch.comments import service as comments
 from dispatch.comments.schemas import BODY_MAX as COMMENT_BODY_MAX
-from dispatch.comments.schemas import CommentCreate
+from dispatch.comments.schemas import NewComment
 from dispatch.core import clock, transaction
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, Channel
 from dispatch.core.db import Database
 from dispatch.core.email_address import is_email
 from dispatch.core.errors import DomainError
@@ -63,7 +63,7 @@ from dispatch.statuses import service as statuses
 from dispatch.tickets import service as tickets
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import BODY_MAX as TICKET_BODY_MAX
-from dispatch.tickets.schemas import TITLE_MAX, TicketCreate
+from dispatch.tickets.schemas import TITLE_MAX, NewTicket
 
 logger = logging.getLogger("dispatch.email.inbound")
 
@@ -317,7 +317,7 @@ class _Processing:
         self.config = config
         self.brand = brand
         self.message = message
-        self.actor = Actor.system(brand.account_id)
+        self.actor = Actor.system(brand.account_id, channel=Channel.EMAIL)
         self.parsed = parsing.parse(message.raw)
 
     # -- the decision ------------------------------------------------------------------------
@@ -504,20 +504,16 @@ class _Processing:
         stored = self._store_files(None)
         title = (self.parsed.subject or NO_SUBJECT)[:TITLE_MAX]
         body = self._body(stored, TICKET_BODY_MAX)
-        fields: dict[str, Any] = {
-            "title": title,
-            "body": body or None,
-            "source": "email",
-            "sourceId": (self.parsed.message_id or "")[:500] or None,
-            "sourceData": self._source_data(stored),
-            "attachmentIds": stored.ids or None,
-        }
-        customer = {}
-        if self.customer is not None:
-            customer = {"customerEmail": self.customer.email}
-            if self.customer.name:
-                customer["customerName"] = self.customer.name
-        data = TicketCreate.model_validate({**fields, **customer})
+        data = NewTicket(
+            title=title,
+            body=body or None,
+            source="email",
+            source_id=(self.parsed.message_id or "")[:500] or None,
+            source_data=self._source_data(stored),
+            attachment_ids=stored.ids or None,
+            customer_email=self.customer.email if self.customer else None,
+            customer_name=self.customer.name if self.customer else None,
+        )
         created = tickets.create_ticket(self.session, self.actor, self.brand, data)
         threading.remember(self.session, self.brand.id, created.id, self.parsed.message_id)
         outcome: dict[str, Any] = {
@@ -551,25 +547,23 @@ class _Processing:
         if self.robot is not None:
             metadata["robot"] = True
             metadata["robotReason"] = self.robot
-        fields: dict[str, Any] = {
-            "body": self._body(stored, COMMENT_BODY_MAX) or NO_TEXT,
-            "authorType": "CUSTOMER",
-            "source": "email",
-            "sourceId": (self.parsed.message_id or "")[:500] or None,
-            "sourceData": self._source_data(stored),
-            "metadata": metadata,
-        }
-        if self.robot is not None:
-            # A machine's reply (an out-of-office) is kept, but reopens nothing.
-            current = statuses.get_status(self.session, self.brand, ticket.status_id)
-            fields["setStatus"] = current.key
-        author: dict[str, str] = {}
-        if sender is not None:
-            author["authorEmail"] = sender.email
-            name = _display_name(sender.name)
-            if name:
-                author["authorName"] = name
-        data = CommentCreate.model_validate({**fields, **author})
+        # A machine's reply (an out-of-office) is kept, but reopens nothing.
+        keep_status = (
+            statuses.get_status(self.session, self.brand, ticket.status_id).key
+            if self.robot is not None
+            else None
+        )
+        data = NewComment(
+            body=self._body(stored, COMMENT_BODY_MAX) or NO_TEXT,
+            author_type="CUSTOMER",
+            author_email=sender.email if sender else None,
+            author_name=_display_name(sender.name) if sender else None,
+            source="email",
+            source_id=(self.parsed.message_id or "")[:500] or None,
+            source_data=self._source_data(stored),
+            metadata=metadata,
+            set_status=keep_status,
+        )
         comment = comments.create_comment(
             self.session, self.actor, self.brand, thread.ticket.id, data
         )

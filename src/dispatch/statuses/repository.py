@@ -3,16 +3,27 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from dispatch.core import transaction
 from dispatch.statuses.models import TicketStatus
 
 
 def list_statuses(session: Session, brand_id: str) -> list[TicketStatus]:
-    stmt = (
-        select(TicketStatus)
-        .where(TicketStatus.brand_id == brand_id)
-        .order_by(TicketStatus.sort_order, TicketStatus.id)
-    )
-    return list(session.scalars(stmt))
+    """The brand's statuses in display order, read once per transaction (every ticket
+    change needs them); status writes call `forget_statuses`."""
+
+    def load() -> tuple[TicketStatus, ...]:
+        stmt = (
+            select(TicketStatus)
+            .where(TicketStatus.brand_id == brand_id)
+            .order_by(TicketStatus.sort_order, TicketStatus.id)
+        )
+        return tuple(session.scalars(stmt))
+
+    return list(transaction.cached(session, ("statuses", brand_id), load))
+
+
+def forget_statuses(session: Session, brand_id: str) -> None:
+    transaction.uncache(session, ("statuses", brand_id))
 
 
 def get_status(session: Session, brand_id: str, status_id: str) -> TicketStatus | None:

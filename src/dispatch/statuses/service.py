@@ -27,7 +27,7 @@ from dispatch.statuses.errors import (
 from dispatch.statuses.models import TicketStatus
 from dispatch.statuses.schemas import StatusCreate, StatusOut, StatusStats, StatusUpdate
 from dispatch.tickets import repository as tickets_repository
-from dispatch.tickets.workflow import apply_changes
+from dispatch.tickets.workflow import TicketChange, Trigger, apply_changes
 
 REASSIGN_BATCH = 500
 
@@ -51,6 +51,7 @@ def seed_system_statuses(session: Session, brand: Brand) -> list[TicketStatus]:
     ]
     session.add_all(seeded)
     session.flush()
+    repository.forget_statuses(session, brand.id)
     return seeded
 
 
@@ -175,6 +176,7 @@ def create_status(session: Session, actor: Actor, brand: Brand, data: StatusCrea
     session.add(status)
     _renumber([*current, status], order, now)
     session.flush()
+    repository.forget_statuses(session, brand.id)
     _record(session, actor, status, "status.created")
     return status
 
@@ -223,6 +225,7 @@ def update_status(
     if changes:
         status.updated_at = clock.now()
         session.flush()
+        repository.forget_statuses(session, status.brand_id)
         _record(session, actor, status, "status.updated", changes)
     return status
 
@@ -244,6 +247,7 @@ def reorder(
     before = {s.id: s.sort_order for s in current}
     _renumber(current, order)
     session.flush()
+    repository.forget_statuses(session, brand.id)
     for status in current:
         if before[status.id] != status.sort_order:
             _record(
@@ -318,6 +322,7 @@ def delete_status(
     repository.delete_status(session, status)
     _renumber(remaining, _placed(remaining))
     session.flush()
+    repository.forget_statuses(session, brand.id)
     return status, replacement, moved
 
 
@@ -360,10 +365,8 @@ def _move_tickets(
                 actor,
                 brand,
                 ticket,
-                status,
-                {},
-                new_status=fallback,
-                trigger="status_deleted",
+                TicketChange(status=fallback),
+                trigger=Trigger.STATUS_DELETED,
                 metadata={"deletedStatusId": status.id},
             )
     return moved

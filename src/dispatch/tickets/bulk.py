@@ -4,7 +4,7 @@ so one refusal does not undo the others."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 from sqlalchemy.orm import Session
@@ -13,10 +13,11 @@ from dispatch.brands.models import Brand
 from dispatch.core.actor import Actor
 from dispatch.core.email_address import EmailAddress
 from dispatch.core.errors import DomainError, ValidationFailed
-from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.core.schemas import WIRE, ApiModel, Command
 from dispatch.tickets import service
 from dispatch.tickets.priority import Priority
-from dispatch.tickets.schemas import CloseReason, TicketUpdate
+from dispatch.tickets.schemas import CloseReason, TicketChanges
+from dispatch.tickets.workflow import Trigger
 
 Action = Literal[
     # The reference's actions...
@@ -33,10 +34,9 @@ Action = Literal[
     "setPriority",
 ]
 MAX_TICKETS = 100
-BULK = "bulk"
 
 
-class BulkRequest(RequestModel):
+class BulkAction(Command):
     action: Action
     ticket_ids: list[str] = Field(min_length=1, max_length=MAX_TICKETS)
     assignee_id: str | None = Field(None, max_length=64)
@@ -56,6 +56,10 @@ class BulkRequest(RequestModel):
         return value
 
 
+class BulkRequest(BulkAction):
+    model_config = WIRE
+
+
 class BulkResult(ApiModel):
     ticket_id: str
     success: bool
@@ -73,29 +77,29 @@ class BulkOut(ApiModel):
     results: list[BulkResult]
 
 
-def _update_for(request: BulkRequest) -> dict[str, Any]:
+def _update_for(request: BulkAction) -> TicketChanges:
     fields = request.model_fields_set
     match request.action:
         case "spam" | "notSpam":
-            return {"isSpam": request.action == "spam"}
+            return TicketChanges(is_spam=request.action == "spam")
         case "resolve":
-            return {"status": "resolved"}
+            return TicketChanges(status="resolved")
         case "close":
-            return {"status": "closed", "closeReason": request.close_reason}
+            return TicketChanges(status="closed", close_reason=request.close_reason)
         case "setStatus":
-            return {"status": request.status}
+            return TicketChanges(status=request.status)
         case "setPriority":
-            return {"priority": request.priority}
+            return TicketChanges(priority=request.priority)
         case "assign":
             if "assignee_email" in fields and request.assignee_email is not None:
-                return {"assigneeEmail": request.assignee_email}
-            return {"assigneeId": request.assignee_id}
+                return TicketChanges(assignee_email=request.assignee_email)
+            return TicketChanges(assignee_id=request.assignee_id)
         case "setCategory":
             if request.category_key is not None:
-                return {"categoryKey": request.category_key}
-            return {"categoryId": request.category_id}
+                return TicketChanges(category_key=request.category_key)
+            return TicketChanges(category_id=request.category_id)
         case "setTags":
-            return {"tags": request.tags}
+            return TicketChanges(tags=request.tags)
     raise AssertionError(request.action)  # every action is matched above
 
 
@@ -111,7 +115,7 @@ NEEDED: dict[str, tuple[tuple[str, str], ...]] = {
 NULL_CLEARS = {"assignee_id", "assignee_email", "category_id", "category_key"}
 
 
-def _check_parameters(request: BulkRequest) -> None:
+def _check_parameters(request: BulkAction) -> None:
     """The action's parameter must be there: a 422 naming it, before any ticket changes
     (an `assign` without assigneeId would otherwise unassign every ticket)."""
     needed = NEEDED.get(request.action)
@@ -126,11 +130,9 @@ def _check_parameters(request: BulkRequest) -> None:
     raise ValidationFailed(needed[0][1], f"{request.action} needs {wire}")
 
 
-def run(session: Session, actor: Actor, brand: Brand, request: BulkRequest) -> BulkOut:
+def run(session: Session, actor: Actor, brand: Brand, request: BulkAction) -> BulkOut:
     _check_parameters(request)
-    update = (
-        None if request.action == "delete" else TicketUpdate.model_validate(_update_for(request))
-    )
+    update = None if request.action == "delete" else _update_for(request)
     # Tickets change in id order, the order every multi-ticket change locks in: each one
     # stays locked until commit, so two bulk actions taking the same tickets in different
     # orders would otherwise deadlock. The results keep the request's order.
@@ -141,7 +143,9 @@ def run(session: Session, actor: Actor, brand: Brand, request: BulkRequest) -> B
                 if update is None:
                     service.delete_ticket(session, actor, brand, ticket_id)
                 else:
-                    service.update_ticket(session, actor, brand, ticket_id, update, trigger=BULK)
+                    service.update_ticket(
+                        session, actor, brand, ticket_id, update, trigger=Trigger.BULK
+                    )
         except DomainError as error:
             outcome[ticket_id] = BulkResult(
                 ticket_id=ticket_id, success=False, code=error.code, message=error.message

@@ -3,8 +3,6 @@ pointing at it (`mergedIntoId`); later replies to a source land on the target.""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from dispatch.attachments import service as attachments
@@ -17,12 +15,11 @@ from dispatch.tags import service as tags_service
 from dispatch.tickets import repository, views
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import TicketOut
-from dispatch.tickets.workflow import apply_changes
+from dispatch.tickets.workflow import TicketChange, Trigger, apply_changes
 from dispatch.watchers import service as watchers
-from dispatch.watchers.schemas import WatcherSpec
+from dispatch.watchers.schemas import NewWatcher
 
 MAX_SOURCES = 50
-MERGE = "merge"
 
 
 def _check(target_id: str, source_ids: list[str]) -> None:
@@ -71,8 +68,7 @@ def merge_tickets(
     }
     target = locked[target_id]
     sources = [locked[source_id] for source_id in source_ids]
-    by_id = statuses.by_id(session, brand.id)
-    closed = statuses.pick(by_id.values(), key="closed")
+    closed = statuses.resolve(session, brand.id, key="closed")
 
     moved_comments = moved_files = 0
     history = []
@@ -85,10 +81,8 @@ def merge_tickets(
             actor,
             brand,
             source,
-            by_id[source.status_id],
-            {"mergedIntoId": target.id, "closeReason": "duplicate"},
-            new_status=closed,
-            trigger=MERGE,
+            TicketChange(status=closed, merged_into_id=target.id, close_reason="duplicate"),
+            trigger=Trigger.MERGE,
             activity_event="ticket.merged",
             metadata={"mergedIntoId": target.id},
         )
@@ -101,9 +95,8 @@ def merge_tickets(
         actor,
         brand,
         target,
-        by_id[target.status_id],
-        {"body": f"{body}\n\n---\n{merged_note}" if body else merged_note},
-        trigger=MERGE,
+        TicketChange(body=f"{body}\n\n---\n{merged_note}" if body else merged_note),
+        trigger=Trigger.MERGE,
         activity_event="ticket.merged",
         metadata={
             "sourceTicketIds": source_ids,
@@ -122,14 +115,12 @@ def _carry_over(
     source_tags = tags_service.tags_for_tickets(session, [source.id])[source.id]
     if source_tags:
         tags_service.add_ticket_tags(session, actor, brand, target, source_tags)
-    specs: list[Any] = [
-        WatcherSpec.model_validate(
-            {
-                "memberEmail": w.member_email,
-                "memberName": w.member_name,
-                "notifyOnComment": w.notify_on_comment,
-                "notifyOnStatusChange": w.notify_on_status_change,
-            }
+    specs = [
+        NewWatcher(
+            member_email=w.member_email,
+            member_name=w.member_name,
+            notify_on_comment=w.notify_on_comment,
+            notify_on_status_change=w.notify_on_status_change,
         )
         for w in watchers.list_watchers(session, brand, source.id)
     ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -8,11 +9,11 @@ from pydantic import Field, field_validator, model_validator
 from dispatch.categories.schemas import CategoryOut
 from dispatch.contacts.schemas import ContactOut
 from dispatch.core.email_address import EmailAddress
-from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.core.schemas import WIRE, ApiModel, Command, Omittable, RequestModel
 from dispatch.statuses.schemas import StatusOut
 from dispatch.tags.schemas import TagOut
 from dispatch.tickets.priority import Priority
-from dispatch.watchers.schemas import WatcherSpec
+from dispatch.watchers.schemas import NewWatcher, WatcherSpec
 
 Source = Literal[
     "api",
@@ -91,10 +92,10 @@ class TicketOut(ApiModel):
     deleted_at: datetime | None
 
 
-class _TicketWritable(RequestModel):
+class _TicketWritable(Command):
     body: str | None = Field(None, max_length=BODY_MAX)
-    status: str | None = Field(None, max_length=50)
-    status_id: str | None = Field(None, max_length=64)
+    status: Omittable[str] = Field(None, max_length=50)
+    status_id: Omittable[str] = Field(None, max_length=64)
     close_reason: CloseReason | None = None
     assignee_id: str | None = Field(None, max_length=64)
     assignee_email: EmailAddress | None = None
@@ -123,7 +124,7 @@ class _TicketWritable(RequestModel):
             raise ValueError("dueAt is out of range") from None
 
 
-class TicketCreate(_TicketWritable):
+class NewTicket(_TicketWritable):
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     priority: Priority | None = None
     source: Source = "api"
@@ -133,24 +134,34 @@ class TicketCreate(_TicketWritable):
     customer_name: str | None = Field(None, max_length=200)
     # Sent by the reference SDK; the server records the authenticated caller instead.
     created_by: str | None = Field(None, max_length=320)
-    watchers: list[WatcherSpec] | None = Field(None, max_length=50)
+    watchers: Sequence[NewWatcher] | None = Field(None, max_length=50)
     # Pending uploads (POST /brands/:b/attachments/pending...) to attach.
     attachment_ids: list[str] | None = Field(None, max_length=50)
     # Email the requester a "ticket created" notice.
     notify_customer: bool = False
 
 
-class TicketUpdate(_TicketWritable):
-    title: str | None = Field(None, min_length=1, max_length=TITLE_MAX)
-    priority: Priority | None = None
+class TicketCreate(NewTicket):
+    model_config = WIRE
+
+    watchers: Sequence[WatcherSpec] | None = Field(None, max_length=50)
+
+
+class TicketChanges(_TicketWritable):
+    title: Omittable[str] = Field(None, min_length=1, max_length=TITLE_MAX)
+    priority: Omittable[Priority] = None
     # Same as POST .../spam: marking spam also blocks the sender, unmarking unblocks.
-    is_spam: bool | None = None
+    is_spam: Omittable[bool] = None
 
     @model_validator(mode="after")
-    def _not_empty(self) -> TicketUpdate:
+    def _not_empty(self) -> TicketChanges:
         if not self.model_fields_set:
             raise ValueError("Nothing to update: give at least one field")
         return self
+
+
+class TicketUpdate(TicketChanges):
+    model_config = WIRE
 
 
 class SpamRequest(RequestModel):

@@ -34,8 +34,14 @@ from dispatch.tickets.errors import UnknownAssignee
 from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.priority import DEFAULT_PRIORITY, RANKS
-from dispatch.tickets.schemas import TicketCreate, TicketOut, TicketUpdate
-from dispatch.tickets.workflow import apply_changes, is_counted
+from dispatch.tickets.schemas import NewTicket, TicketChanges, TicketOut
+from dispatch.tickets.workflow import (
+    TicketChange,
+    Trigger,
+    apply_changes,
+    bump_version,
+    is_counted,
+)
 from dispatch.watchers import service as watchers
 
 REQUESTER_EMAIL = "requesterEmail"
@@ -57,16 +63,19 @@ class Assignment:
     email: str | None
 
 
-def _assignment(session: Session, account_id: str, fields: dict[str, Any]) -> Assignment | None:
+def _assignment(
+    session: Session, account_id: str, data: NewTicket | TicketChanges
+) -> Assignment | None:
     """Resolve `assigneeId`/`assigneeEmail` from a request; None when neither was given.
 
     An email may be any address (a team alias, say); it links to the team member who
     has it, when there is one.
     """
-    has_id, has_email = "assignee_id" in fields, "assignee_email" in fields
+    has_id = "assignee_id" in data.model_fields_set
+    has_email = "assignee_email" in data.model_fields_set
     if not has_id and not has_email:
         return None
-    member_id, email = fields.get("assignee_id"), fields.get("assignee_email")
+    member_id, email = data.assignee_id, data.assignee_email
     if member_id is None and email is None:
         return Assignment(None, None)
     if member_id is not None:
@@ -95,7 +104,7 @@ def _requester_email(custom: dict[str, Any] | None) -> str | None:
         raise ValidationFailed(f"customFields.{REQUESTER_EMAIL}", str(exc)) from None
 
 
-def _requester(data: TicketCreate) -> tuple[str | None, str | None]:
+def _requester(data: NewTicket) -> tuple[str | None, str | None]:
     """Contact details from `customerEmail`/`customerName` or the dashboard's
     `customFields.requesterEmail`/`requesterName`."""
     custom = data.custom_fields or {}
@@ -114,17 +123,16 @@ def _check_close_reason(status: TicketStatus, close_reason: str | None) -> None:
         raise ValidationFailed("closeReason", "closeReason applies only to closed tickets")
 
 
-def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCreate) -> TicketOut:
+def create_ticket(session: Session, actor: Actor, brand: Brand, data: NewTicket) -> TicketOut:
     """Create a ticket with everything it arrives with: contact (found or created),
     category, tags, custom fields (checked against their definitions and, when given, the
     brand's ticket schema), watchers and pending attachments. A ticket from a blocked
     sender arrives as spam."""
-    fields = data.model_dump(exclude_unset=True)
     status = _named_status(session, brand, data.status, data.status_id) or statuses.resolve(
         session, brand.id, key="open"
     )
     _check_close_reason(status, data.close_reason)
-    assignment = _assignment(session, brand.account_id, fields) or Assignment(None, None)
+    assignment = _assignment(session, brand.account_id, data) or Assignment(None, None)
     customer_email, customer_name = _requester(data)
     category = categories.resolve_category(
         session, brand, category_id=data.category_id, category_key=data.category_key
@@ -134,7 +142,7 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCrea
         brand.id,
         "ticket",
         data.custom_fields or {},
-        schema=brand.ticket_schema if "custom_fields" in fields else None,
+        schema=brand.ticket_schema if "custom_fields" in data.model_fields_set else None,
     )
     tags = tags_service.resolve_names(session, actor, brand, data.tags) if data.tags else []
     contact = (
@@ -165,7 +173,7 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: TicketCrea
         source_data=data.source_data,
         assignee_id=assignment.member_id,
         assignee_email=assignment.email,
-        created_by=actor.email or actor.name,
+        created_by=actor.label,
         customer_id=contact.id if contact else None,
         customer_email=customer_email,
         customer_name=customer_name or (contact.name if contact else None),
@@ -269,83 +277,66 @@ def update_ticket(
     actor: Actor,
     brand: Brand,
     ticket_id: str,
-    data: TicketUpdate,
+    data: TicketChanges,
     *,
-    trigger: str | None = None,
+    trigger: Trigger | None = None,
 ) -> TicketOut:
     ticket = _load(session, brand, ticket_id, for_update=True)
-    fields = data.model_dump(exclude_unset=True)
-    for name, wire in (("status", "status"), ("status_id", "statusId")):
-        # Every ticket has a status: null would otherwise be silently ignored.
-        if name in fields and fields[name] is None:
-            raise ValidationFailed(wire, f"{wire} cannot be null")
-    brand_statuses = statuses.list_for_brand(session, brand.id)
-    current_status = next(s for s in brand_statuses if s.id == ticket.status_id)
-    new_status = None
-    if data.status is not None or data.status_id is not None:
-        new_status = statuses.pick(brand_statuses, key=data.status, status_id=data.status_id)
-    effective_status = new_status or current_status
-
-    values: dict[str, Any] = {}
-    for name in ("title", "priority"):
-        if name in fields:
-            if fields[name] is None:
-                raise ValidationFailed(name, f"{name} cannot be null")
-            values[name] = fields[name]
-    if "body" in fields:
-        values["body"] = fields["body"]
-    if "due_at" in fields:
-        values["dueAt"] = fields["due_at"]
-    if "links" in fields:
-        values["links"] = fields["links"] or []
-    if "close_reason" in fields:
-        _check_close_reason(effective_status, data.close_reason)
-        values["closeReason"] = data.close_reason
-    if "custom_fields" in fields:
-        _requester_email(fields["custom_fields"] or {})
-        values["customFields"] = custom_values.validate_values(
+    given = data.model_fields_set
+    new_status = _named_status(session, brand, data.status, data.status_id)
+    values: dict[str, Any] = {
+        name: getattr(data, name)
+        for name in ("title", "priority", "body", "due_at", "is_spam")
+        if name in given
+    }
+    if "links" in given:
+        values["links"] = data.links or []
+    if "close_reason" in given:
+        _check_close_reason(new_status or _status_of(session, brand, ticket), data.close_reason)
+        values["close_reason"] = data.close_reason
+    if "custom_fields" in given:
+        _requester_email(data.custom_fields)
+        values["custom_fields"] = custom_values.validate_values(
             session,
             brand.id,
             "ticket",
-            fields["custom_fields"] or {},
+            data.custom_fields or {},
             current=ticket.custom_fields,
             schema=brand.ticket_schema,
         )
-    if "metadata" in fields:
-        values["metadata"] = merge_map(ticket.metadata_, fields["metadata"])
-    if "category_id" in fields or "category_key" in fields:
+    if "metadata" in given:
+        values["metadata"] = merge_map(ticket.metadata_, data.metadata)
+    if given & {"category_id", "category_key"}:
         category = categories.resolve_category(
             session, brand, category_id=data.category_id, category_key=data.category_key
         )
-        values["categoryId"] = category.id if category else None
-    if "is_spam" in fields:
-        if data.is_spam is None:
-            raise ValidationFailed("isSpam", "isSpam cannot be null")
-        values["isSpam"] = data.is_spam
-    assignment = _assignment(session, brand.account_id, fields)
+        values["category_id"] = category.id if category else None
+    assignment = _assignment(session, brand.account_id, data)
     if assignment is not None:
-        values["assigneeId"], values["assigneeEmail"] = assignment.member_id, assignment.email
-    tag_change = _tag_change(session, actor, brand, ticket, data.tags) if "tags" in fields else {}
+        values["assignee_id"], values["assignee_email"] = assignment.member_id, assignment.email
+    tag_change = _tag_change(session, actor, brand, ticket, data.tags) if "tags" in given else {}
 
     applied = apply_changes(
         session,
         actor,
         brand,
         ticket,
-        current_status,
-        values,
-        new_status=new_status,
+        TicketChange(status=new_status, **values),
         applied_elsewhere=tag_change,
         trigger=trigger,
-        activity_event=_activity_event(fields, data),
+        activity_event=_activity_event(data),
     )
     if "isSpam" in applied.changes:
         spam.follow_ticket(session, actor, brand, ticket)
-    return applied.ticket or views.render_one(session, brand, ticket, effective_status)
+    return applied.ticket or views.render_one(session, brand, ticket)
 
 
-def _activity_event(fields: dict[str, Any], data: TicketUpdate) -> str:
-    if set(fields) == {"is_spam"}:
+def _status_of(session: Session, brand: Brand, ticket: Ticket) -> TicketStatus:
+    return statuses.by_id(session, brand.id)[ticket.status_id]
+
+
+def _activity_event(data: TicketChanges) -> str:
+    if data.model_fields_set == {"is_spam"}:
         return "ticket.spam_marked" if data.is_spam else "ticket.spam_unmarked"
     return "ticket.updated"
 
@@ -355,8 +346,9 @@ def set_spam(
 ) -> TicketOut:
     """Mark (or unmark) a ticket as spam: it leaves (or rejoins) normal lists and counts,
     and its sender is blocked (or unblocked) for later tickets."""
-    update = TicketUpdate.model_validate({"isSpam": is_spam})
-    return update_ticket(session, actor, brand, ticket_id, update, trigger="spam")
+    return update_ticket(
+        session, actor, brand, ticket_id, TicketChanges(is_spam=is_spam), trigger=Trigger.SPAM
+    )
 
 
 def delete_ticket(session: Session, actor: Actor, brand: Brand, ticket_id: str) -> TicketOut:
@@ -367,8 +359,7 @@ def delete_ticket(session: Session, actor: Actor, brand: Brand, ticket_id: str) 
     now = clock.now()
     ticket.deleted_at = now
     ticket.deleted_by = actor.performed_by()
-    ticket.updated_at = now
-    ticket.version += 1
+    bump_version(ticket, now)
     session.flush()
     audit.record(
         session,

@@ -1,17 +1,21 @@
 """The one way a ticket changes.
 
 Every caller (API update, status deletion, bulk actions, email replies, the portal,
-rules, auto-reopen) hands its resolved new values to `apply_changes`. It works out what
-really changed, bumps the version, keeps status counts, writes one activity entry and the
-events and, when the status changes, a SYSTEM comment and the watchers' notifications —
-all in the caller's transaction.
+rules, auto-reopen) hands a `TicketChange` of resolved values to `apply_changes`. It
+reads the ticket's current status, works out what really changed, bumps the version
+(`bump_version`, the one place versions grow), keeps status counts, writes one activity
+entry and the events and, when the status changes, a SYSTEM comment and the watchers'
+notifications — all in the caller's transaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime
+from enum import Enum, StrEnum
 from typing import Any
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy.orm import Session
 
 from dispatch.audit import service as audit
@@ -20,34 +24,69 @@ from dispatch.comments import status_log
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
 from dispatch.statuses import counts
+from dispatch.statuses import repository as statuses_repository
 from dispatch.statuses.models import TicketStatus
 from dispatch.tickets import views
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import TicketOut
 from dispatch.watchers import notifications
 
-# Wire name -> model attribute, for the plain fields apply_changes sets directly.
-PLAIN_FIELDS = {
-    "title": "title",
-    "body": "body",
-    "priority": "priority",
-    "closeReason": "close_reason",
-    "assigneeId": "assignee_id",
-    "assigneeEmail": "assignee_email",
-    "customFields": "custom_fields",
-    "metadata": "metadata_",
-    "links": "links",
-    "dueAt": "due_at",
-    "categoryId": "category_id",
-    "customerId": "customer_id",
-    "customerEmail": "customer_email",
-    "customerName": "customer_name",
-    "isSpam": "is_spam",
-    "mergedIntoId": "merged_into_id",
-}
+
+class Trigger(StrEnum):
+    """Why a change happened when it is not simply the actor's own edit."""
+
+    AUTO_REOPEN = "auto-reopen"
+    COMMENT = "comment"
+    STATUS_DELETED = "status_deleted"
+    CATEGORY_DELETED = "category_deleted"
+    BULK = "bulk"
+    SPAM = "spam"
+    MERGE = "merge"
+    EMAIL = "email"
+    RULE = "rule"
 
 
-AUTO_REOPEN = "auto-reopen"
+class _Unset(Enum):
+    UNSET = "UNSET"
+
+
+UNSET = _Unset.UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class TicketChange:
+    """What a ticket is to become: a new status and the values of plain fields, each left
+    UNSET to keep it. Values are resolved already (ids checked, custom fields validated)."""
+
+    status: TicketStatus | None = None
+    title: str | _Unset = UNSET
+    body: str | _Unset | None = UNSET
+    priority: str | _Unset = UNSET
+    close_reason: str | _Unset | None = UNSET
+    assignee_id: str | _Unset | None = UNSET
+    assignee_email: str | _Unset | None = UNSET
+    custom_fields: dict[str, Any] | _Unset = UNSET
+    metadata: dict[str, Any] | _Unset = UNSET
+    links: list[Any] | _Unset = UNSET
+    due_at: datetime | _Unset | None = UNSET
+    category_id: str | _Unset | None = UNSET
+    customer_id: str | _Unset | None = UNSET
+    customer_email: str | _Unset | None = UNSET
+    customer_name: str | _Unset | None = UNSET
+    is_spam: bool | _Unset = UNSET
+    merged_into_id: str | _Unset | None = UNSET
+
+    def values(self) -> dict[str, Any]:
+        """The plain fields given, by name."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "status" and getattr(self, f.name) is not UNSET
+        }
+
+
+# Model attributes named differently from their field.
+_ATTRIBUTE = {"metadata": "metadata_"}
 
 
 def is_counted(ticket: Ticket) -> bool:
@@ -82,41 +121,50 @@ def _keep_counts(
         counts.record(session, brand.id, new_status, +1)
 
 
+def bump_version(ticket: Ticket, at: datetime | None = None) -> None:
+    """Every change of a ticket (its own fields, a comment, a file) makes a new version:
+    what conflict checks compare and what orders its events (`sequence`)."""
+    ticket.version += 1
+    ticket.updated_at = at or clock.now()
+
+
 def apply_changes(
     session: Session,
     actor: Actor,
     brand: Brand,
     ticket: Ticket,
-    current_status: TicketStatus,
-    new_values: dict[str, Any],
+    change: TicketChange,
     *,
-    new_status: TicketStatus | None = None,
     source: str | None = None,
-    trigger: str | None = None,
+    trigger: Trigger | None = None,
     metadata: dict[str, Any] | None = None,
     activity_event: str = "ticket.updated",
     applied_elsewhere: dict[str, tuple[Any, Any]] | None = None,
 ) -> Applied:
-    """Apply resolved values (wire names) and a status; report what changed, old and new.
+    """Apply a change; report what changed, old and new, by wire name.
 
     `applied_elsewhere` names changes the caller already made to related records (a
     ticket's tags) so they are part of this change's version, entry and event. Nothing
     is written when nothing differs: no version bump, no entry, no event.
     """
+    current_status = next(
+        s for s in statuses_repository.list_statuses(session, brand.id) if s.id == ticket.status_id
+    )
     before = (is_counted(ticket), ticket.status_id)
     changes: dict[str, tuple[Any, Any]] = dict(applied_elsewhere or {})
+    values = change.values()
     status = current_status
-    if new_status is not None and new_status.id != current_status.id:
-        changes["status"] = (current_status.key, new_status.key)
-        status = new_status
+    if change.status is not None and change.status.id != current_status.id:
+        changes["status"] = (current_status.key, change.status.key)
+        status = change.status
         if status.key != "closed" and ticket.close_reason is not None:
-            new_values = {**new_values, "closeReason": None}
+            values["close_reason"] = None
 
-    for field, value in new_values.items():
-        attribute = PLAIN_FIELDS[field]
+    for name, value in values.items():
+        attribute = _ATTRIBUTE.get(name, name)
         old = getattr(ticket, attribute)
         if old != value:
-            changes[field] = (_wire(old), _wire(value))
+            changes[to_camel(name)] = (_wire(old), _wire(value))
             setattr(ticket, attribute, value)
 
     if not changes:
@@ -124,11 +172,10 @@ def apply_changes(
 
     ticket.status_id = status.id
     _keep_counts(session, brand, before, (is_counted(ticket), ticket.status_id))
-    ticket.version += 1
-    ticket.updated_at = clock.now()
+    bump_version(ticket)
     session.flush()
 
-    entry_metadata = {**(metadata or {}), **({"trigger": trigger} if trigger else {})}
+    entry_metadata = {**(metadata or {}), **({"trigger": trigger.value} if trigger else {})}
     audit.record(
         session,
         actor,
@@ -144,7 +191,7 @@ def apply_changes(
     rendered = views.render_one(session, brand, ticket, status)
     payload = views.updated_payload(views.wire(rendered), changes)
     if trigger:
-        payload["trigger"] = trigger
+        payload["trigger"] = trigger.value
     for event_type in ("ticket.updated", *_status_events(current_status, status, trigger)):
         events.emit(
             session, event_type, brand.id, payload, ticket_id=ticket.id, sequence=ticket.version
@@ -159,7 +206,7 @@ def apply_changes(
             current_status,
             status,
             trigger=trigger,
-            source=source or audit.DEFAULT_SOURCE[actor.type],
+            source=source or actor.source,
         )
         notifications.notify_status_change(
             session, actor, brand, ticket, current_status, status, trigger=trigger
@@ -167,7 +214,7 @@ def apply_changes(
     return Applied(changes, rendered)
 
 
-def _status_events(old: TicketStatus, new: TicketStatus, trigger: str | None) -> list[str]:
+def _status_events(old: TicketStatus, new: TicketStatus, trigger: Trigger | None) -> list[str]:
     """`ticket.closed` on reaching closed; `ticket.reopened` when a done ticket (resolved,
     closed) becomes active again, and whenever a customer reply reopens it."""
     if old.id == new.id:
@@ -175,6 +222,6 @@ def _status_events(old: TicketStatus, new: TicketStatus, trigger: str | None) ->
     extra = []
     if new.key == "closed" and new.is_system:
         extra.append("ticket.closed")
-    if new.is_active and (not old.is_active or trigger == AUTO_REOPEN):
+    if new.is_active and (not old.is_active or trigger is Trigger.AUTO_REOPEN):
         extra.append("ticket.reopened")
     return extra

@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from dispatch.core.email_address import EmailAddress
-from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.core.schemas import WIRE, ApiModel, Command, Omittable
 
 
 class WatcherOut(ApiModel):
@@ -22,7 +22,7 @@ class WatcherOut(ApiModel):
     notify_on_status_change: bool
 
 
-class WatcherSpec(RequestModel):
+class NewWatcher(Command):
     """One watcher to add: `memberEmail` and/or `memberId` (a team member of the account,
     whose email is then used). A plain email string is accepted too, as ticket create's
     `watchers` allows: `["dana@acme.com", {"memberId": "user_..."}]`."""
@@ -37,22 +37,30 @@ class WatcherSpec(RequestModel):
     @classmethod
     def _plain_email(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return {"memberEmail": value}
+            return {cls.model_fields["member_email"].alias or "member_email": value}
         return value
 
     @model_validator(mode="after")
-    def _someone(self) -> WatcherSpec:
+    def _someone(self) -> NewWatcher:
         if self.member_id is None and self.member_email is None:
             raise ValueError("Give memberEmail or memberId")
         return self
 
 
-class WatcherUpdate(RequestModel):
-    notify_on_comment: bool | None = None
-    notify_on_status_change: bool | None = None
+class WatcherSpec(NewWatcher):
+    model_config = WIRE
+
+
+class WatcherChanges(Command):
+    notify_on_comment: Omittable[bool] = None
+    notify_on_status_change: Omittable[bool] = None
 
     @model_validator(mode="after")
-    def _not_empty(self) -> WatcherUpdate:
+    def _not_empty(self) -> WatcherChanges:
         if not self.model_fields_set:
             raise ValueError("Nothing to update: give notifyOnComment or notifyOnStatusChange")
         return self
+
+
+class WatcherUpdate(WatcherChanges):
+    model_config = WIRE

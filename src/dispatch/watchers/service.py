@@ -3,6 +3,7 @@ changes of a ticket, per their flags. A watcher is identified by email."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from dispatch.tickets.models import Ticket
 from dispatch.watchers import repository
 from dispatch.watchers.errors import UnknownMember, WatcherExists
 from dispatch.watchers.models import TicketWatcher
-from dispatch.watchers.schemas import WatcherOut, WatcherSpec, WatcherUpdate
+from dispatch.watchers.schemas import NewWatcher, WatcherChanges, WatcherOut
 
 
 def _added_by(performed_by: dict[str, Any] | None) -> str | None:
@@ -81,7 +82,7 @@ def _record(
 Resolved = tuple[str | None, str, str | None]
 
 
-def _resolve(session: Session, account_id: str, spec: WatcherSpec, field: str) -> Resolved:
+def _resolve(session: Session, account_id: str, spec: NewWatcher, field: str) -> Resolved:
     """(member id, email, name) of the watcher a spec names."""
     if spec.member_id is not None:
         member = accounts.find_member(session, account_id, member_id=spec.member_id)
@@ -103,7 +104,7 @@ def _add(
     actor: Actor,
     brand: Brand,
     ticket: Ticket,
-    spec: WatcherSpec,
+    spec: NewWatcher,
     member: tuple[str | None, str, str | None],
 ) -> TicketWatcher:
     member_id, email, name = member
@@ -132,7 +133,7 @@ def list_watchers(session: Session, brand: Brand, ticket_id: str) -> list[Ticket
 
 
 def add_watcher(
-    session: Session, actor: Actor, brand: Brand, ticket_id: str, spec: WatcherSpec
+    session: Session, actor: Actor, brand: Brand, ticket_id: str, spec: NewWatcher
 ) -> TicketWatcher:
     """Add one watcher (409 `watcher_exists` if that email already watches)."""
     ticket = load_ticket(session, brand, ticket_id, for_update=True)
@@ -142,7 +143,9 @@ def add_watcher(
     return _add(session, actor, brand, ticket, spec, member)
 
 
-def resolve_watchers(session: Session, account_id: str, specs: list[WatcherSpec]) -> list[Resolved]:
+def resolve_watchers(
+    session: Session, account_id: str, specs: Sequence[NewWatcher]
+) -> list[Resolved]:
     """(member id, email, name) of each watcher `specs` names; an unknown memberId is a
     422 naming `watchers.<index>.memberId`."""
     return [
@@ -156,7 +159,7 @@ def add_watchers(
     actor: Actor,
     brand: Brand,
     ticket: Ticket,
-    specs: list[WatcherSpec],
+    specs: Sequence[NewWatcher],
     resolved: list[Resolved] | None = None,
 ) -> list[TicketWatcher]:
     """Add the watchers of a ticket being created or changed (a loaded ticket of the
@@ -176,7 +179,7 @@ def add_watchers(
 
 
 def update_watcher(
-    session: Session, actor: Actor, brand: Brand, ticket_id: str, ref: str, data: WatcherUpdate
+    session: Session, actor: Actor, brand: Brand, ticket_id: str, ref: str, data: WatcherChanges
 ) -> TicketWatcher:
     ticket = load_ticket(session, brand, ticket_id, for_update=True)
     watcher = _watcher(session, brand, ticket, ref)
@@ -186,11 +189,7 @@ def update_watcher(
         ("notify_on_status_change", "notifyOnStatusChange"),
     ):
         value = getattr(data, field)
-        if field not in data.model_fields_set:
-            continue
-        if value is None:
-            raise ValidationFailed(wire, f"{wire} must be true or false")
-        if value != getattr(watcher, field):
+        if field in data.model_fields_set and value != getattr(watcher, field):
             changes[wire] = (getattr(watcher, field), value)
             setattr(watcher, field, value)
     if changes:
