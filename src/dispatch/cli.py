@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from dispatch.accounts import repository as accounts_repository
 from dispatch.accounts import service as accounts
 from dispatch.accounts.models import Account
+from dispatch.accounts.schemas import NewMember
 from dispatch.accounts.service import IssuedKey
 from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
@@ -338,7 +339,9 @@ def users_create(
     email = _checked_email(email)
     member = _in_transaction(
         _settings(),
-        lambda session: accounts.add_member(session, account, email=email, name=name, role=role),
+        lambda session: accounts.add_member(
+            session, account, NewMember(email=email, name=name, role=role)
+        ),
     )
     typer.echo(json.dumps({"id": member.id, "email": member.email, "role": member.role}))
 

@@ -26,8 +26,8 @@ from starlette.concurrency import run_in_threadpool
 
 from dispatch.accounts.auth import api_key_header, authenticate_request, bearer
 from dispatch.accounts.errors import InvalidApiKey
-from dispatch.brands.access import in_scope
 from dispatch.brands.models import Brand
+from dispatch.brands.policy import in_scope
 from dispatch.core import idempotency, transaction
 from dispatch.core.actor import Actor
 from dispatch.core.db import Database

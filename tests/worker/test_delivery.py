@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import __version__
 from dispatch.accounts import service as accounts
+from dispatch.accounts.schemas import NewMember
 from dispatch.webhooks import signing
 from dispatch.webhooks.models import Webhook
 from dispatch.worker.config import RESPONSE_BODY_LIMIT
@@ -281,7 +282,7 @@ def test_410_disables_the_webhook_fails_its_waiting_deliveries_and_tells_the_own
     worker: Worker,
 ) -> None:
     accounts.add_member(
-        session, api.account_id, email="owner@acme.example", name=None, role="owner"
+        session, api.account_id, NewMember(email="owner@acme.example", role="owner")
     )
     session.commit()
     receiver.script(Reply(410, b"gone"))
@@ -313,9 +314,9 @@ def test_endpoint_failing_for_five_days_is_disabled_with_event_and_owner_emails(
     frozen_clock: Any,
     api: Api,
 ) -> None:
-    accounts.add_member(session, api.account_id, email="boss@acme.example", name=None, role="owner")
+    accounts.add_member(session, api.account_id, NewMember(email="boss@acme.example", role="owner"))
     accounts.add_member(
-        session, api.account_id, email="helper@acme.example", name=None, role="member"
+        session, api.account_id, NewMember(email="helper@acme.example", role="member")
     )
     session.commit()
     webhook = add_webhook(session, brand["id"], receiver.url, secret=SECRET)

@@ -121,9 +121,7 @@ async def list_members(uow: UnitOfWork = Depends(unit_of_work)) -> Response:
 @router.post("/members", response_model=MemberOut, status_code=201, summary="Add a team member")
 async def add_member(body: MemberCreate, uow: UnitOfWork = Depends(unit_of_work)) -> Response:
     def work(w: Work) -> MemberOut:
-        member = service.create_member(
-            w.session, w.actor, email=body.email, name=body.name, role=body.role
-        )
+        member = service.create_member(w.session, w.actor, body)
         return MemberOut.model_validate(member)
 
     return await uow.run(work, status_code=201)

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from dispatch.core.email_address import EmailAddress
-from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.core.schemas import WIRE, ApiModel, Command
 
 
 class AccountOut(ApiModel):
@@ -46,30 +46,38 @@ class ApiKeyCreated(ApiKeyOut):
     secret: str
 
 
-class ApiKeyCreate(RequestModel):
+class NewApiKey(Command):
     name: str = Field("API key", min_length=1, max_length=200)
     all_brands: bool | None = None
     brand_ids: list[str] | None = Field(None, max_length=500)
     expires_at: datetime | None = None
 
     @model_validator(mode="after")
-    def _scope_is_consistent(self) -> ApiKeyCreate:
+    def _scope_is_consistent(self) -> NewApiKey:
         if self.all_brands is False and not self.brand_ids:
             raise ValueError("brandIds is required when allBrands is false")
         return self
 
 
-class ApiKeyScopeUpdate(RequestModel):
+class ApiKeyCreate(NewApiKey):
+    model_config = WIRE
+
+
+class KeyScope(Command):
     all_brands: bool | None = None
     brand_ids: list[str] | None = Field(None, max_length=500)
 
     @model_validator(mode="after")
-    def _something_to_change(self) -> ApiKeyScopeUpdate:
+    def _something_to_change(self) -> KeyScope:
         if self.all_brands is None and self.brand_ids is None:
             raise ValueError("Give allBrands or brandIds")
         if self.all_brands is False and not self.brand_ids:
             raise ValueError("brandIds is required when allBrands is false")
         return self
+
+
+class ApiKeyScopeUpdate(KeyScope):
+    model_config = WIRE
 
 
 MemberRole = Literal["owner", "admin", "member"]
@@ -86,7 +94,7 @@ class MemberOut(ApiModel):
     created_at: datetime
 
 
-class MemberCreate(RequestModel):
+class NewMember(Command):
     email: EmailAddress
     name: str | None = Field(None, max_length=200)
     role: MemberRole = "member"
@@ -94,7 +102,11 @@ class MemberCreate(RequestModel):
     brand_ids: list[str] | None = Field(None, max_length=500)
 
     @model_validator(mode="after")
-    def _access_is_consistent(self) -> MemberCreate:
+    def _access_is_consistent(self) -> NewMember:
         if self.all_brands is False and not self.brand_ids:
             raise ValueError("brandIds is required when allBrands is false")
         return self
+
+
+class MemberCreate(NewMember):
+    model_config = WIRE

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from dispatch.accounts import repository
-from dispatch.accounts.errors import AllBrandsKeyRequired, InvalidApiKey
+from dispatch.accounts import policy, repository
+from dispatch.accounts.errors import InvalidApiKey
 from dispatch.accounts.models import Account, ApiKey, Member
-from dispatch.accounts.schemas import UsageOut
+from dispatch.accounts.schemas import NewMember, UsageOut
 from dispatch.brands import repository as brands_repository
 from dispatch.brands.models import Brand
 from dispatch.core import clock
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, Channel, Role
 from dispatch.core.errors import Conflict, NotFound, ValidationFailed
 from dispatch.core.ids import new_id, random_token
 from dispatch.tickets import repository as tickets_repository
@@ -139,11 +139,6 @@ def _issue_key(
     return IssuedKey(record=key, secret=secret)
 
 
-def _require_all_brands(actor: Actor, action: str) -> None:
-    if not actor.all_brands:
-        raise AllBrandsKeyRequired(action)
-
-
 def create_key(
     session: Session,
     actor: Actor,
@@ -153,7 +148,7 @@ def create_key(
     brand_ids: list[str] | None,
     expires_at: datetime | None,
 ) -> IssuedKey:
-    _require_all_brands(actor, "manage API keys")
+    policy.require_account_admin(actor, "manage API keys")
     return issue_key(
         session,
         actor.account_id,
@@ -184,7 +179,7 @@ def issue_key(
 
 
 def list_keys(session: Session, actor: Actor) -> list[ApiKey]:
-    _require_all_brands(actor, "manage API keys")
+    policy.require_account_admin(actor, "manage API keys")
     return repository.list_keys(session, actor.account_id)
 
 
@@ -196,7 +191,7 @@ def update_key_scope(
     all_brands: bool | None,
     brand_ids: list[str] | None,
 ) -> ApiKey:
-    _require_all_brands(actor, "manage API keys")
+    policy.require_account_admin(actor, "manage API keys")
     key = repository.get_key(session, actor.account_id, key_id)
     if key is None:
         raise NotFound("api_key", key_id)
@@ -210,7 +205,7 @@ def update_key_scope(
 
 
 def revoke_key(session: Session, actor: Actor, key_id: str) -> None:
-    _require_all_brands(actor, "manage API keys")
+    policy.require_account_admin(actor, "manage API keys")
     key = repository.get_key(session, actor.account_id, key_id)
     if key is None:
         raise NotFound("api_key", key_id)
@@ -218,21 +213,23 @@ def revoke_key(session: Session, actor: Actor, key_id: str) -> None:
     session.flush()
 
 
-def add_member(
-    session: Session, account_id: str, *, email: str, name: str | None, role: str
-) -> Member:
+def add_member(session: Session, account_id: str, data: NewMember) -> Member:
     if repository.get_account(session, account_id) is None:
         raise NotFound("account", account_id)
-    email = email.lower()
+    email = data.email.lower()
     if repository.find_member_by_email(session, account_id, email) is not None:
         raise Conflict(f"A team member with email {email} already exists", code="member_exists")
+    scoped = data.all_brands is False or (data.all_brands is None and bool(data.brand_ids))
+    brand_ids = _check_brand_scope(session, account_id, data.brand_ids or []) if scoped else []
     now = clock.now()
     member = Member(
         id=new_id("user"),
         account_id=account_id,
         email=email,
-        name=name,
-        role=role,
+        name=data.name,
+        role=data.role,
+        all_brands=not scoped,
+        brand_ids=brand_ids,
         created_at=now,
         updated_at=now,
     )
@@ -241,11 +238,22 @@ def add_member(
     return member
 
 
-def create_member(
-    session: Session, actor: Actor, *, email: str, name: str | None, role: str
-) -> Member:
-    _require_all_brands(actor, "manage team members")
-    return add_member(session, actor.account_id, email=email, name=name, role=role)
+def create_member(session: Session, actor: Actor, data: NewMember) -> Member:
+    policy.require_account_admin(actor, "manage team members")
+    return add_member(session, actor.account_id, data)
+
+
+def member_actor(member: Member, *, channel: Channel = Channel.DASHBOARD) -> Actor:
+    """A signed-in team member, acting through the dashboard (or another channel)."""
+    return Actor.member(
+        account_id=member.account_id,
+        member_id=member.id,
+        email=member.email,
+        name=member.name,
+        role=Role(member.role),
+        brand_ids=None if member.all_brands else frozenset(member.brand_ids),
+        channel=channel,
+    )
 
 
 def list_members(session: Session, actor: Actor) -> list[Member]:

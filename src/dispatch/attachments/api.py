@@ -149,7 +149,7 @@ def _transaction(request: Request, work: Callable[[Session], T], *, write: bool)
 async def list_attachments(
     ticket_id: str = TicketId, uow: UnitOfWork = Depends(unit_of_work)
 ) -> Response:
-    return await uow.run(lambda w: service.list_for_ticket(w.session, w.brand, ticket_id))
+    return await uow.run(lambda w: service.list_for_ticket(w.session, w.actor, w.brand, ticket_id))
 
 
 @router.post(
@@ -245,7 +245,7 @@ async def get_attachment(
 ) -> Response:
     links = _links(request, config)
     return await uow.run(
-        lambda w: service.get_with_url(w.session, w.brand, ticket_id, attachment_id, links)
+        lambda w: service.get_with_url(w.session, w.actor, w.brand, ticket_id, attachment_id, links)
     )
 
 

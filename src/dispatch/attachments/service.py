@@ -48,6 +48,7 @@ from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
+from dispatch.tickets.policy import require_staff
 from dispatch.tickets.workflow import bump_version
 
 PURGE_BATCH = 500
@@ -90,10 +91,12 @@ def _written(session: Session, storage: Storage, key: str) -> None:
 # --- lookups -----------------------------------------------------------------------------
 
 
-def _ticket(session: Session, brand: Brand, ticket_id: str, *, lock: bool = False) -> Ticket:
+def _ticket(
+    session: Session, actor: Actor, brand: Brand, ticket_id: str, *, lock: bool = False
+) -> Ticket:
     """A live ticket of the brand; `lock` takes its row first (tickets before attachments,
     the order every change here locks in)."""
-    return load_ticket(session, brand, ticket_id, for_update=lock)
+    return load_ticket(session, actor, brand, ticket_id, for_update=lock)
 
 
 def _on_ticket(
@@ -257,7 +260,7 @@ def upload_to_ticket(
     session: Session, actor: Actor, brand: Brand, ticket_id: str, upload: Upload, links: Links
 ) -> AttachmentWithUrl:
     """`POST …/tickets/{t}/attachments/upload`: store the file and attach it at once."""
-    ticket = _ticket(session, brand, ticket_id)
+    ticket = _ticket(session, actor, brand, ticket_id)
     _check_comment(session, brand, ticket, upload.comment_id)
     attachment = _store(session, links.config, brand, upload, ticket=ticket, actor=actor)
     _announce(session, actor, brand, ticket, [attachment])
@@ -315,7 +318,7 @@ def initiate(
     config = links.config
     if data.size > config.max_bytes:
         raise AttachmentTooLarge(config.max_bytes)
-    ticket = _ticket(session, brand, ticket_id) if ticket_id is not None else None
+    ticket = _ticket(session, actor, brand, ticket_id) if ticket_id is not None else None
     attachment = _new(
         brand,
         ticket_id=ticket.id if ticket else None,
@@ -395,7 +398,7 @@ def confirm(
 ) -> AttachmentOut:
     """`POST …/tickets/{t}/attachments/{a}/confirm`: check the bytes that arrived (size,
     sniffed type) and mark the attachment UPLOADED. Confirming again changes nothing."""
-    ticket = _ticket(session, brand, ticket_id, lock=True)
+    ticket = _ticket(session, actor, brand, ticket_id, lock=True)
     attachment = _on_ticket(session, brand, ticket, attachment_id, lock=True)
     if attachment.status != UPLOADED:
         _complete(config, attachment)
@@ -420,15 +423,22 @@ def confirm_pending(
 # --- reading -----------------------------------------------------------------------------
 
 
-def list_for_ticket(session: Session, brand: Brand, ticket_id: str) -> list[AttachmentOut]:
-    ticket = _ticket(session, brand, ticket_id)
+def list_for_ticket(
+    session: Session, actor: Actor, brand: Brand, ticket_id: str
+) -> list[AttachmentOut]:
+    ticket = _ticket(session, actor, brand, ticket_id)
     return [attachment_out(a) for a in repository.list_on_ticket(session, brand.id, ticket.id)]
 
 
 def get_with_url(
-    session: Session, brand: Brand, ticket_id: str, attachment_id: str, links: Links
+    session: Session,
+    actor: Actor,
+    brand: Brand,
+    ticket_id: str,
+    attachment_id: str,
+    links: Links,
 ) -> AttachmentWithUrl:
-    ticket = _ticket(session, brand, ticket_id)
+    ticket = _ticket(session, actor, brand, ticket_id)
     attachment = _on_ticket(session, brand, ticket, attachment_id)
     if attachment.status != UPLOADED:
         return with_url(attachment, None, None)
@@ -486,7 +496,8 @@ def delete_attachment(
     session: Session, actor: Actor, brand: Brand, ticket_id: str, attachment_id: str
 ) -> None:
     """Soft delete (the bytes stay until a purge of deleted data)."""
-    ticket = _ticket(session, brand, ticket_id, lock=True)
+    require_staff(actor, "delete attachments")
+    ticket = _ticket(session, actor, brand, ticket_id, lock=True)
     attachment = _on_ticket(session, brand, ticket, attachment_id, lock=True)
     now = clock.now()
     attachment.deleted_at = now

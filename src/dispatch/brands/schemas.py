@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AnyHttpUrl, Field, RootModel, field_validator
 
 from dispatch.core.email_address import EmailAddress
-from dispatch.core.schemas import ApiModel, Omittable, RequestModel, refuse_nul
+from dispatch.core.schemas import WIRE, ApiModel, Command, Omittable, refuse_nul
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 PREFIX_PATTERN = r"^[A-Za-z0-9]{1,10}$"
@@ -21,7 +21,9 @@ MAX_SLA_HOURS = 100_000
 CsatType = Literal["thumbs", "scale5", "scale10"]
 
 
-class BusinessHours(RequestModel):
+class BusinessHours(Command):
+    """Single-word fields: the same on the wire and in Python."""
+
     start: str
     end: str
     days: list[int] = Field(min_length=1, max_length=7)
@@ -114,7 +116,7 @@ def _check_sla_hours(value: dict[str, float] | None) -> dict[str, float] | None:
     return value
 
 
-class _BrandFields(RequestModel):
+class _BrandFields(Command):
     """Fields shared by create and update; all optional here."""
 
     slug: Omittable[str] = Field(None, min_length=2, max_length=63, pattern=SLUG_PATTERN)
@@ -133,11 +135,15 @@ class _BrandFields(RequestModel):
         return value.upper() if value is not None else None
 
 
-class BrandCreate(_BrandFields):
+class NewBrand(_BrandFields):
     name: str = Field(min_length=1, max_length=200)
 
 
-class BrandUpdate(_BrandFields):
+class BrandCreate(NewBrand):
+    model_config = WIRE
+
+
+class BrandChanges(_BrandFields):
     name: Omittable[str] = Field(None, min_length=1, max_length=200)
     inbound_email_enabled: Omittable[bool] = None
     from_name: str | None = Field(None, max_length=200)
@@ -164,6 +170,10 @@ class BrandUpdate(_BrandFields):
     @classmethod
     def _origins(cls, value: list[str] | None) -> list[str] | None:
         return _normalise_origins(value) if value is not None else None
+
+
+class BrandUpdate(BrandChanges):
+    model_config = WIRE
 
 
 class BrandOut(ApiModel):

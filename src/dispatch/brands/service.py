@@ -14,10 +14,10 @@ from dispatch.accounts.errors import AllBrandsKeyRequired
 from dispatch.audit import service as audit
 from dispatch.brands import repository
 from dispatch.brands.models import DEFAULT_TICKET_NUMBER_START, Brand
-from dispatch.brands.schemas import BrandCreate, BrandDeletePreview, BrandUpdate
+from dispatch.brands.schemas import BrandChanges, BrandDeletePreview, NewBrand
 from dispatch.categories import repository as categories_repository
 from dispatch.core import clock
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, require_settings_manager
 from dispatch.core.errors import Conflict, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.fields import ticket_schema
@@ -84,7 +84,8 @@ def _insert_brand(session: Session, brand: Brand, *, slug_given: bool) -> None:
     raise _slug_conflict(brand.slug)
 
 
-def create_brand(session: Session, actor: Actor, data: BrandCreate) -> Brand:
+def create_brand(session: Session, actor: Actor, data: NewBrand) -> Brand:
+    require_settings_manager(actor, "create brands")
     if not actor.all_brands:
         raise AllBrandsKeyRequired("create brands")
     if data.slug is not None and repository.slug_taken(session, data.slug):
@@ -131,7 +132,8 @@ def list_brands(session: Session, actor: Actor) -> list[Brand]:
 _RENAMED = {"metadata": "metadata_"}
 
 
-def update_brand(session: Session, actor: Actor, brand: Brand, data: BrandUpdate) -> Brand:
+def update_brand(session: Session, actor: Actor, brand: Brand, data: BrandChanges) -> Brand:
+    require_settings_manager(actor, "change brand settings")
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
     if "slug" in changes and repository.slug_taken(
         session, changes["slug"], except_brand_id=brand.id
@@ -162,7 +164,7 @@ def set_ticket_schema(
 ) -> Brand:
     """Set the JSON Schema the customFields of the brand's ticket writes must satisfy
     (None: no schema), as a brand update of that one field."""
-    return update_brand(session, actor, brand, BrandUpdate.model_validate({"ticketSchema": schema}))
+    return update_brand(session, actor, brand, BrandChanges(ticket_schema=schema))
 
 
 def _ticket_schema_change(
@@ -209,6 +211,7 @@ def preview_delete(session: Session, brand: Brand) -> BrandDeletePreview:
 
 
 def delete_brand(session: Session, actor: Actor, brand: Brand) -> None:
+    require_settings_manager(actor, "delete brands")
     if not actor.all_brands:
         raise AllBrandsKeyRequired("delete brands")
     now = clock.now()

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
-from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.core.schemas import WIRE, ApiModel, Command, Omittable, RequestModel
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
@@ -62,7 +62,7 @@ class CategoryCount(ApiModel):
     ticket_count: int
 
 
-class CategoryCreate(RequestModel):
+class NewCategory(Command):
     name: str = Field(min_length=1, max_length=NAME_MAX)
     # Derived from the name when omitted ("Billing & Payments" -> billing_payments).
     key: str | None = Field(None, max_length=KEY_MAX)
@@ -75,8 +75,12 @@ class CategoryCreate(RequestModel):
     _description = field_validator("description")(_description)
 
 
-class CategoryUpdate(RequestModel):
-    name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
+class CategoryCreate(NewCategory):
+    model_config = WIRE
+
+
+class CategoryChanges(Command):
+    name: Omittable[str] = Field(None, min_length=1, max_length=NAME_MAX)
     # Accepted so a client can send a category back as it read it; it must not differ.
     key: str | None = Field(None, max_length=KEY_MAX)
     color: str | None = None
@@ -85,6 +89,10 @@ class CategoryUpdate(RequestModel):
 
     _color = field_validator("color")(_color)
     _description = field_validator("description")(_description)
+
+
+class CategoryUpdate(CategoryChanges):
+    model_config = WIRE
 
 
 class CategoryReorder(RequestModel):

@@ -21,14 +21,14 @@ from dispatch.categories.errors import (
 from dispatch.categories.models import Category
 from dispatch.categories.schemas import (
     KEY_MAX,
+    CategoryChanges,
     CategoryCount,
-    CategoryCreate,
     CategoryOut,
     CategoryStats,
-    CategoryUpdate,
+    NewCategory,
 )
 from dispatch.core import clock, ordering
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, require_settings_manager
 from dispatch.core.changes import record_change
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
@@ -172,7 +172,8 @@ def _insert(session: Session, category: Category, *, key_given: bool) -> None:
     raise CategoryKeyTaken(category.key)
 
 
-def create_category(session: Session, actor: Actor, brand: Brand, data: CategoryCreate) -> Category:
+def create_category(session: Session, actor: Actor, brand: Brand, data: NewCategory) -> Category:
+    require_settings_manager(actor, "create categories")
     current = repository.list_categories(session, brand.id)
     if _name_taken(current, data.name):
         raise CategoryNameTaken(data.name)
@@ -201,14 +202,13 @@ def create_category(session: Session, actor: Actor, brand: Brand, data: Category
 
 
 def update_category(
-    session: Session, actor: Actor, brand: Brand, category_id: str, data: CategoryUpdate
+    session: Session, actor: Actor, brand: Brand, category_id: str, data: CategoryChanges
 ) -> Category:
+    require_settings_manager(actor, "change categories")
     category = get_category(session, brand, category_id)
     fields = data.model_dump(exclude_unset=True)
     if fields.get("key") is not None and fields["key"] != category.key:
         raise CategoryKeyImmutable()
-    if "name" in fields and fields["name"] is None:
-        raise ValidationFailed("name", "name cannot be null")
     current = repository.list_categories(session, brand.id)
     if fields.get("name") and _name_taken(current, fields["name"], except_id=category.id):
         raise CategoryNameTaken(fields["name"])
@@ -236,6 +236,7 @@ def reorder(
 ) -> list[Category]:
     """Put the listed categories, in the listed order, into the positions they hold now:
     a full list sets the whole order, a partial one permutes just its members."""
+    require_settings_manager(actor, "reorder categories")
     current = repository.list_categories(session, brand.id)
     by_id = {c.id: c for c in current}
     unknown = [i for i in category_ids if i not in by_id]
@@ -264,6 +265,7 @@ def delete_category(
     """Soft-delete a category. Every ticket leaves it first through the one ticket-change
     function (an activity entry and a `ticket.updated` event each); returns the category
     and how many live tickets left it."""
+    require_settings_manager(actor, "delete categories")
     category = get_category(session, brand, category_id)
     moved = _clear_tickets(session, actor, brand, category)
     now = clock.now()

@@ -34,8 +34,8 @@ async def list_comments(
 ) -> Response:
     def work(w: Work) -> list[CommentOut] | list[ThreadedCommentOut]:
         if threaded:
-            return service.list_thread(w.session, w.brand, ticket_id)
-        return service.list_comments(w.session, w.brand, ticket_id)
+            return service.list_thread(w.session, w.actor, w.brand, ticket_id)
+        return service.list_comments(w.session, w.actor, w.brand, ticket_id)
 
     return await uow.run(work)
 
@@ -46,7 +46,9 @@ async def get_comment(
     comment_id: str = CommentId,
     uow: UnitOfWork = Depends(unit_of_work),
 ) -> Response:
-    return await uow.run(lambda w: service.get_comment(w.session, w.brand, ticket_id, comment_id))
+    return await uow.run(
+        lambda w: service.get_comment(w.session, w.actor, w.brand, ticket_id, comment_id)
+    )
 
 
 @router.post(

@@ -38,6 +38,7 @@ from dispatch.statuses.models import TicketStatus
 from dispatch.tickets import repository as tickets_repository
 from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
+from dispatch.tickets.policy import StaffOnly, require_staff
 from dispatch.tickets.workflow import TicketChange, Trigger, apply_changes, bump_version
 from dispatch.watchers import notifications
 
@@ -52,10 +53,11 @@ INTERNAL = "isInternal"
 # --- loading -------------------------------------------------------------------------
 
 
-def _destination(session: Session, brand: Brand, ticket_id: str) -> Ticket:
+def _destination(session: Session, actor: Actor, brand: Brand, ticket_id: str) -> Ticket:
     """The ticket a new comment lands on: the named one or, if it was merged away, the
-    ticket it was merged into (following the chain). Locked for the change."""
-    ticket = load_ticket(session, brand, ticket_id, for_update=False)
+    ticket it was merged into (following the chain). Locked for the change. The actor
+    must be allowed the named ticket; a merge took its conversation along."""
+    ticket = load_ticket(session, actor, brand, ticket_id, for_update=False)
     seen = {ticket.id}
     while ticket.merged_into_id is not None:
         target = tickets_repository.get_ticket(session, brand.id, ticket.merged_into_id)
@@ -63,7 +65,10 @@ def _destination(session: Session, brand: Brand, ticket_id: str) -> Ticket:
             raise NotFound("ticket", ticket_id)
         seen.add(target.id)
         ticket = target
-    return load_ticket(session, brand, ticket.id, for_update=True)
+    locked = tickets_repository.get_ticket_for_update(session, brand.id, ticket.id)
+    if locked is None:
+        raise NotFound("ticket", ticket_id)
+    return locked
 
 
 def _comment(session: Session, brand: Brand, ticket: Ticket, comment_id: str) -> Comment:
@@ -76,19 +81,32 @@ def _comment(session: Session, brand: Brand, ticket: Ticket, comment_id: str) ->
 # --- reads ---------------------------------------------------------------------------
 
 
-def list_comments(session: Session, brand: Brand, ticket_id: str) -> list[CommentOut]:
-    ticket = load_ticket(session, brand, ticket_id, for_update=False)
-    return [views.comment_out(c) for c in repository.list_comments(session, brand.id, ticket.id)]
+def _visible(session: Session, actor: Actor, brand: Brand, ticket_id: str) -> list[Comment]:
+    """The ticket's comments the actor may read: a customer never sees internal notes
+    (nor the SYSTEM entries, which are internal)."""
+    ticket = load_ticket(session, actor, brand, ticket_id, for_update=False)
+    found = repository.list_comments(session, brand.id, ticket.id)
+    return [c for c in found if not (actor.is_customer and c.is_internal)]
 
 
-def list_thread(session: Session, brand: Brand, ticket_id: str) -> list[ThreadedCommentOut]:
-    ticket = load_ticket(session, brand, ticket_id, for_update=False)
-    return views.thread(repository.list_comments(session, brand.id, ticket.id))
+def list_comments(session: Session, actor: Actor, brand: Brand, ticket_id: str) -> list[CommentOut]:
+    return [views.comment_out(c) for c in _visible(session, actor, brand, ticket_id)]
 
 
-def get_comment(session: Session, brand: Brand, ticket_id: str, comment_id: str) -> CommentOut:
-    ticket = load_ticket(session, brand, ticket_id, for_update=False)
-    return views.comment_out(_comment(session, brand, ticket, comment_id))
+def list_thread(
+    session: Session, actor: Actor, brand: Brand, ticket_id: str
+) -> list[ThreadedCommentOut]:
+    return views.thread(_visible(session, actor, brand, ticket_id))
+
+
+def get_comment(
+    session: Session, actor: Actor, brand: Brand, ticket_id: str, comment_id: str
+) -> CommentOut:
+    ticket = load_ticket(session, actor, brand, ticket_id, for_update=False)
+    comment = _comment(session, brand, ticket, comment_id)
+    if actor.is_customer and comment.is_internal:
+        raise NotFound("comment", comment_id)
+    return views.comment_out(comment)
 
 
 # --- create --------------------------------------------------------------------------
@@ -182,7 +200,10 @@ def create_comment(
 ) -> CommentOut:
     """Add a comment; with `setStatus`, change the ticket's status in the same transaction.
     A public CUSTOMER comment reopens a pending, resolved or closed ticket (auto-reopen),
-    unless `setStatus` says otherwise."""
+    unless `setStatus` says otherwise. A customer writes as themselves: a public reply,
+    nothing else."""
+    if actor.is_customer:
+        data = _as_customer(actor, data)
     if data.author_type == SYSTEM:
         raise SystemAuthorReserved()
     is_internal = _is_internal(data)
@@ -191,7 +212,7 @@ def create_comment(
     if is_internal and data.cc:
         raise ValidationFailed("cc", "Internal notes are never emailed, so they take no cc")
 
-    ticket = _destination(session, brand, ticket_id)
+    ticket = _destination(session, actor, brand, ticket_id)
     brand_statuses = statuses.list_for_brand(session, brand.id)
     current = next(s for s in brand_statuses if s.id == ticket.status_id)
     target = None
@@ -281,6 +302,25 @@ def create_comment(
     return out
 
 
+# What a customer's comment may carry; the rest (status, authorship, cc, internal notes)
+# is the team's.
+_CUSTOMER_FIELDS = frozenset(
+    {"body", "parent_id", "links", "metadata", "source", "source_id", "source_data"}
+)
+
+
+def _as_customer(actor: Actor, data: NewComment) -> NewComment:
+    """A customer's comment is a public CUSTOMER reply, authored by their contact."""
+    extra = data.model_fields_set - _CUSTOMER_FIELDS
+    if "author_type" in extra and data.author_type == CUSTOMER:
+        extra.discard("author_type")
+    if extra:
+        raise StaffOnly("set " + ", ".join(sorted(extra)))
+    return data.model_copy(
+        update={"author_type": CUSTOMER, "author_name": actor.name, "author_email": actor.email}
+    )
+
+
 def _reopens(comment: Comment, status: TicketStatus) -> bool:
     return (
         comment.author_type == CUSTOMER
@@ -321,7 +361,8 @@ def update_comment(
     comment_id: str,
     data: CommentChanges,
 ) -> CommentOut:
-    ticket = load_ticket(session, brand, ticket_id, for_update=True)
+    require_staff(actor, "edit comments")
+    ticket = load_ticket(session, actor, brand, ticket_id, for_update=True)
     comment = _comment(session, brand, ticket, comment_id)
     if comment.author_type == SYSTEM:
         raise SystemCommentImmutable("edited")
@@ -353,7 +394,8 @@ def delete_comment(
 ) -> CommentOut:
     """Soft delete: the comment disappears from lists and reads; its replies stay.
     Returns the deleted comment."""
-    ticket = load_ticket(session, brand, ticket_id, for_update=True)
+    require_staff(actor, "delete comments")
+    ticket = load_ticket(session, actor, brand, ticket_id, for_update=True)
     comment = _comment(session, brand, ticket, comment_id)
     if comment.author_type == SYSTEM:
         raise SystemCommentImmutable("deleted")

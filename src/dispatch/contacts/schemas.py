@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from dispatch.contacts.rules import normalize_domain
 from dispatch.core.email_address import EmailAddress
-from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.core.schemas import WIRE, ApiModel, Command, Omittable
 
 NAME_MAX = 200
 URL_MAX = 2048
@@ -105,7 +105,7 @@ def _blank_is_none(value: str | None) -> str | None:
     return value or None
 
 
-class _ContactFields(RequestModel):
+class _ContactFields(Command):
     name: str | None = Field(None, max_length=NAME_MAX)
     avatar_url: str | None = Field(None, max_length=URL_MAX)
     company_id: str | None = Field(None, max_length=ID_MAX)
@@ -117,27 +117,35 @@ class _ContactFields(RequestModel):
     _maps = field_validator("metadata", "custom_fields")(_map_size)
 
 
-class ContactCreate(_ContactFields):
+class NewContact(_ContactFields):
     email: EmailAddress
     notify_email: bool = True
 
     _email = field_validator("email")(_lower_email)
 
 
-class ContactUpdate(_ContactFields):
-    email: EmailAddress | None = None
-    notify_email: bool | None = None
+class ContactCreate(NewContact):
+    model_config = WIRE
+
+
+class ContactChanges(_ContactFields):
+    email: Omittable[EmailAddress] = None
+    notify_email: Omittable[bool] = None
 
     _email = field_validator("email")(_lower_email)
 
     @model_validator(mode="after")
-    def _not_empty(self) -> ContactUpdate:
+    def _not_empty(self) -> ContactChanges:
         if not self.model_fields_set:
             raise ValueError("Nothing to update: give at least one field")
         return self
 
 
-class _CompanyFields(RequestModel):
+class ContactUpdate(ContactChanges):
+    model_config = WIRE
+
+
+class _CompanyFields(Command):
     domain: str | None = Field(None, max_length=300)
     metadata: dict[str, Any] | None = None
     custom_fields: dict[str, Any] | None = None
@@ -146,15 +154,23 @@ class _CompanyFields(RequestModel):
     _maps = field_validator("metadata", "custom_fields")(_map_size)
 
 
-class CompanyCreate(_CompanyFields):
+class NewCompany(_CompanyFields):
     name: str = Field(min_length=1, max_length=NAME_MAX)
 
 
-class CompanyUpdate(_CompanyFields):
-    name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
+class CompanyCreate(NewCompany):
+    model_config = WIRE
+
+
+class CompanyChanges(_CompanyFields):
+    name: Omittable[str] = Field(None, min_length=1, max_length=NAME_MAX)
 
     @model_validator(mode="after")
-    def _not_empty(self) -> CompanyUpdate:
+    def _not_empty(self) -> CompanyChanges:
         if not self.model_fields_set:
             raise ValueError("Nothing to update: give at least one field")
         return self
+
+
+class CompanyUpdate(CompanyChanges):
+    model_config = WIRE

@@ -25,15 +25,15 @@ from dispatch.contacts.models import Company, Contact
 from dispatch.contacts.schemas import (
     NAME_MAX,
     SEARCH_LIMIT,
+    CompanyChanges,
     CompanyCount,
-    CompanyCreate,
     CompanyDetail,
     CompanyOut,
-    CompanyUpdate,
+    ContactChanges,
     ContactCount,
-    ContactCreate,
     ContactOut,
-    ContactUpdate,
+    NewCompany,
+    NewContact,
 )
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
@@ -412,7 +412,7 @@ def _record_created(
     return out
 
 
-def create_contact(session: Session, actor: Actor, brand: Brand, data: ContactCreate) -> ContactOut:
+def create_contact(session: Session, actor: Actor, brand: Brand, data: NewContact) -> ContactOut:
     company = _company_for(session, brand, data.company_id) if data.company_id else None
     contact, linked = _insert_contact(
         session,
@@ -434,13 +434,10 @@ def read_contact(session: Session, brand: Brand, contact_id: str) -> ContactOut:
 
 
 def update_contact(
-    session: Session, actor: Actor, brand: Brand, contact_id: str, data: ContactUpdate
+    session: Session, actor: Actor, brand: Brand, contact_id: str, data: ContactChanges
 ) -> ContactOut:
     contact = get_contact(session, brand, contact_id)
     fields = data.model_dump(exclude_unset=True)
-    for name, wire in (("email", "email"), ("notify_email", "notifyEmail")):
-        if name in fields and fields[name] is None:
-            raise ValidationFailed(wire, f"{wire} cannot be null")
 
     company = _company_of(session, contact)
     values: dict[str, Any] = {}
@@ -621,7 +618,7 @@ def _link_by_domain(session: Session, brand: Brand, company: Company) -> list[Co
     return contacts
 
 
-def create_company(session: Session, actor: Actor, brand: Brand, data: CompanyCreate) -> CompanyOut:
+def create_company(session: Session, actor: Actor, brand: Brand, data: NewCompany) -> CompanyOut:
     if data.domain is not None:
         _check_domain(session, brand, data.domain, except_id=None)
     now = clock.now()
@@ -660,12 +657,10 @@ def read_company(session: Session, brand: Brand, company_id: str) -> CompanyDeta
 
 
 def update_company(
-    session: Session, actor: Actor, brand: Brand, company_id: str, data: CompanyUpdate
+    session: Session, actor: Actor, brand: Brand, company_id: str, data: CompanyChanges
 ) -> CompanyOut:
     company = get_company(session, brand, company_id)
     fields = data.model_dump(exclude_unset=True)
-    if "name" in fields and fields["name"] is None:
-        raise ValidationFailed("name", "name cannot be null")
     values: dict[str, Any] = {}
     if "name" in fields:
         values["name"] = fields["name"]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from dispatch.core.errors import Forbidden
+
 
 class ActorKind(StrEnum):
     API_KEY = "api_key"
@@ -191,3 +193,17 @@ class Actor:
             if value is not None:
                 data[key] = value
         return data
+
+
+class OwnerOrAdminRequired(Forbidden):
+    code = "owner_or_admin_required"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"Only an owner or admin can {action}")
+
+
+def require_settings_manager(actor: Actor, action: str) -> None:
+    """Settings (a brand's, its statuses, categories, tags, fields, webhooks; the team)
+    are changed by keys, owners and admins; members and customers only read them."""
+    if not actor.manages_settings:
+        raise OwnerOrAdminRequired(action)

@@ -48,6 +48,7 @@ from dispatch.brands.models import Brand
 from dispatch.comments import service as comments
 from dispatch.comments.schemas import BODY_MAX as COMMENT_BODY_MAX
 from dispatch.comments.schemas import NewComment
+from dispatch.contacts import service as contacts
 from dispatch.core import clock, transaction
 from dispatch.core.actor import Actor, Channel
 from dispatch.core.db import Database
@@ -511,9 +512,14 @@ class _Processing:
             source_id=(self.parsed.message_id or "")[:500] or None,
             source_data=self._source_data(stored),
             attachment_ids=stored.ids or None,
-            customer_email=self.customer.email if self.customer else None,
-            customer_name=self.customer.name if self.customer else None,
         )
+        if self.customer is not None and not self.robot:
+            # The customer opens the ticket, as through the portal: they are its contact.
+            self.actor = self._as_customer(None, self.customer)
+        elif self.customer is not None:
+            data = data.model_copy(
+                update={"customer_email": self.customer.email, "customer_name": self.customer.name}
+            )
         created = tickets.create_ticket(self.session, self.actor, self.brand, data)
         threading.remember(self.session, self.brand.id, created.id, self.parsed.message_id)
         outcome: dict[str, Any] = {
@@ -522,6 +528,25 @@ class _Processing:
             "ticketNumber": created.public_id,
         }
         return self._with_details(outcome, stored)
+
+    def _as_customer(self, contact_id: str | None, person: Address) -> Actor:
+        if contact_id is None:
+            contact = contacts.find_or_create_contact(
+                self.session,
+                self.actor,
+                self.brand,
+                email=person.email,
+                name=_display_name(person.name),
+            )
+            contact_id = contact.id
+        return Actor.customer(
+            account_id=self.brand.account_id,
+            brand_id=self.brand.id,
+            contact_id=contact_id,
+            email=person.email,
+            name=_display_name(person.name),
+            channel=Channel.EMAIL,
+        )
 
     def _with_details(self, outcome: dict[str, Any], stored: _StoredFiles) -> dict[str, Any]:
         """The outcome, plus the files kept or skipped and why it counts as a robot's."""
@@ -547,23 +572,32 @@ class _Processing:
         if self.robot is not None:
             metadata["robot"] = True
             metadata["robotReason"] = self.robot
-        # A machine's reply (an out-of-office) is kept, but reopens nothing.
-        keep_status = (
-            statuses.get_status(self.session, self.brand, ticket.status_id).key
-            if self.robot is not None
-            else None
-        )
         data = NewComment(
             body=self._body(stored, COMMENT_BODY_MAX) or NO_TEXT,
             author_type="CUSTOMER",
-            author_email=sender.email if sender else None,
-            author_name=_display_name(sender.name) if sender else None,
             source="email",
             source_id=(self.parsed.message_id or "")[:500] or None,
             source_data=self._source_data(stored),
             metadata=metadata,
-            set_status=keep_status,
         )
+        if sender is not None and sender.email == ticket.customer_email and not self.robot:
+            # The ticket's own customer writes: they act, as through the portal.
+            self.actor = self._as_customer(ticket.customer_id, sender)
+        else:
+            # Someone else on the thread, or a machine: recorded as the email channel, the
+            # author as written. A machine's reply (an out-of-office) reopens nothing.
+            keep_status = (
+                statuses.get_status(self.session, self.brand, ticket.status_id).key
+                if self.robot is not None
+                else None
+            )
+            data = data.model_copy(
+                update={
+                    "author_email": sender.email if sender else None,
+                    "author_name": _display_name(sender.name) if sender else None,
+                    "set_status": keep_status,
+                }
+            )
         comment = comments.create_comment(
             self.session, self.actor, self.brand, thread.ticket.id, data
         )

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.accounts.errors import AllBrandsKeyRequired
+from dispatch.accounts.policy import require_account_admin
 from dispatch.brands.models import Brand
 from dispatch.contacts import service as contacts
 from dispatch.contacts.models import Contact
@@ -244,6 +245,7 @@ def _require_all_brands(actor: Actor) -> None:
 
 def get_or_create_secret(session: Session, actor: Actor) -> InboundSecret:
     """The account's inbound secret, created on first read."""
+    require_account_admin(actor, "manage the inbound secret")
     _require_all_brands(actor)
     found = session.get(InboundSecret, actor.account_id)
     if found is not None:
@@ -268,6 +270,7 @@ def get_or_create_secret(session: Session, actor: Actor) -> InboundSecret:
 
 def rotate_secret(session: Session, actor: Actor) -> InboundSecret:
     """A new secret; the old one stops working at once."""
+    require_account_admin(actor, "manage the inbound secret")
     row = get_or_create_secret(session, actor)
     row.secret = _new_secret()
     row.rotated_at = clock.now()

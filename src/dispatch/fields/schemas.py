@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, computed_field, field_validator
 
-from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.core.schemas import WIRE, ApiModel, Command, Omittable, RequestModel
 from dispatch.fields.values import FieldType
 
 KEY_MAX = 50
@@ -69,17 +69,17 @@ def _options(value: list[str] | None) -> list[str] | None:
     return cleaned
 
 
-class _FieldBody(RequestModel):
-    label: str | None = Field(None, min_length=1, max_length=LABEL_MAX)
-    type: FieldType | None = None
-    required: bool | None = None
+class _FieldBody(Command):
+    label: Omittable[str] = Field(None, min_length=1, max_length=LABEL_MAX)
+    type: Omittable[FieldType] = None
+    required: Omittable[bool] = None
     default_value: Any = None
     description: str | None = Field(None, max_length=DESCRIPTION_MAX)
     placeholder: str | None = Field(None, max_length=PLACEHOLDER_MAX)
     options: list[str] | None = Field(None, max_length=OPTIONS_MAX)
-    show_on_create: bool | None = None
-    show_in_table: bool | None = None
-    show_in_detail: bool | None = None
+    show_on_create: Omittable[bool] = None
+    show_in_table: Omittable[bool] = None
+    show_in_detail: Omittable[bool] = None
     # Deprecated: stands for all three show* toggles that are not given.
     visible: bool | None = None
     sort_order: int | None = Field(None, ge=0)
@@ -88,7 +88,7 @@ class _FieldBody(RequestModel):
     _options = field_validator("options")(_options)
 
 
-class FieldCreate(_FieldBody):
+class NewField(_FieldBody):
     key: str = Field(min_length=1, max_length=KEY_MAX)
     label: str = Field(min_length=1, max_length=LABEL_MAX)
     type: FieldType
@@ -104,9 +104,17 @@ class FieldCreate(_FieldBody):
         return value
 
 
-class FieldUpdate(_FieldBody):
+class FieldCreate(NewField):
+    model_config = WIRE
+
+
+class FieldChanges(_FieldBody):
     # Accepted so a client can send a definition back as it read it; it must not differ.
     key: str | None = Field(None, max_length=KEY_MAX)
+
+
+class FieldUpdate(FieldChanges):
+    model_config = WIRE
 
 
 class FieldReorder(RequestModel):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
 from dispatch.core import clock, ordering
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, require_settings_manager
 from dispatch.core.changes import record_change
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
@@ -23,7 +23,7 @@ from dispatch.fields.errors import (
     UnknownEntityType,
 )
 from dispatch.fields.models import FieldDefinition
-from dispatch.fields.schemas import FieldCreate, FieldDefinitionOut, FieldUpdate
+from dispatch.fields.schemas import FieldChanges, FieldDefinitionOut, NewField
 from dispatch.fields.values import check as check_value
 from dispatch.fields.values import is_blank
 
@@ -132,8 +132,9 @@ def _is_key_violation(error: IntegrityError) -> bool:
 
 
 def create_field(
-    session: Session, actor: Actor, brand: Brand, entity_type: str, data: FieldCreate
+    session: Session, actor: Actor, brand: Brand, entity_type: str, data: NewField
 ) -> FieldDefinition:
+    require_settings_manager(actor, "create custom fields")
     kind = entity_type_of(entity_type)
     if data.key.lower() in RESERVED_KEYS.get(kind, frozenset()):
         raise ValidationFailed("key", f"{data.key!r} is built into {kind}s; choose another key")
@@ -181,15 +182,13 @@ def create_field(
 
 
 def update_field(
-    session: Session, actor: Actor, brand: Brand, entity_type: str, key: str, data: FieldUpdate
+    session: Session, actor: Actor, brand: Brand, entity_type: str, key: str, data: FieldChanges
 ) -> FieldDefinition:
+    require_settings_manager(actor, "change custom fields")
     definition = get_field(session, brand, entity_type, key)
     fields = data.model_dump(exclude_unset=True)
     if fields.get("key") is not None and fields["key"] != definition.key:
         raise FieldKeyImmutable()
-    for name in ("label", "type", "required", "show_on_create", "show_in_table", "show_in_detail"):
-        if name in fields and fields[name] is None:
-            raise ValidationFailed(WIRE[name], f"{WIRE[name]} cannot be null")
 
     new: dict[str, Any] = {}
     for name in ("label", "type", "required", "description", "placeholder", "source"):
@@ -241,6 +240,7 @@ def delete_field(
     session: Session, actor: Actor, brand: Brand, entity_type: str, key: str
 ) -> FieldDefinition:
     """Delete a definition for good; values records already carry stay in them."""
+    require_settings_manager(actor, "delete custom fields")
     definition = get_field(session, brand, entity_type, key)
     _record(session, actor, definition, "field.deleted")
     remaining = [
@@ -259,6 +259,7 @@ def reorder(
 ) -> list[FieldDefinition]:
     """Put the listed fields, in the listed order, into the positions they hold now: a
     full list sets the whole order, a partial one permutes just its members."""
+    require_settings_manager(actor, "reorder custom fields")
     current = repository.list_fields(session, brand.id, entity_type_of(entity_type))
     by_key = {d.key: d for d in current}
     unknown = [k for k in keys if k not in by_key]

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
-from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.core.schemas import WIRE, ApiModel, Command, Omittable, RequestModel
 from dispatch.statuses.rules import COLOR_PATTERN, DEFAULT_COLOR, KEY_PATTERN, RESERVED_KEYS
 
 NAME_MAX = 100
@@ -43,7 +43,7 @@ class StatusStats(StatusOut):
     count: int
 
 
-class StatusCreate(RequestModel):
+class NewStatus(Command):
     name: str = Field(min_length=1, max_length=NAME_MAX)
     key: str = Field(min_length=1, max_length=50)
     color: str = DEFAULT_COLOR
@@ -62,8 +62,13 @@ class StatusCreate(RequestModel):
     _color = field_validator("color")(_color)
 
 
-class StatusUpdate(RequestModel):
-    name: str | None = Field(None, min_length=1, max_length=NAME_MAX)
+class StatusCreate(NewStatus):
+    model_config = WIRE
+
+
+class StatusChanges(Command):
+    name: Omittable[str] = Field(None, min_length=1, max_length=NAME_MAX)
+    # null restores the status's default color.
     color: str | None = None
     description: str | None = Field(None, max_length=DESCRIPTION_MAX)
     sort_order: int | None = Field(None, ge=0)
@@ -72,6 +77,10 @@ class StatusUpdate(RequestModel):
     is_active: bool | None = None
 
     _color = field_validator("color")(_color)
+
+
+class StatusUpdate(StatusChanges):
+    model_config = WIRE
 
 
 class StatusReorder(RequestModel):

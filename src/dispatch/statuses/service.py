@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
 from dispatch.core import clock
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, require_settings_manager
 from dispatch.core.changes import record_change
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
@@ -25,7 +25,7 @@ from dispatch.statuses.errors import (
     SystemStatusImmutable,
 )
 from dispatch.statuses.models import TicketStatus
-from dispatch.statuses.schemas import StatusCreate, StatusOut, StatusStats, StatusUpdate
+from dispatch.statuses.schemas import NewStatus, StatusChanges, StatusOut, StatusStats
 from dispatch.tickets import repository as tickets_repository
 from dispatch.tickets.workflow import TicketChange, Trigger, apply_changes
 
@@ -148,7 +148,8 @@ def _record(
     )
 
 
-def create_status(session: Session, actor: Actor, brand: Brand, data: StatusCreate) -> TicketStatus:
+def create_status(session: Session, actor: Actor, brand: Brand, data: NewStatus) -> TicketStatus:
+    require_settings_manager(actor, "create statuses")
     if repository.get_status_by_key(session, brand.id, data.key) is not None:
         raise StatusKeyTaken(data.key)
     if repository.name_taken(session, brand.id, data.name):
@@ -182,8 +183,9 @@ def create_status(session: Session, actor: Actor, brand: Brand, data: StatusCrea
 
 
 def update_status(
-    session: Session, actor: Actor, brand: Brand, status_id: str, data: StatusUpdate
+    session: Session, actor: Actor, brand: Brand, status_id: str, data: StatusChanges
 ) -> TicketStatus:
+    require_settings_manager(actor, "change statuses")
     status = get_status(session, brand, status_id)
     fields = data.model_dump(exclude_unset=True)
     if fields.get("key") is not None and fields["key"] != status.key:
@@ -195,8 +197,6 @@ def update_status(
             "resolved and closed are not",
             code="status_activity_fixed",
         )
-    if "name" in fields and fields["name"] is None:
-        raise ValidationFailed("name", "name cannot be null")
     if fields.get("name") and repository.name_taken(
         session, brand.id, fields["name"], except_id=status.id
     ):
@@ -233,6 +233,7 @@ def update_status(
 def reorder(
     session: Session, actor: Actor, brand: Brand, status_ids: list[str]
 ) -> list[TicketStatus]:
+    require_settings_manager(actor, "reorder statuses")
     current = repository.list_statuses(session, brand.id)
     known = {s.id for s in current}
     unknown = [i for i in status_ids if i not in known]
@@ -291,6 +292,7 @@ def delete_status(
 
     Returns the deleted status, the replacement and how many live tickets moved.
     """
+    require_settings_manager(actor, "delete statuses")
     if replacement_id is not None and replacement_key is not None:
         raise ValidationFailed(
             "replacementStatusKey", "Give replacementStatusId or replacementStatusKey, not both"

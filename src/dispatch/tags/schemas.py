@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.core.schemas import WIRE, ApiModel, Command, Omittable, RequestModel
 from dispatch.statuses.rules import DEFAULT_COLOR
 
 NAME_MAX = 50
@@ -75,7 +75,7 @@ class TagStats(ApiModel):
     _color = field_validator("color", mode="before")(color_or_default)
 
 
-class TagCreate(RequestModel):
+class NewTag(Command):
     name: str
     color: str | None = None
 
@@ -83,8 +83,12 @@ class TagCreate(RequestModel):
     _color = field_validator("color")(_color)
 
 
-class TagUpdate(RequestModel):
-    name: str | None = None
+class TagCreate(NewTag):
+    model_config = WIRE
+
+
+class TagChanges(Command):
+    name: Omittable[str] = None
     color: str | None = None
 
     @field_validator("name")
@@ -93,6 +97,10 @@ class TagUpdate(RequestModel):
         return None if value is None else clean_name(value)
 
     _color = field_validator("color")(_color)
+
+
+class TagUpdate(TagChanges):
+    model_config = WIRE
 
 
 class TagMergeInto(RequestModel):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
 from dispatch.core import clock
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, require_settings_manager
 from dispatch.core.changes import record_change
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
@@ -25,10 +25,10 @@ from dispatch.tags import repository
 from dispatch.tags.errors import InvalidTagMerge, TagExists
 from dispatch.tags.models import Tag
 from dispatch.tags.schemas import (
-    TagCreate,
+    NewTag,
+    TagChanges,
     TagOut,
     TagStats,
-    TagUpdate,
     clean_name,
     color_or_default,
     normalize,
@@ -128,7 +128,7 @@ def _insert(session: Session, tag: Tag) -> bool:
     return True
 
 
-def create_tag(session: Session, actor: Actor, brand: Brand, data: TagCreate) -> Tag:
+def create_tag(session: Session, actor: Actor, brand: Brand, data: NewTag) -> Tag:
     if repository.name_taken(session, brand.id, normalize(data.name)):
         raise TagExists(data.name)
     tag = _new_tag(brand, data.name, data.color)
@@ -138,11 +138,10 @@ def create_tag(session: Session, actor: Actor, brand: Brand, data: TagCreate) ->
     return tag
 
 
-def update_tag(session: Session, actor: Actor, brand: Brand, tag_id: str, data: TagUpdate) -> Tag:
+def update_tag(session: Session, actor: Actor, brand: Brand, tag_id: str, data: TagChanges) -> Tag:
+    require_settings_manager(actor, "change tags")
     tag = get_tag(session, brand, tag_id)
     fields = data.model_dump(exclude_unset=True)
-    if "name" in fields and fields["name"] is None:
-        raise ValidationFailed("name", "name cannot be null")
     changes: dict[str, tuple[Any, Any]] = {}
     name = fields.get("name")
     if name is not None and name != tag.name:
@@ -172,6 +171,7 @@ def update_tag(session: Session, actor: Actor, brand: Brand, tag_id: str, data: 
 
 def delete_tag(session: Session, actor: Actor, brand: Brand, tag_id: str) -> Tag:
     """Soft-delete a tag, first taking it off every ticket (an activity entry each)."""
+    require_settings_manager(actor, "delete tags")
     tag = get_tag(session, brand, tag_id)
     unlinked = _unlink_everywhere(session, actor, brand, [tag], target=None)
     _soft_delete(tag)
@@ -198,6 +198,7 @@ def merge_tags(
     """Move every ticket of the source tags to the target (no ticket gets it twice) and
     soft-delete the sources. `target_field` names the body field that gave the target;
     None when the path did (then an unknown target is a 404, not a 422)."""
+    require_settings_manager(actor, "merge tags")
     if target_field is None:
         target = get_tag(session, brand, target_tag_id)
     else:

@@ -106,7 +106,7 @@ async def list_tickets(
     )
 
     def work(w: Work) -> Page[TicketOut]:
-        tickets, next_cursor = service.list_tickets(w.session, w.brand, query)
+        tickets, next_cursor = service.list_tickets(w.session, w.actor, w.brand, query)
         return Page.build(tickets, next_cursor)
 
     return await uow.run(work)
@@ -132,7 +132,7 @@ async def bulk(body: BulkRequest, uow: UnitOfWork = Depends(unit_of_work)) -> Re
 async def get_ticket(
     ticket_id: str = TicketId, uow: UnitOfWork = Depends(unit_of_work)
 ) -> Response:
-    return await uow.run(lambda w: service.get_ticket(w.session, w.brand, ticket_id))
+    return await uow.run(lambda w: service.get_ticket(w.session, w.actor, w.brand, ticket_id))
 
 
 @router.patch(
@@ -223,7 +223,7 @@ async def ticket_logs(
 ) -> Response:
     def work(w: Work) -> Response:
         entries, next_cursor = service.history(
-            w.session, w.brand, ticket_id, cursor=cursor, limit=limit
+            w.session, w.actor, w.brand, ticket_id, cursor=cursor, limit=limit
         )
         return array_page(
             request.url, [AuditLogOut.model_validate(e) for e in entries], next_cursor

@@ -15,6 +15,7 @@ from dispatch.core.email_address import EmailAddress
 from dispatch.core.errors import DomainError, ValidationFailed
 from dispatch.core.schemas import WIRE, ApiModel, Command
 from dispatch.tickets import service
+from dispatch.tickets.policy import require_staff
 from dispatch.tickets.priority import Priority
 from dispatch.tickets.schemas import CloseReason, TicketChanges
 from dispatch.tickets.workflow import Trigger
@@ -131,6 +132,7 @@ def _check_parameters(request: BulkAction) -> None:
 
 
 def run(session: Session, actor: Actor, brand: Brand, request: BulkAction) -> BulkOut:
+    require_staff(actor, "run bulk actions")
     _check_parameters(request)
     update = None if request.action == "delete" else _update_for(request)
     # Tickets change in id order, the order every multi-ticket change locks in: each one

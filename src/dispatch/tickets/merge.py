@@ -14,6 +14,7 @@ from dispatch.statuses import service as statuses
 from dispatch.tags import service as tags_service
 from dispatch.tickets import repository, views
 from dispatch.tickets.models import Ticket
+from dispatch.tickets.policy import require_staff
 from dispatch.tickets.schemas import TicketOut
 from dispatch.tickets.workflow import TicketChange, Trigger, apply_changes
 from dispatch.watchers import service as watchers
@@ -54,6 +55,7 @@ def merge_tickets(
 ) -> tuple[TicketOut, list[str]]:
     """Merge `source_ids` into `target_id`, all of one brand; returns the target as it is
     afterwards and the merged ids. Each ticket gets a `ticket.merged` activity entry."""
+    require_staff(actor, "merge tickets")
     _check(target_id, source_ids)
     # Locked in id order, as every multi-ticket change locks: two merges of the same
     # tickets (A into B, B into A) then never wait on each other in a circle.
@@ -122,7 +124,7 @@ def _carry_over(
             notify_on_comment=w.notify_on_comment,
             notify_on_status_change=w.notify_on_status_change,
         )
-        for w in watchers.list_watchers(session, brand, source.id)
+        for w in watchers.list_watchers(session, actor, brand, source.id)
     ]
     if specs:
         watchers.add_watchers(session, actor, brand, target, specs)

@@ -29,7 +29,7 @@ from dispatch.statuses import counts
 from dispatch.statuses import service as statuses
 from dispatch.statuses.models import TicketStatus
 from dispatch.tags import service as tags_service
-from dispatch.tickets import repository, views
+from dispatch.tickets import policy, repository, views
 from dispatch.tickets.errors import UnknownAssignee
 from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
@@ -127,13 +127,16 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: NewTicket)
     """Create a ticket with everything it arrives with: contact (found or created),
     category, tags, custom fields (checked against their definitions and, when given, the
     brand's ticket schema), watchers and pending attachments. A ticket from a blocked
-    sender arrives as spam."""
+    sender arrives as spam. A customer's ticket is their own (policy.check_new_ticket)."""
+    policy.check_new_ticket(actor, data.model_fields_set)
     status = _named_status(session, brand, data.status, data.status_id) or statuses.resolve(
         session, brand.id, key="open"
     )
     _check_close_reason(status, data.close_reason)
     assignment = _assignment(session, brand.account_id, data) or Assignment(None, None)
     customer_email, customer_name = _requester(data)
+    if actor.is_customer:
+        customer_email, customer_name = actor.email, customer_name or actor.name
     category = categories.resolve_category(
         session, brand, category_id=data.category_id, category_key=data.category_key
     )
@@ -252,12 +255,14 @@ def _request_customer_notice(
     )
 
 
-def _load(session: Session, brand: Brand, ticket_id: str, *, for_update: bool = False) -> Ticket:
-    return load_ticket(session, brand, ticket_id, for_update=for_update)
+def _load(
+    session: Session, actor: Actor, brand: Brand, ticket_id: str, *, for_update: bool = False
+) -> Ticket:
+    return load_ticket(session, actor, brand, ticket_id, for_update=for_update)
 
 
-def get_ticket(session: Session, brand: Brand, ticket_id: str) -> TicketOut:
-    return views.render_one(session, brand, _load(session, brand, ticket_id))
+def get_ticket(session: Session, actor: Actor, brand: Brand, ticket_id: str) -> TicketOut:
+    return views.render_one(session, brand, _load(session, actor, brand, ticket_id))
 
 
 def _tag_change(
@@ -281,7 +286,8 @@ def update_ticket(
     *,
     trigger: Trigger | None = None,
 ) -> TicketOut:
-    ticket = _load(session, brand, ticket_id, for_update=True)
+    policy.require_staff(actor, "edit tickets")
+    ticket = _load(session, actor, brand, ticket_id, for_update=True)
     given = data.model_fields_set
     new_status = _named_status(session, brand, data.status, data.status_id)
     values: dict[str, Any] = {
@@ -352,7 +358,8 @@ def set_spam(
 
 
 def delete_ticket(session: Session, actor: Actor, brand: Brand, ticket_id: str) -> TicketOut:
-    ticket = _load(session, brand, ticket_id, for_update=True)
+    policy.require_staff(actor, "delete tickets")
+    ticket = _load(session, actor, brand, ticket_id, for_update=True)
     status = statuses.by_id(session, brand.id)[ticket.status_id]
     if is_counted(ticket):
         counts.record(session, brand.id, status.id, -1)
@@ -437,7 +444,7 @@ def _split(value: str) -> list[str]:
 
 
 def list_tickets(
-    session: Session, brand: Brand, q: TicketQuery
+    session: Session, actor: Actor, brand: Brand, q: TicketQuery
 ) -> tuple[list[TicketOut], str | None]:
     descending = q.order == "desc"
     key = repository.SORT_KEYS[q.sort]
@@ -450,6 +457,13 @@ def list_tickets(
         unknown = [p for p in priorities if p not in RANKS]
         if unknown:
             raise ValidationFailed("priority", f"Unknown priority {unknown[0]!r}")
+    # A customer lists their own tickets only (another contact's filter finds none).
+    customer_id = q.customer_id
+    scope = policy.requester_scope(actor)
+    if scope is not None:
+        if customer_id not in (None, scope):
+            return [], None
+        customer_id = scope
     f = repository.TicketFilter(
         status_ids=_status_filter(session, brand, q),
         priorities=priorities,
@@ -459,7 +473,7 @@ def list_tickets(
         created_after=q.created_after,
         created_before=q.created_before,
         search=q.search,
-        customer_id=q.customer_id,
+        customer_id=customer_id,
         customer_email=q.customer_email,
         category_id=q.category_id,
         tag_ids=_split(q.tag_ids) if q.tag_ids else None,
@@ -481,7 +495,7 @@ def list_tickets(
 
 
 def history(
-    session: Session, brand: Brand, ticket_id: str, *, cursor: str | None, limit: int
+    session: Session, actor: Actor, brand: Brand, ticket_id: str, *, cursor: str | None, limit: int
 ) -> tuple[list[AuditLog], str | None]:
-    ticket = _load(session, brand, ticket_id)
+    ticket = _load(session, actor, brand, ticket_id)
     return audit.ticket_history(session, ticket.id, cursor=cursor, limit=limit)

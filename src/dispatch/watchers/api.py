@@ -26,7 +26,8 @@ async def list_watchers(
 ) -> Response:
     return await uow.run(
         lambda w: [
-            service.watcher_out(x) for x in service.list_watchers(w.session, w.brand, ticket_id)
+            service.watcher_out(x)
+            for x in service.list_watchers(w.session, w.actor, w.brand, ticket_id)
         ]
     )
 

@@ -18,6 +18,7 @@ from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
+from dispatch.tickets.policy import require_staff
 from dispatch.watchers import repository
 from dispatch.watchers.errors import UnknownMember, WatcherExists
 from dispatch.watchers.models import TicketWatcher
@@ -127,8 +128,11 @@ def _add(
     return watcher
 
 
-def list_watchers(session: Session, brand: Brand, ticket_id: str) -> list[TicketWatcher]:
-    ticket = load_ticket(session, brand, ticket_id, for_update=False)
+def list_watchers(
+    session: Session, actor: Actor, brand: Brand, ticket_id: str
+) -> list[TicketWatcher]:
+    require_staff(actor, "see watchers")
+    ticket = load_ticket(session, actor, brand, ticket_id, for_update=False)
     return repository.list_watchers(session, brand.id, ticket.id)
 
 
@@ -136,7 +140,8 @@ def add_watcher(
     session: Session, actor: Actor, brand: Brand, ticket_id: str, spec: NewWatcher
 ) -> TicketWatcher:
     """Add one watcher (409 `watcher_exists` if that email already watches)."""
-    ticket = load_ticket(session, brand, ticket_id, for_update=True)
+    require_staff(actor, "add watchers")
+    ticket = load_ticket(session, actor, brand, ticket_id, for_update=True)
     member = _resolve(session, brand.account_id, spec, "")
     if member[1] in repository.emails(session, brand.id, ticket.id):
         raise WatcherExists(member[1])
@@ -181,7 +186,8 @@ def add_watchers(
 def update_watcher(
     session: Session, actor: Actor, brand: Brand, ticket_id: str, ref: str, data: WatcherChanges
 ) -> TicketWatcher:
-    ticket = load_ticket(session, brand, ticket_id, for_update=True)
+    require_staff(actor, "change watchers")
+    ticket = load_ticket(session, actor, brand, ticket_id, for_update=True)
     watcher = _watcher(session, brand, ticket, ref)
     changes: dict[str, tuple[Any, Any]] = {}
     for field, wire in (
@@ -199,7 +205,8 @@ def update_watcher(
 
 
 def remove_watcher(session: Session, actor: Actor, brand: Brand, ticket_id: str, ref: str) -> None:
-    ticket = load_ticket(session, brand, ticket_id, for_update=True)
+    require_staff(actor, "remove watchers")
+    ticket = load_ticket(session, actor, brand, ticket_id, for_update=True)
     watcher = _watcher(session, brand, ticket, ref)
     _record(session, actor, brand, ticket, watcher, "watcher.deleted")
     repository.remove(session, watcher)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.core.schemas import WIRE, ApiModel, Command, Omittable, RequestModel
 from dispatch.webhooks import payloads, signing
 from dispatch.webhooks.models import DeliveryAttempt, Webhook, WebhookDelivery
 from dispatch.webhooks.ssrf import URL_MAX_LENGTH
@@ -118,7 +118,7 @@ def _fields(webhook: Webhook, now: datetime) -> dict[str, Any]:
     }
 
 
-class WebhookCreate(RequestModel):
+class NewWebhook(Command):
     url: str = Field(min_length=1, max_length=URL_MAX_LENGTH)
     events: list[str] = Field(min_length=1, max_length=EVENTS_MAX)
     secret: str | None = None
@@ -134,11 +134,15 @@ class WebhookCreate(RequestModel):
         return None if value is None else check_secret(value)
 
 
-class WebhookUpdate(RequestModel):
-    url: str | None = Field(None, min_length=1, max_length=URL_MAX_LENGTH)
-    events: list[str] | None = Field(None, min_length=1, max_length=EVENTS_MAX)
+class WebhookCreate(NewWebhook):
+    model_config = WIRE
+
+
+class WebhookChanges(Command):
+    url: Omittable[str] = Field(None, min_length=1, max_length=URL_MAX_LENGTH)
+    events: Omittable[list[str]] = Field(None, min_length=1, max_length=EVENTS_MAX)
     description: str | None = Field(None, max_length=DESCRIPTION_MAX)
-    enabled: bool | None = None
+    enabled: Omittable[bool] = None
 
     _description = field_validator("description")(blank_to_none)
 
@@ -146,6 +150,10 @@ class WebhookUpdate(RequestModel):
     @classmethod
     def _events(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else check_events(value)
+
+
+class WebhookUpdate(WebhookChanges):
+    model_config = WIRE
 
 
 class SecretRotation(RequestModel):

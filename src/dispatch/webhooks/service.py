@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
 from dispatch.core import clock
-from dispatch.core.actor import Actor
-from dispatch.core.errors import NotFound, ValidationFailed
+from dispatch.core.actor import Actor, require_settings_manager
+from dispatch.core.errors import NotFound
 from dispatch.core.events import Event, notify_on_commit
 from dispatch.core.ids import new_id
 from dispatch.core.pagination import Cursor, split_page
@@ -31,7 +31,7 @@ from dispatch.webhooks.errors import (
 )
 from dispatch.webhooks.models import DeliveryAttempt, Webhook, WebhookDelivery
 from dispatch.webhooks.repository import DeliveryFilter
-from dispatch.webhooks.schemas import WebhookCreate, WebhookUpdate
+from dispatch.webhooks.schemas import NewWebhook, WebhookChanges
 
 MAX_WEBHOOKS_PER_BRAND = 20
 DELIVERY_SORT = "createdAt:desc"
@@ -78,9 +78,10 @@ def _record(
 
 
 def create_webhook(
-    session: Session, actor: Actor, brand: Brand, data: WebhookCreate, *, allow_private: bool
+    session: Session, actor: Actor, brand: Brand, data: NewWebhook, *, allow_private: bool
 ) -> Webhook:
     """A subscription; its secret (given or generated) is shown in this answer only."""
+    require_settings_manager(actor, "manage webhooks")
     if repository.count_live(session, brand.id) >= MAX_WEBHOOKS_PER_BRAND:
         raise WebhookLimitReached(MAX_WEBHOOKS_PER_BRAND)
     ssrf.check_url(data.url, allow_private=allow_private)
@@ -127,17 +128,15 @@ def update_webhook(
     actor: Actor,
     brand: Brand,
     webhook_id: str,
-    data: WebhookUpdate,
+    data: WebhookChanges,
     *,
     allow_private: bool,
 ) -> Webhook:
     """Change url, events, description or enabled. Disabling fails the deliveries still
     waiting; enabling again starts with a clean record (no failures, no reason)."""
+    require_settings_manager(actor, "manage webhooks")
     webhook = get_webhook(session, brand, webhook_id, for_update=True)
     fields = data.model_dump(exclude_unset=True)
-    for required in ("url", "events", "enabled"):
-        if required in fields and fields[required] is None:
-            raise ValidationFailed(required, f"{required} cannot be null")
     if "url" in fields and fields["url"] != webhook.url:
         ssrf.check_url(fields["url"], allow_private=allow_private)
 
@@ -166,6 +165,7 @@ def update_webhook(
 
 def delete_webhook(session: Session, actor: Actor, brand: Brand, webhook_id: str) -> None:
     """Soft delete: the webhook disappears and its waiting deliveries are not sent."""
+    require_settings_manager(actor, "manage webhooks")
     webhook = get_webhook(session, brand, webhook_id, for_update=True)
     now = clock.now()
     webhook.deleted_at = now
@@ -188,6 +188,7 @@ def rotate_secret(
     """A new generated secret, shown once. The old one keeps signing beside it for the
     grace period (0: it stops at once). Only two secrets ever sign: rotating again during a
     grace period retires the oldest."""
+    require_settings_manager(actor, "manage webhooks")
     webhook = get_webhook(session, brand, webhook_id, for_update=True)
     now = clock.now()
     expires = now + timedelta(hours=grace_period_hours) if grace_period_hours > 0 else None
@@ -252,6 +253,7 @@ def retry_delivery(
     (SUCCESS or FAILED) gets one more attempt; one waiting for its next scheduled attempt
     has it brought forward to now, and its schedule goes on from there. 409 while an
     attempt is in flight."""
+    require_settings_manager(actor, "manage webhooks")
     webhook = get_webhook(session, brand, webhook_id)
     delivery = repository.get_delivery(session, webhook.id, delivery_id, for_update=True)
     if delivery is None:
@@ -278,6 +280,7 @@ def recover(
 ) -> int:
     """Every FAILED delivery of the webhook created since `since` is sent again; returns
     how many."""
+    require_settings_manager(actor, "manage webhooks")
     webhook = get_webhook(session, brand, webhook_id)
     _sendable(webhook)
     count = repository.requeue_failed_since(session, webhook.id, since, clock.now())
@@ -294,6 +297,7 @@ def recover(
 def send_test(session: Session, actor: Actor, brand: Brand, webhook_id: str) -> Event:
     """A `webhook.test` event for this webhook only; the worker delivers it like any
     other (signed, logged, retried)."""
+    require_settings_manager(actor, "manage webhooks")
     webhook = get_webhook(session, brand, webhook_id)
     _sendable(webhook)
     event = webhook_events.emit_test(session, webhook)

@@ -405,3 +405,39 @@ def test_a_ticket_is_autoresponded_once_however_many_mails_follow(
 
     assert len(emails(mailroom.session, kind=notifications.AUTORESPONSE)) == 1
     assert len(emails(mailroom.session, ticket_id=first["ticketId"])) == 1
+
+
+@pytest.mark.parametrize(
+    ("sender", "performer", "contact"),
+    [
+        (f"Ann Lee <{CONTACT}>", "customer", True),
+        ("Colleague <colleague@example.com>", "system", False),
+    ],
+)
+def test_a_reply_is_recorded_as_the_customer_only_when_the_contact_writes(
+    api: Api, mailroom: Mailroom, brand: Json, sender: str, performer: str, contact: bool
+) -> None:
+    ticket = contact_ticket(api, brand)
+    mailroom.record_outbound(brand["id"], ticket["id"], SENT_ID)
+    raw = mail(to=to_brand(brand), sender=sender, body="More details.", in_reply_to=SENT_ID)
+
+    outcome = mailroom.deliver(brand, raw)
+
+    entry = next(e for e in ticket_logs(api, brand, ticket) if e["event"] == "comment.created")
+    assert entry["source"] == "email"
+    assert entry["performedBy"]["type"] == performer
+    assert ("contactId" in entry["performedBy"]) is contact
+    assert comment_row(mailroom, outcome["commentId"]).author_type == "CUSTOMER"
+
+
+def test_a_new_ticket_by_email_is_opened_by_its_customer(
+    api: Api, mailroom: Mailroom, brand: Json
+) -> None:
+    outcome = mailroom.deliver(brand, mail(to=to_brand(brand), sender="Ann <ann@corp.local>"))
+
+    ticket = api.ok("get", f"/brands/{brand['id']}/tickets/{outcome['ticketId']}")
+    created = ticket_logs(api, brand, ticket)[0]
+    assert created["source"] == "email"
+    assert created["performedBy"]["type"] == "customer"
+    assert created["performedBy"]["contactId"] == ticket["customerId"]
+    assert ticket["createdBy"] == "ann@corp.local"
