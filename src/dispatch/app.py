@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from dispatch import __version__
+from dispatch.accounts.auth import authenticate_api_key
 from dispatch.api import build_v1_router
 from dispatch.attachments.api import UPLOAD_BODY_LIMIT
 from dispatch.core.db import Database
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = db
+    app.state.authenticate = authenticate_api_key
     install_error_handlers(app)
 
     # Added innermost first: the request id wraps everything, so even a 429 carries one.

@@ -15,24 +15,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, Path, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic_core import to_json
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from dispatch.accounts.auth import api_key_header, authenticate_request, bearer
-from dispatch.accounts.errors import InvalidApiKey
-from dispatch.brands.models import Brand
-from dispatch.brands.policy import in_scope
 from dispatch.core import idempotency, transaction
 from dispatch.core.actor import Actor
 from dispatch.core.db import Database
+from dispatch.core.errors import InvalidApiKey
 from dispatch.core.routing import READ_METHODS
 from dispatch.settings import Settings
+
+if TYPE_CHECKING:  # the type only: this layer imports no domain
+    from dispatch.brands.models import Brand
+
+
+# auto_error=False: missing credentials are answered by us, in the API's error format.
+bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer sk_live_...`")
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Legacy header")
+
+# How a request's credential becomes its actor and the path's brand (404 out of scope):
+# set on `app.state.authenticate` by the app (the accounts domain's API-key check), so
+# this layer imports no domain.
+Authenticate = Callable[[Request, Session, str | None, str | None], tuple[Actor, "Brand | None"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +94,13 @@ class UnitOfWork:
         request = self.request
         database: Database = request.app.state.database
         settings: Settings = request.app.state.settings
+        authenticate: Authenticate = request.app.state.authenticate
         pending: idempotency.PendingKey | None = None
 
         def in_transaction(session: Session) -> Response:
             nonlocal pending
             brand_id = request.path_params.get("brandId")
-            actor, found = authenticate_request(
-                request, session, settings, self.secret, brand_id=brand_id
-            )
-            brand = in_scope(actor, found, brand_id) if brand_id is not None else None
+            actor, brand = authenticate(request, session, self.secret, brand_id)
             if self.idempotency_key is not None:
                 # After the brand check: a replay never shows a brand's data to a key
                 # that cannot use that brand.

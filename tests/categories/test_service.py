@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from dispatch.categories import repository, service
+from dispatch.categories import loading, repository, service
 from dispatch.categories.errors import CategoryKeyTaken
 from dispatch.categories.schemas import CategoryCreate
 from dispatch.core.errors import ValidationFailed
@@ -18,9 +18,9 @@ def test_a_category_is_resolved_by_id_by_key_or_by_both(
 ) -> None:
     b = load_brand(session, brand)
 
-    by_id = service.resolve_category(session, b, category_id=shipping["id"], category_key=None)
-    by_key = service.resolve_category(session, b, category_id=None, category_key="shipping")
-    both = service.resolve_category(session, b, category_id=shipping["id"], category_key="shipping")
+    by_id = loading.resolve_category(session, b, category_id=shipping["id"], category_key=None)
+    by_key = loading.resolve_category(session, b, category_id=None, category_key="shipping")
+    both = loading.resolve_category(session, b, category_id=shipping["id"], category_key="shipping")
 
     assert by_id is not None
     assert by_id.id == shipping["id"]
@@ -30,7 +30,7 @@ def test_a_category_is_resolved_by_id_by_key_or_by_both(
 
 def test_naming_no_category_resolves_to_none(session: Session, brand: Json, billing: Json) -> None:
     b = load_brand(session, brand)
-    assert service.resolve_category(session, b, category_id=None, category_key=None) is None
+    assert loading.resolve_category(session, b, category_id=None, category_key=None) is None
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def test_an_unknown_category_is_a_422_on_the_field_that_named_it(
     session: Session, brand: Json, billing: Json, given: dict[str, str | None], field: str
 ) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        service.resolve_category(session, load_brand(session, brand), **given)
+        loading.resolve_category(session, load_brand(session, brand), **given)
 
     assert raised.value.code == "unknown_category"
     assert raised.value.errors == [{"field": field, "message": raised.value.message}]
@@ -54,7 +54,7 @@ def test_an_id_and_a_key_that_disagree_are_refused(
     session: Session, brand: Json, billing: Json, shipping: Json
 ) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        service.resolve_category(
+        loading.resolve_category(
             session, load_brand(session, brand), category_id=billing["id"], category_key="shipping"
         )
     assert raised.value.status == 422
@@ -76,7 +76,7 @@ def test_categories_of_other_brands_and_deleted_ones_do_not_resolve(
         {"category_id": None, "category_key": "billing"},
     ):
         with pytest.raises(ValidationFailed, match="Unknown category"):
-            service.resolve_category(session, b, **given)
+            loading.resolve_category(session, b, **given)
 
 
 def test_categories_by_id_holds_the_brands_live_categories(
@@ -85,7 +85,7 @@ def test_categories_by_id_holds_the_brands_live_categories(
     make_category(api, sibling_brand, name="Outlet")
     api.ok("delete", categories_path(brand, f"/{billing['id']}"), 204)
 
-    found = service.categories_by_id(session, brand["id"])
+    found = loading.categories_by_id(session, brand["id"])
 
     assert list(found) == [shipping["id"]]
     assert found[shipping["id"]].key == "shipping"

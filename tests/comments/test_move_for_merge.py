@@ -1,4 +1,4 @@
-"""`comments.service.move_comments`, for the ticket merge: a ticket's conversation moves to
+"""`comments.repository.move_to_ticket`, for the ticket merge: a ticket's conversation moves to
 another ticket, its status history stays, and both comment counts stay right."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
-from dispatch.comments import service
+from dispatch.comments import repository
 from dispatch.tickets.models import Ticket
 from tests.comments.helpers import (
     Json,
@@ -42,7 +42,7 @@ def test_moving_comments_keeps_the_status_history_and_the_counts_right(
     assert source_model is not None
     assert target_model is not None
 
-    moved = service.move_comments(session, brand_model, source_model, target_model)
+    moved = repository.move_to_ticket(session, brand_model.id, source_model, target_model)
     session.flush()
 
     assert moved == 2

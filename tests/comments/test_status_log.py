@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dispatch.comments.status_log import describe
 from dispatch.statuses.models import TicketStatus
+from dispatch.tickets.status_log import describe
 
 
 def status(key: str, name: str) -> TicketStatus:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from dispatch.core.changes import with_changes
+from dispatch.audit.changes import with_changes
 from dispatch.core.ordering import moved, renumber
 from dispatch.core.patch import merge_map
 

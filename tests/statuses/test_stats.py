@@ -25,6 +25,7 @@ from dispatch.brands.models import Brand
 from dispatch.brands.schemas import BrandCreate
 from dispatch.core.actor import Actor, ActorKind, Channel
 from dispatch.statuses import counts
+from dispatch.statuses import loading as statuses_loading
 from dispatch.statuses import service as statuses_service
 from dispatch.statuses.models import StatusTicketCount
 from dispatch.statuses.schemas import StatusCreate
@@ -239,7 +240,7 @@ class StatusCountsMachine(RuleBasedStateMachine):
         self.next_key = 0
 
     def _statuses(self) -> list[Any]:
-        return statuses_service.list_for_brand(self.session, self.brand.id)
+        return statuses_loading.list_for_brand(self.session, self.brand.id)
 
     def _customs(self) -> list[Any]:
         return [s for s in self._statuses() if not s.is_system]

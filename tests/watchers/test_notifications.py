@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
 from dispatch.core.actor import Actor, ActorKind, Channel
-from dispatch.statuses import service as statuses_service
+from dispatch.statuses import loading as statuses_loading
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.workflow import TicketChange, apply_changes
 from tests.comments.helpers import (
@@ -172,7 +172,7 @@ def test_the_person_who_changes_the_status_is_not_notified(
     dana = Actor(
         ActorKind.MEMBER, Channel.DASHBOARD, api.account_id, email="Dana@Acme.com", name="Dana"
     )
-    pending = statuses_service.resolve(session, brand["id"], key="pending")
+    pending = statuses_loading.resolve(session, brand["id"], key="pending")
 
     apply_changes(session, dana, brand_model, model, TicketChange(status=pending))
     session.flush()

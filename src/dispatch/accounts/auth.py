@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.security import APIKeyHeader, HTTPBearer
 from sqlalchemy.orm import Session
 
 from dispatch.accounts import service
-from dispatch.accounts.errors import InvalidApiKey
 from dispatch.brands.models import Brand
+from dispatch.brands.policy import in_scope
 from dispatch.core import ratelimit, transaction
 from dispatch.core.actor import Actor
 from dispatch.core.db import Database
+from dispatch.core.errors import InvalidApiKey
 from dispatch.core.routing import READ_METHODS
 from dispatch.settings import Settings
-
-# auto_error=False: missing credentials are answered by us, in the API's error format.
-bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer sk_live_...`")
-api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Legacy header")
 
 
 def _touch(request: Request, session: Session, key_id: str) -> None:
@@ -60,3 +56,13 @@ def authenticate_request(
     actor = service.actor_for(key)
     request.state.actor = actor
     return actor, brand
+
+
+def authenticate_api_key(
+    request: Request, session: Session, secret: str | None, brand_id: str | None
+) -> tuple[Actor, Brand | None]:
+    """What the API's unit of work calls (through `app.state.authenticate`): the key's
+    actor and the path's brand, 404 when the key may not use it."""
+    settings: Settings = request.app.state.settings
+    actor, found = authenticate_request(request, session, settings, secret, brand_id=brand_id)
+    return actor, in_scope(actor, found, brand_id) if brand_id is not None else None

@@ -1,11 +1,6 @@
 from __future__ import annotations
 
-from dispatch.core.errors import Forbidden, Unauthenticated
-
-
-class InvalidApiKey(Unauthenticated):
-    def __init__(self, reason: str = "Invalid or missing API key") -> None:
-        super().__init__(reason, headers={"WWW-Authenticate": "Bearer"})
+from dispatch.core.errors import Forbidden
 
 
 class AllBrandsKeyRequired(Forbidden):

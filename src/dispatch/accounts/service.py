@@ -9,14 +9,13 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from dispatch.accounts import policy, repository
-from dispatch.accounts.errors import InvalidApiKey
 from dispatch.accounts.models import Account, ApiKey, Member
 from dispatch.accounts.schemas import NewMember, UsageOut
 from dispatch.brands import repository as brands_repository
 from dispatch.brands.models import Brand
 from dispatch.core import clock
 from dispatch.core.actor import Actor, Channel, Role
-from dispatch.core.errors import Conflict, NotFound, ValidationFailed
+from dispatch.core.errors import Conflict, InvalidApiKey, NotFound, ValidationFailed
 from dispatch.core.ids import new_id, random_token
 from dispatch.tickets import repository as tickets_repository
 

@@ -49,7 +49,6 @@ from dispatch.core.ids import new_id
 from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.policy import require_staff
-from dispatch.tickets.workflow import bump_version
 
 PURGE_BATCH = 500
 
@@ -165,7 +164,7 @@ def _announce(
         return
     repository.lock_ticket(session, ticket)
     ticket.attachment_count += len(attachments)
-    bump_version(ticket)
+    ticket.new_version()
     session.flush()
     for attachment in attachments:
         audit.record(
@@ -505,7 +504,7 @@ def delete_attachment(
     announced = attachment.status == UPLOADED
     if announced:
         ticket.attachment_count = max(0, ticket.attachment_count - 1)
-        bump_version(ticket, now)
+        ticket.new_version(now)
     session.flush()
     audit.record(
         session,

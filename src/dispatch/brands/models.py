@@ -66,3 +66,7 @@ class Brand(Base):
         ),
         Index("ix_brands_account_id", "account_id"),
     )
+
+    def public_id(self, ticket_number: int) -> str:
+        """A ticket's number as people read it: `ACME-1042`."""
+        return f"{self.ticket_prefix}-{ticket_number}"

@@ -4,7 +4,7 @@ from typing import Literal
 
 from fastapi import Depends, Path, Query, Response
 
-from dispatch.categories import service
+from dispatch.categories import loading, service
 from dispatch.categories.schemas import (
     CategoryCount,
     CategoryCreate,
@@ -28,7 +28,7 @@ CategoryId = Path(alias="categoryId", max_length=64)
 async def list_categories(uow: UnitOfWork = Depends(unit_of_work)) -> Response:
     return await uow.run(
         lambda w: [
-            CategoryOut.model_validate(c) for c in service.list_categories(w.session, w.brand.id)
+            CategoryOut.model_validate(c) for c in loading.list_categories(w.session, w.brand.id)
         ]
     )
 
@@ -76,7 +76,7 @@ async def get_category(
     category_id: str = CategoryId, uow: UnitOfWork = Depends(unit_of_work)
 ) -> Response:
     return await uow.run(
-        lambda w: CategoryOut.model_validate(service.get_category(w.session, w.brand, category_id))
+        lambda w: CategoryOut.model_validate(loading.get_category(w.session, w.brand, category_id))
     )
 
 

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dispatch.core.db import Base
 from dispatch.core.types import JSONType
 
+# Who wrote a comment (`authorType`).
+CUSTOMER, AGENT, SYSTEM = "CUSTOMER", "AGENT", "SYSTEM"
+
 
 class Comment(Base):
     __tablename__ = "comments"

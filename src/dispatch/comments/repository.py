@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.comments.models import Comment
+from dispatch.core import clock
+from dispatch.tickets.models import Ticket
 
 
 def get_comment(session: Session, brand_id: str, ticket_id: str, comment_id: str) -> Comment | None:
@@ -70,3 +72,33 @@ def move_conversation(session: Session, brand_id: str, source_id: str, target_id
         .values(ticket_id=target_id)
         .execution_options(synchronize_session="fetch")
     )
+
+
+def move_to_ticket(session: Session, brand_id: str, source: Ticket, target: Ticket) -> int:
+    """For a merge: move the source ticket's comments (not its SYSTEM status history) to
+    the target, keeping both tickets' `commentCount` right. They keep their timestamps, so
+    the target's thread stays chronological. Returns how many live comments moved.
+
+    Writes no activity entry or event and bumps no version: the merge that calls this
+    records itself, once per ticket."""
+    moved = count_live_conversation(session, brand_id, source.id)
+    move_conversation(session, brand_id, source.id, target.id)
+    source.comment_count = 0
+    target.comment_count += moved
+    session.flush()
+    return moved
+
+
+# A comment and the SYSTEM comment of the status change it causes are written in the same
+# transaction, often within the same microsecond (always, under a frozen test clock).
+TICK = timedelta(microseconds=1)
+
+
+def next_timestamp(session: Session, ticket_id: str) -> datetime:
+    """A new comment's time: strictly after the ticket's newest, so the thread reads in
+    the order things happened."""
+    now = clock.now()
+    latest = latest_created_at(session, ticket_id)
+    if latest is not None and latest >= now:
+        return latest + TICK
+    return now

@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from dispatch.accounts import service as accounts
 from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
-from dispatch.comments import repository, timeline, views
+from dispatch.comments import repository, views
 from dispatch.comments.errors import (
     CustomerInternalNote,
     SystemAuthorReserved,
     SystemCommentImmutable,
     UnknownParent,
 )
-from dispatch.comments.models import Comment
+from dispatch.comments.models import AGENT, CUSTOMER, SYSTEM, Comment
 from dispatch.comments.schemas import (
     CommentChanges,
     CommentOut,
@@ -33,16 +33,15 @@ from dispatch.core import clock, events
 from dispatch.core.actor import Actor
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
-from dispatch.statuses import service as statuses
+from dispatch.statuses import loading as statuses
 from dispatch.statuses.models import TicketStatus
 from dispatch.tickets import repository as tickets_repository
 from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.policy import StaffOnly, require_staff
-from dispatch.tickets.workflow import TicketChange, Trigger, apply_changes, bump_version
+from dispatch.tickets.workflow import TicketChange, Trigger, apply_changes
 from dispatch.watchers import notifications
 
-CUSTOMER, AGENT, SYSTEM = "CUSTOMER", "AGENT", "SYSTEM"
 # A customer's public reply to a ticket in one of these (system) statuses reopens it.
 REOPENED_BY_CUSTOMER = frozenset({"pending", "resolved", "closed"})
 REOPEN_TO = "open"
@@ -148,7 +147,7 @@ def _status_by_key(brand_statuses: list[TicketStatus], key: str) -> TicketStatus
 
 def _bump(ticket: Ticket, *, comments: int = 0, at: datetime | None = None) -> None:
     ticket.comment_count += comments
-    bump_version(ticket, at)
+    ticket.new_version(at)
 
 
 def _record(
@@ -239,7 +238,7 @@ def create_comment(
     if ticket.id != ticket_id:
         metadata["redirectedFrom"] = ticket_id
 
-    created_at = timeline.stamp(session, ticket.id)
+    created_at = repository.next_timestamp(session, ticket.id)
     comment = repository.add(
         session,
         Comment(
@@ -406,18 +405,3 @@ def delete_comment(
 
 
 # --- merge ---------------------------------------------------------------------------
-
-
-def move_comments(session: Session, brand: Brand, source: Ticket, target: Ticket) -> int:
-    """For a merge: move the source ticket's comments (not its SYSTEM status history) to
-    the target, keeping both tickets' `commentCount` right. They keep their timestamps, so
-    the target's thread stays chronological. Returns how many live comments moved.
-
-    Writes no activity entry or event and bumps no version: the merge that calls this
-    records itself, once per ticket."""
-    moved = repository.count_live_conversation(session, brand.id, source.id)
-    repository.move_conversation(session, brand.id, source.id, target.id)
-    source.comment_count = 0
-    target.comment_count += moved
-    session.flush()
-    return moved

@@ -8,7 +8,6 @@ from dispatch.brands.models import Brand
 from dispatch.comments.models import Comment
 from dispatch.comments.schemas import CommentOut, ThreadedCommentOut
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.views import public_id
 
 
 def comment_out(comment: Comment) -> CommentOut:
@@ -57,7 +56,7 @@ def comment_payload(out: CommentOut, ticket: Ticket, brand: Brand, **extra: Any)
     return {
         **out.model_dump(mode="json", by_alias=True),
         "ticketId": ticket.id,
-        "ticketNumber": public_id(brand, ticket.ticket_number),
+        "ticketNumber": brand.public_id(ticket.ticket_number),
         **customer(ticket),
         **extra,
     }
@@ -69,7 +68,7 @@ def ticket_comment_payload(out: CommentOut, ticket: Ticket, brand: Brand) -> dic
     rendered = out.model_dump(mode="json", by_alias=True)
     return {
         "ticketId": ticket.id,
-        "ticketNumber": public_id(brand, ticket.ticket_number),
+        "ticketNumber": brand.public_id(ticket.ticket_number),
         "comment": {
             "id": rendered["id"],
             "body": rendered["body"],

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.audit import service as audit
+from dispatch.audit.changes import with_changes
 from dispatch.brands.models import Brand
 from dispatch.contacts import repository, rules
 from dispatch.contacts.errors import (
@@ -37,7 +38,6 @@ from dispatch.contacts.schemas import (
 )
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
-from dispatch.core.changes import with_changes
 from dispatch.core.email_address import InvalidEmailAddress, normalize_email
 from dispatch.core.errors import DomainError, ValidationFailed
 from dispatch.core.ids import new_id

@@ -83,6 +83,11 @@ class Unauthenticated(DomainError):
     code = "authentication_error"
 
 
+class InvalidApiKey(Unauthenticated):
+    def __init__(self, reason: str = "Invalid or missing API key") -> None:
+        super().__init__(reason, headers={"WWW-Authenticate": "Bearer"})
+
+
 def problem_media_type(accept: str | None) -> str:
     """`application/problem+json` when the client's Accept names it (with a non-zero q),
     else `application/json`."""

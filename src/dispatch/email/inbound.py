@@ -60,7 +60,7 @@ from dispatch.email.addresses import Mailbox
 from dispatch.email.models import InboundMessage
 from dispatch.email.parsing import Address, FilePart, ParsedMail
 from dispatch.settings import Settings
-from dispatch.statuses import service as statuses
+from dispatch.statuses import loading as statuses
 from dispatch.tickets import service as tickets
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import BODY_MAX as TICKET_BODY_MAX

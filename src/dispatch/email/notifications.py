@@ -37,7 +37,6 @@ from dispatch.attachments.links import Links
 from dispatch.attachments.repository import downloadable_in_brand
 from dispatch.brands.models import Brand
 from dispatch.comments.models import Comment
-from dispatch.comments.status_log import TRIGGER_WORDING
 from dispatch.contacts.models import Contact
 from dispatch.core import clock
 from dispatch.core.events import Event
@@ -55,7 +54,7 @@ from dispatch.email.rendering import (
 )
 from dispatch.settings import Settings
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.views import public_id
+from dispatch.tickets.status_log import TRIGGER_WORDING
 
 log = logging.getLogger("dispatch.email.notifications")
 
@@ -168,7 +167,7 @@ def _brand_sender(brand: Brand) -> str:
 def _common(brand: Brand, ticket: Ticket | None, subject: str) -> dict[str, Any]:
     return {
         "brand_name": brand.name,
-        "public_id": public_id(brand, ticket.ticket_number) if ticket is not None else None,
+        "public_id": brand.public_id(ticket.ticket_number) if ticket is not None else None,
         "title": ticket.title if ticket is not None else None,
         "subject": subject,
     }
@@ -307,7 +306,7 @@ def _autoresponse(context: _Context, brand: Brand, ticket: Ticket, event: Event)
         log.info("autoresponse to %s skipped: limit reached", contact.email)
         return
     values = {
-        "ticketNumber": public_id(brand, ticket.ticket_number),
+        "ticketNumber": brand.public_id(ticket.ticket_number),
         "ticketTitle": ticket.title,
         "customerName": ticket.customer_name or contact.name or "",
         "brandName": brand.name,

@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from dispatch.accounts.errors import AllBrandsKeyRequired
 from dispatch.accounts.policy import require_account_admin
+from dispatch.audit.changes import record_change
 from dispatch.brands.models import Brand
 from dispatch.contacts import service as contacts
 from dispatch.contacts.models import Contact
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
-from dispatch.core.changes import record_change
 from dispatch.core.ids import new_id
 from dispatch.email import addresses
 from dispatch.email.addresses import Mailbox

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dispatch.audit.changes import record_change
 from dispatch.brands.models import Brand
 from dispatch.core import clock, ordering
 from dispatch.core.actor import Actor, require_settings_manager
-from dispatch.core.changes import record_change
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.fields import repository, ticket_schema

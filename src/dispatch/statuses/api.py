@@ -5,7 +5,7 @@ from fastapi import Body, Depends, Path, Query, Response
 from dispatch.core.errors import ValidationFailed
 from dispatch.core.routing import api_router
 from dispatch.core.schemas import ApiModel
-from dispatch.statuses import service
+from dispatch.statuses import loading, service
 from dispatch.statuses.schemas import (
     StatusCreate,
     StatusOut,
@@ -42,7 +42,7 @@ def _one_value(field: str, in_query: str | None, in_body: str | None) -> str | N
 async def list_statuses(uow: UnitOfWork = Depends(unit_of_work)) -> Response:
     return await uow.run(
         lambda w: [
-            StatusOut.model_validate(s) for s in service.list_for_brand(w.session, w.brand.id)
+            StatusOut.model_validate(s) for s in loading.list_for_brand(w.session, w.brand.id)
         ]
     )
 
@@ -84,7 +84,7 @@ async def get_status(
     status_id: str = StatusId, uow: UnitOfWork = Depends(unit_of_work)
 ) -> Response:
     return await uow.run(
-        lambda w: StatusOut.model_validate(service.get_status(w.session, w.brand, status_id))
+        lambda w: StatusOut.model_validate(loading.get_status(w.session, w.brand, status_id))
     )
 
 

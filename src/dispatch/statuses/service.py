@@ -3,17 +3,16 @@ they are shown in, their ticket counts, and deletion with a replacement."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dispatch.audit.changes import record_change
 from dispatch.brands.models import Brand
 from dispatch.core import clock
 from dispatch.core.actor import Actor, require_settings_manager
-from dispatch.core.changes import record_change
-from dispatch.core.errors import NotFound, ValidationFailed
+from dispatch.core.errors import ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.statuses import counts, repository, rules
 from dispatch.statuses.errors import (
@@ -24,6 +23,7 @@ from dispatch.statuses.errors import (
     StatusNameTaken,
     SystemStatusImmutable,
 )
+from dispatch.statuses.loading import get_status, resolve
 from dispatch.statuses.models import TicketStatus
 from dispatch.statuses.schemas import NewStatus, StatusChanges, StatusOut, StatusStats
 from dispatch.tickets import repository as tickets_repository
@@ -55,59 +55,8 @@ def seed_system_statuses(session: Session, brand: Brand) -> list[TicketStatus]:
     return seeded
 
 
-def list_for_brand(session: Session, brand_id: str) -> list[TicketStatus]:
-    return repository.list_statuses(session, brand_id)
-
-
-def by_id(session: Session, brand_id: str) -> dict[str, TicketStatus]:
-    return {s.id: s for s in repository.list_statuses(session, brand_id)}
-
-
 def count_custom_statuses(session: Session, brand_id: str) -> int:
     return repository.count_custom(session, brand_id)
-
-
-def get_status(session: Session, brand: Brand, status_id: str) -> TicketStatus:
-    status = repository.get_status(session, brand.id, status_id)
-    if status is None:
-        raise NotFound("status", status_id)
-    return status
-
-
-def resolve(
-    session: Session, brand_id: str, *, key: str | None = None, status_id: str | None = None
-) -> TicketStatus:
-    """The status a ticket request names, by key (`status`) or id (`statusId`)."""
-    return pick(repository.list_statuses(session, brand_id), key=key, status_id=status_id)
-
-
-def pick(
-    brand_statuses: Iterable[TicketStatus],
-    *,
-    key: str | None = None,
-    status_id: str | None = None,
-) -> TicketStatus:
-    """`resolve` among statuses already loaded (422 for an unknown key or id)."""
-    by_key = None
-    candidates = list(brand_statuses)
-    if key is not None:
-        by_key = next((s for s in candidates if s.key == key), None)
-        if by_key is None:
-            raise ValidationFailed(
-                "status", f"Unknown status {key!r} in this brand", code="unknown_status"
-            )
-    if status_id is None:
-        if by_key is None:
-            raise ValidationFailed("status", "Give status or statusId")
-        return by_key
-    found = next((s for s in candidates if s.id == status_id), None)
-    if found is None:
-        raise ValidationFailed(
-            "statusId", f"Unknown status id {status_id!r} in this brand", code="unknown_status"
-        )
-    if by_key is not None and by_key.id != found.id:
-        raise ValidationFailed("statusId", "status and statusId name different statuses")
-    return found
 
 
 def _placed(statuses: list[TicketStatus]) -> list[rules.Placed]:

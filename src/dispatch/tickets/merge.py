@@ -7,10 +7,10 @@ from sqlalchemy.orm import Session
 
 from dispatch.attachments import service as attachments
 from dispatch.brands.models import Brand
-from dispatch.comments import service as comments
+from dispatch.comments import repository as comments_repository
 from dispatch.core.actor import Actor
 from dispatch.core.errors import NotFound, ValidationFailed
-from dispatch.statuses import service as statuses
+from dispatch.statuses import loading as statuses
 from dispatch.tags import service as tags_service
 from dispatch.tickets import repository, views
 from dispatch.tickets.models import Ticket
@@ -75,7 +75,7 @@ def merge_tickets(
     moved_comments = moved_files = 0
     history = []
     for source in sources:
-        moved_comments += comments.move_comments(session, brand, source, target)
+        moved_comments += comments_repository.move_to_ticket(session, brand.id, source, target)
         moved_files += attachments.move_to_ticket(session, actor, brand, source, target)
         _carry_over(session, actor, brand, source, target)
         apply_changes(
@@ -88,7 +88,7 @@ def merge_tickets(
             activity_event="ticket.merged",
             metadata={"mergedIntoId": target.id},
         )
-        history.append(f"- {views.public_id(brand, source.ticket_number)}: {source.title}")
+        history.append(f"- {brand.public_id(source.ticket_number)}: {source.title}")
 
     body = (target.body or "").rstrip()
     merged_note = "Merged into this ticket:\n" + "\n".join(history)

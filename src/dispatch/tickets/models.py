@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dispatch.core import clock
 from dispatch.core.db import Base
 from dispatch.core.types import JSONType
 from dispatch.tickets.priority import PriorityType
@@ -99,3 +100,10 @@ class Ticket(Base):
             postgresql_where=LIVE,
         ),
     )
+
+    def new_version(self, at: datetime | None = None) -> None:
+        """Every change of a ticket (its own fields, a comment, a file) makes a new version:
+        what conflict checks compare and what orders its events (`sequence`). The one
+        place versions grow."""
+        self.version += 1
+        self.updated_at = at or clock.now()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dispatch.brands.models import Brand
 from dispatch.core.pagination import Cursor, after_cursor
-from dispatch.search import service as search
+from dispatch.search import repository as search
 from dispatch.statuses.models import TicketStatus
 from dispatch.tags.models import TicketTag
 from dispatch.tickets.models import Ticket

@@ -14,7 +14,7 @@ from dispatch.audit import service as audit
 from dispatch.audit.models import AuditLog
 from dispatch.brands import repository as brands_repository
 from dispatch.brands.models import Brand
-from dispatch.categories import service as categories
+from dispatch.categories import loading as categories
 from dispatch.contacts import service as contacts
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
@@ -26,7 +26,7 @@ from dispatch.core.patch import merge_map
 from dispatch.fields import service as custom_values
 from dispatch.spam import service as spam
 from dispatch.statuses import counts
-from dispatch.statuses import service as statuses
+from dispatch.statuses import loading as statuses
 from dispatch.statuses.models import TicketStatus
 from dispatch.tags import service as tags_service
 from dispatch.tickets import policy, repository, views
@@ -39,7 +39,6 @@ from dispatch.tickets.workflow import (
     TicketChange,
     Trigger,
     apply_changes,
-    bump_version,
     is_counted,
 )
 from dispatch.watchers import service as watchers
@@ -366,7 +365,7 @@ def delete_ticket(session: Session, actor: Actor, brand: Brand, ticket_id: str) 
     now = clock.now()
     ticket.deleted_at = now
     ticket.deleted_by = actor.performed_by()
-    bump_version(ticket, now)
+    ticket.new_version(now)
     session.flush()
     audit.record(
         session,

@@ -22,10 +22,6 @@ from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import TicketOut
 
 
-def public_id(brand: Brand, ticket_number: int) -> str:
-    return f"{brand.ticket_prefix}-{ticket_number}"
-
-
 @dataclass(frozen=True, slots=True)
 class Embedded:
     """What a ticket embeds besides its own columns."""
@@ -42,7 +38,7 @@ def ticket_out(ticket: Ticket, brand: Brand, embedded: Embedded) -> TicketOut:
         brand_id=ticket.brand_id,
         account_id=ticket.account_id,
         ticket_number=ticket.ticket_number,
-        public_id=public_id(brand, ticket.ticket_number),
+        public_id=brand.public_id(ticket.ticket_number),
         title=ticket.title,
         body=ticket.body,
         status=embedded.status.key,

@@ -3,7 +3,7 @@
 Every caller (API update, status deletion, bulk actions, email replies, the portal,
 rules, auto-reopen) hands a `TicketChange` of resolved values to `apply_changes`. It
 reads the ticket's current status, works out what really changed, bumps the version
-(`bump_version`, the one place versions grow), keeps status counts, writes one activity
+(`Ticket.new_version`, the one place versions grow), keeps status counts, writes one activity
 entry and the events and, when the status changes, a SYSTEM comment and the watchers'
 notifications — all in the caller's transaction.
 """
@@ -20,13 +20,12 @@ from sqlalchemy.orm import Session
 
 from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
-from dispatch.comments import status_log
-from dispatch.core import clock, events
+from dispatch.core import events
 from dispatch.core.actor import Actor
 from dispatch.statuses import counts
 from dispatch.statuses import repository as statuses_repository
 from dispatch.statuses.models import TicketStatus
-from dispatch.tickets import views
+from dispatch.tickets import status_log, views
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import TicketOut
 from dispatch.watchers import notifications
@@ -121,13 +120,6 @@ def _keep_counts(
         counts.record(session, brand.id, new_status, +1)
 
 
-def bump_version(ticket: Ticket, at: datetime | None = None) -> None:
-    """Every change of a ticket (its own fields, a comment, a file) makes a new version:
-    what conflict checks compare and what orders its events (`sequence`)."""
-    ticket.version += 1
-    ticket.updated_at = at or clock.now()
-
-
 def apply_changes(
     session: Session,
     actor: Actor,
@@ -172,7 +164,7 @@ def apply_changes(
 
     ticket.status_id = status.id
     _keep_counts(session, brand, before, (is_counted(ticket), ticket.status_id))
-    bump_version(ticket)
+    ticket.new_version()
     session.flush()
 
     entry_metadata = {**(metadata or {}), **({"trigger": trigger.value} if trigger else {})}

@@ -16,7 +16,6 @@ from dispatch.core import events
 from dispatch.core.actor import Actor
 from dispatch.statuses.models import TicketStatus
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.views import public_id
 from dispatch.watchers import repository
 from dispatch.watchers.models import TicketWatcher
 
@@ -39,7 +38,7 @@ def _request(
         "watcherId": watcher.id,
         "reason": reason,
         "ticketId": ticket.id,
-        "ticketNumber": public_id(brand, ticket.ticket_number),
+        "ticketNumber": brand.public_id(ticket.ticket_number),
         "ticketTitle": ticket.title,
         **extra,
     }

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from dispatch.accounts import service as accounts
 from dispatch.audit import service as audit
+from dispatch.audit.changes import with_changes
 from dispatch.brands.models import Brand
 from dispatch.core import clock, events
 from dispatch.core.actor import Actor
-from dispatch.core.changes import with_changes
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.tickets.loading import load_ticket

@@ -35,7 +35,6 @@ from dispatch.email.outbound.config import mail_from
 from dispatch.email.rendering import Rendered, one_line
 from dispatch.settings import Settings
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.views import public_id
 
 MAX_REFERENCES = 20
 AUTORESPONSE = "autoresponse"
@@ -62,19 +61,19 @@ class Draft:
 
 
 def message_id(settings: Settings, brand: Brand, ticket: Ticket | None) -> str:
-    tag = public_id(brand, ticket.ticket_number) if ticket is not None else "dispatch"
+    tag = brand.public_id(ticket.ticket_number) if ticket is not None else "dispatch"
     return f"<{random_token(16)}.{tag}@{inbound_domain(settings)}>"
 
 
 def subject(brand: Brand, ticket: Ticket, *, reply: bool = False, text: str | None = None) -> str:
     """`[PREFIX-123] Title` (or `text` instead of the title), `Re: ...` for a reply."""
-    line = f"[{public_id(brand, ticket.ticket_number)}] {one_line(text or ticket.title)}"
+    line = f"[{brand.public_id(ticket.ticket_number)}] {one_line(text or ticket.title)}"
     return f"Re: {line}" if reply else line
 
 
 def with_public_id(brand: Brand, ticket: Ticket, text: str) -> str:
     """A subject a brand wrote, with the ticket's public id added if it lacks it."""
-    tag = public_id(brand, ticket.ticket_number)
+    tag = brand.public_id(ticket.ticket_number)
     text = one_line(text)
     return text if tag.lower() in text.lower() else f"{text} [{tag}]"
 

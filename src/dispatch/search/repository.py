@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
-from dispatch.comments.models import Comment
-from dispatch.comments.status_log import SYSTEM
+from dispatch.comments.models import SYSTEM, Comment
 from dispatch.contacts.models import Contact
 from dispatch.search.models import TICKET_DOCUMENT
 from dispatch.tickets.models import Ticket

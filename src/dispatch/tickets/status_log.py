@@ -11,14 +11,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
-from dispatch.comments import repository, timeline
-from dispatch.comments.models import Comment
+from dispatch.comments import repository
+from dispatch.comments.models import SYSTEM, Comment
 from dispatch.core.actor import Actor
 from dispatch.core.ids import new_id
 from dispatch.statuses.models import TicketStatus
 from dispatch.tickets.models import Ticket
 
-SYSTEM = "SYSTEM"
 SYSTEM_AUTHOR = "System"
 STATUS_CHANGE = "status_change"
 
@@ -54,7 +53,7 @@ def record_status_change(
     trigger: str | None,
     source: str,
 ) -> Comment:
-    created_at = timeline.stamp(session, ticket.id)
+    created_at = repository.next_timestamp(session, ticket.id)
     comment = Comment(
         id=new_id("cmt"),
         brand_id=brand.id,
