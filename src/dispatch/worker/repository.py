@@ -1,7 +1,6 @@
-"""Every query of the worker: claiming events and deliveries, leases, outcomes.
+"""Every query of the worker: webhooks to fan out to, claiming deliveries, outcomes.
 
-Claims are safe with any number of workers: events are locked with `FOR UPDATE SKIP
-LOCKED` on PostgreSQL (SQLite has a single writer), deliveries are leased (`core.leases`).
+Deliveries are leased (`core.leases`): safe with any number of workers.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from sqlalchemy.orm import Session
 from dispatch.accounts.models import Member
 from dispatch.brands.models import Brand
 from dispatch.core import leases
-from dispatch.core.events import Event
 from dispatch.webhooks.models import DeliveryAttempt, Webhook, WebhookDelivery
 from dispatch.webhooks.repository import OPEN_STATUSES
 
@@ -29,34 +27,7 @@ def _rowcount(result: object) -> int:
     return result.rowcount if isinstance(result, CursorResult) else 0
 
 
-# --- Events (fan-out) ---------------------------------------------------------------------
-
-
-def has_undispatched(session: Session) -> bool:
-    stmt = select(Event.position).where(Event.dispatched_at.is_(None)).limit(1)
-    return session.scalar(stmt) is not None
-
-
-def claim_undispatched(session: Session, *, limit: int) -> list[Event]:
-    """The oldest events not yet fanned out, locked for this transaction (rows another
-    worker holds are skipped)."""
-    stmt = (
-        select(Event)
-        .where(Event.dispatched_at.is_(None))
-        .order_by(Event.position)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list(session.scalars(stmt))
-
-
-def mark_dispatched(session: Session, positions: Collection[int], at: datetime) -> None:
-    session.execute(
-        update(Event)
-        .where(Event.position.in_(positions))
-        .values(dispatched_at=at)
-        .execution_options(synchronize_session=False)
-    )
+# --- Fan-out ------------------------------------------------------------------------------
 
 
 def live_webhooks(session: Session, brand_ids: Collection[str]) -> list[Webhook]:

@@ -29,8 +29,9 @@ from types import FrameType
 
 from sqlalchemy.exc import DBAPIError
 
-from dispatch.core import clock, transaction
+from dispatch.core import clock, consumers, transaction
 from dispatch.core.db import Database
+from dispatch.core.events import WEBHOOKS
 from dispatch.settings import Settings
 from dispatch.worker import delivery, repository
 from dispatch.worker.config import WorkerConfig, worker_name
@@ -255,8 +256,8 @@ class Worker:
     def _pass(self) -> bool:
         """Fan out, run due periodic jobs, claim what fits. True when there is more to do
         at once."""
-        undispatched, due = self._probe()
-        more_events, created = self._fan_out_batch() if undispatched else (False, 0)
+        events, due = self._probe()
+        more_events, created = self._fan_out_batch() if events else (False, 0)
         self.schedule.run_due(self.database)
         if self._stopping.is_set():
             return False
@@ -272,10 +273,10 @@ class Worker:
         next scheduled retry falls due, for the idle wait."""
         with self.database.session(write=False) as session:
             now = clock.now()
-            undispatched = repository.has_undispatched(session)
+            events = consumers.has_work(session, WEBHOOKS)
             due = repository.has_due(session, now)
             self._next_due_at = repository.next_due_at(session, now)
-        return undispatched, due
+        return events, due
 
     def _idle_seconds(self) -> float:
         wait = min(self._poll_seconds(), self.schedule.seconds_until_next())
@@ -291,10 +292,17 @@ class Worker:
     def _fan_out_batch(self) -> tuple[bool, int]:
         """One fan-out transaction: (whether a full batch was taken, so more may wait;
         how many deliveries it created)."""
-        result = transaction.run(
-            self.database, lambda session: fan_out(session, batch=self.config.fanout_batch)
+        batch = self.config.fanout_batch
+        result = consumers.run(
+            self.database,
+            WEBHOOKS,
+            lambda session: fan_out(session, batch=batch),
+            limit=batch,
+            worker=self.name,
         )
-        return result.events >= self.config.fanout_batch, result.deliveries
+        if result is None:
+            return False, 0
+        return result.events >= batch, result.deliveries
 
     def _claim(self, capacity: int) -> list[Job]:
         return transaction.run(

@@ -1,5 +1,4 @@
-"""Every query of outgoing mail: the outbox cursor, threading ids, limits, leases
-(`core.leases`), outcomes."""
+"""Every query of outgoing mail: threading ids, limits, leases (`core.leases`), outcomes."""
 
 from __future__ import annotations
 
@@ -13,35 +12,9 @@ from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
 from dispatch.core import leases
-from dispatch.core.events import Event
 from dispatch.email.models import EmailMessage, OutboundEmail
 
 DUE_STATUSES = ("PENDING", "RETRYING")
-
-
-# --- the outbox cursor --------------------------------------------------------------------
-
-
-def claim_unemailed(session: Session, *, limit: int) -> list[Event]:
-    """The oldest events the email channel has not considered, locked for this transaction
-    (rows another worker holds are skipped)."""
-    stmt = (
-        select(Event)
-        .where(Event.emailed_at.is_(None))
-        .order_by(Event.position)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list(session.scalars(stmt))
-
-
-def mark_emailed(session: Session, positions: Sequence[int], at: datetime) -> None:
-    session.execute(
-        update(Event)
-        .where(Event.position.in_(positions))
-        .values(emailed_at=at)
-        .execution_options(synchronize_session=False)
-    )
 
 
 # --- generating ---------------------------------------------------------------------------
