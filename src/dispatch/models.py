@@ -11,7 +11,7 @@ import importlib.util
 import pkgutil
 
 import dispatch
-from dispatch.core import events, idempotency  # noqa: F401 - tables of the core
+from dispatch.core import events, idempotency, timers  # noqa: F401 - tables of the core
 from dispatch.core.db import Base
 
 for _module in pkgutil.iter_modules(dispatch.__path__):

@@ -84,7 +84,8 @@ def add_delivery(
     response_body: str | None = "Internal Server Error",
     error: str | None = None,
 ) -> WebhookDelivery:
-    """A delivery row for an event of the webhook's brand, written as the worker would."""
+    """A delivery row for an event of the webhook's brand, written as the worker would
+    (the event is written directly, not emitted: already fanned out, it has no inbox row)."""
     at = created_at or clock.now()
     event = Event(
         id=new_id("evt"),
@@ -94,7 +95,6 @@ def add_delivery(
         sequence=None,
         data={"id": new_id("tkt"), "title": "Order never arrived"},
         created_at=at,
-        dispatched_at=at,
     )
     session.add(event)
     session.flush()

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.core import clock
+from dispatch.core import clock, events
 from dispatch.core.events import Event
 from dispatch.core.ids import new_id
 from dispatch.webhooks import signing
@@ -71,17 +71,10 @@ def add_webhook(
 
 
 def add_event(session: Session, brand_id: str, type: str = "ticket.updated", **data: Any) -> Event:
-    """An event row as `core.events.emit` writes it (not yet fanned out)."""
-    event = Event(
-        id=new_id("evt"),
-        type=type,
-        brand_id=brand_id,
-        ticket_id=None,
-        sequence=None,
-        data=data or {"id": new_id("tkt"), "title": "Order never arrived"},
-        created_at=clock.now(),
+    """An event through the outbox, committed (not yet fanned out)."""
+    event = events.emit(
+        session, type, brand_id, data or {"id": new_id("tkt"), "title": "Order never arrived"}
     )
-    session.add(event)
     session.commit()
     return event
 

@@ -1,5 +1,6 @@
-"""Periodic jobs in the worker: expired idempotency records and abandoned uploads are
-cleaned up on their schedule; a failing job neither stops the others nor the worker."""
+"""Periodic jobs run on timers: once per interval across all workers (not once per worker),
+whichever fires them; a failing job is retried with backoff and never stops the others;
+workers starting neither run nor move a job that waits."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.core import clock, idempotency
+from dispatch.core import clock, idempotency, timers, transaction
 from dispatch.core.db import Database
 from dispatch.core.idempotency import IdempotencyRecord
+from dispatch.core.timers import Timer
 from dispatch.settings import Settings
-from dispatch.worker import scheduling
-from dispatch.worker.scheduling import Job, Schedule
+from dispatch.worker import timers as worker_timers
+from dispatch.worker.timers import HOUR, SYSTEM, Periodic, TimerKinds
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 
@@ -43,54 +45,126 @@ def _keys(session: Session) -> set[str]:
     return set(session.scalars(stmt))
 
 
+def _start(database: Database, kinds: TimerKinds) -> None:
+    """What a worker does when it starts: make sure its jobs' timers exist."""
+    transaction.run(database, kinds.schedule)
+
+
+def _timer(session: Session, kind: str) -> Timer:
+    session.expire_all()
+    found = session.scalar(select(Timer).where(Timer.kind == kind, Timer.target_id == SYSTEM))
+    assert found is not None
+    return found
+
+
+def _counting(kind: str, runs: list[str]) -> Periodic:
+    def run(_session: Session) -> int:
+        runs.append(kind)
+        return 0
+
+    return Periodic(kind, HOUR, run)
+
+
 def test_expired_idempotency_records_are_deleted_and_live_ones_kept(
     session: Session, database: Database
 ) -> None:
     _record(session, "old", timedelta(seconds=-1))
     _record(session, "live", timedelta(hours=1))
-    schedule = Schedule([Job("idempotency", 3600, idempotency.delete_expired)])
-    assert schedule.run_due(database) == 1
+    kinds = TimerKinds(periodic=[Periodic("test.idempotency", HOUR, idempotency.delete_expired)])
+    _start(database, kinds)
+    assert kinds.fire_due(database, worker="w1") == 1
     assert _keys(session) == {"live"}
 
 
-def test_a_job_runs_again_only_after_its_interval(
-    session: Session, database: Database, monkeypatch: pytest.MonkeyPatch
+def test_a_job_runs_once_per_interval_across_workers(
+    session: Session, database: Database, frozen_clock: Any
 ) -> None:
-    now = [1000.0]
-    monkeypatch.setattr(scheduling.time, "monotonic", lambda: now[0])
-    runs: list[float] = []
+    runs: list[str] = []
+    job = _counting("test.counting", runs)
+    # Three workers, each with the job, each started (and restarted) and firing.
+    workers = [(f"w{n}", TimerKinds(periodic=[job])) for n in range(3)]
+    for _name, kinds in workers:
+        _start(database, kinds)
 
-    def job(_session: Session) -> int:
-        runs.append(now[0])
-        return 0
+    def every_worker_fires() -> None:
+        for name, kinds in workers:
+            kinds.fire_due(database, worker=name)
 
-    schedule = Schedule([Job("counting", 3600, job)])
-    schedule.run_due(database)
-    now[0] += 3599
-    schedule.run_due(database)
-    assert schedule.seconds_until_next() == 1
-    now[0] += 1
-    schedule.run_due(database)
-    assert runs == [1000.0, 4600.0]
+    every_worker_fires()
+    assert runs == ["test.counting"]
+    frozen_clock.advance(minutes=59)
+    for _name, kinds in workers:
+        _start(database, kinds)  # restarting does not run it early
+    every_worker_fires()
+    assert runs == ["test.counting"]
+    frozen_clock.advance(minutes=1)
+    every_worker_fires()
+    every_worker_fires()
+    assert runs == ["test.counting"] * 2
+    assert _timer(session, "test.counting").due_at == frozen_clock.now + HOUR
 
 
-def test_a_failing_job_is_logged_and_the_others_still_run(
-    session: Session, database: Database, caplog: pytest.LogCaptureFixture
+def test_a_failing_job_is_retried_with_backoff_and_the_others_still_run(
+    session: Session, database: Database, frozen_clock: Any
 ) -> None:
     _record(session, "old", timedelta(seconds=-1))
+    attempts: list[int] = []
 
     def broken(_session: Session) -> int:
-        raise RuntimeError("storage unreachable")
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise RuntimeError("storage unreachable")
+        return 0
 
-    schedule = Schedule(
-        [Job("broken", 60, broken), Job("idempotency", 60, idempotency.delete_expired)]
+    kinds = TimerKinds(
+        periodic=[
+            Periodic("test.broken", HOUR, broken),
+            Periodic("test.idempotency", HOUR, idempotency.delete_expired),
+        ]
     )
-    assert schedule.run_due(database) == 1
+    _start(database, kinds)
+    assert kinds.fire_due(database, worker="w1") == 1
     assert _keys(session) == set()
-    assert "periodic job failed: broken" in caplog.text
+    failed = _timer(session, "test.broken")
+    assert failed.attempts == 1
+    assert failed.last_error == "RuntimeError: storage unreachable"
+    assert failed.due_at == frozen_clock.now + timedelta(seconds=timers.BACKOFF[0])
+
+    frozen_clock.advance(seconds=timers.BACKOFF[0] - 1)
+    assert kinds.fire_due(database, worker="w1") == 0
+    assert len(attempts) == 1
+    frozen_clock.advance(seconds=1)
+    kinds.fire_due(database, worker="w1")
+    assert _timer(session, "test.broken").due_at == (
+        frozen_clock.now + timedelta(seconds=timers.BACKOFF[1])
+    )
+    frozen_clock.advance(seconds=timers.BACKOFF[1])
+    assert kinds.fire_due(database, worker="w1") == 1
+    assert len(attempts) == 3
+    recovered = _timer(session, "test.broken")
+    assert (recovered.attempts, recovered.due_at) == (0, frozen_clock.now + HOUR)
 
 
-def test_default_jobs_purge_uploads_older_than_the_pending_upload_ttl(
+def test_a_job_that_failed_for_good_is_revived_when_a_worker_starts(
+    session: Session, database: Database, frozen_clock: Any
+) -> None:
+    def broken(_session: Session) -> int:
+        raise RuntimeError("always")
+
+    kinds = TimerKinds(periodic=[Periodic("test.broken", HOUR, broken)])
+    _start(database, kinds)
+    for _ in range(timers.MAX_ATTEMPTS):
+        kinds.fire_due(database, worker="w1")
+        frozen_clock.advance(hours=2)
+    assert _timer(session, "test.broken").failed_at is not None
+    assert kinds.fire_due(database, worker="w1") == 0
+
+    _start(database, kinds)  # after a fix is deployed, workers restart
+    revived = _timer(session, "test.broken")
+    assert (revived.failed_at, revived.attempts, revived.due_at) == (None, 0, frozen_clock.now)
+
+
+def test_default_jobs_purge_uploads_and_idempotency_records_hourly(
     tmp_path: Any, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[timedelta] = []
@@ -99,13 +173,10 @@ def test_default_jobs_purge_uploads_older_than_the_pending_upload_ttl(
         calls.append(older_than)
         return 0
 
-    monkeypatch.setattr(scheduling.attachments, "purge_abandoned_uploads", purge)
-    jobs = scheduling.default_jobs(Settings(data_dir=tmp_path, pending_upload_ttl_hours=6))
-    assert {j.name for j in jobs} == {
-        "purge abandoned uploads",
-        "delete expired idempotency records",
-    }
-    assert all(j.every_seconds == scheduling.HOUR for j in jobs)
-    (uploads,) = [j for j in jobs if j.name == "purge abandoned uploads"]
+    monkeypatch.setattr(worker_timers.attachments, "purge_abandoned_uploads", purge)
+    jobs = worker_timers.periodic_jobs(Settings(data_dir=tmp_path, pending_upload_ttl_hours=6))
+    assert {j.kind for j in jobs} == {"uploads.purge_abandoned", "idempotency.delete_expired"}
+    assert all(j.every == HOUR for j in jobs)
+    (uploads,) = [j for j in jobs if j.kind == "uploads.purge_abandoned"]
     uploads.run(session)
     assert calls == [timedelta(hours=6)]

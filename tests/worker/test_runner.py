@@ -8,13 +8,16 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from dispatch.core import clock, timers, transaction
 from dispatch.core.db import Database
 from dispatch.webhooks.models import WebhookDelivery
 from dispatch.worker.runner import Worker
+from dispatch.worker.timers import TimerKinds
 from tests.conftest import BACKEND
 from tests.worker.conftest import Live
 from tests.worker.helpers import TEST_CONFIG
@@ -156,3 +159,28 @@ def test_worker_skips_nothing_when_deliveries_pile_up_beyond_its_concurrency(
     _wait_until(lambda: len(receiver.received) >= 12, timeout=30)
     assert receiver.peak_open_requests <= 2
     assert len({r.webhook_id for r in receiver.received}) == 12
+
+
+def test_an_idle_worker_wakes_for_the_next_timer_not_its_next_poll(
+    committed_database: Database, database_url: str
+) -> None:
+    fired = threading.Event()
+    kind = "test.runner_wake"
+    worker = Worker(
+        committed_database,
+        replace(TEST_CONFIG, poll_seconds=60.0, listen_poll_seconds=60.0),
+        database_url=database_url,
+        timer_kinds=TimerKinds({kind: lambda _session, _due: fired.set()}),
+    )
+    transaction.run(
+        committed_database,
+        lambda s: timers.set(s, kind, "target", clock.now() + timedelta(seconds=0.5)),
+    )
+    try:
+        worker.start()
+        # Its first pass sees the timer half a second away; a poll is a minute away.
+        assert fired.wait(timeout=10)
+    finally:
+        worker.stop()
+        cancelled = transaction.run(committed_database, lambda s: timers.cancel(s, kind, "target"))
+    assert not cancelled  # firing deleted it

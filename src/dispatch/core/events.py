@@ -1,6 +1,8 @@
 """The outbox: every change writes its event row in the caller's transaction.
 
-Nothing is sent from a request. The worker reads committed rows and fans them out. On
+Nothing is sent from a request. Each consumer of the outbox (webhook fan-out, email
+notifications, ...) gets an inbox row per event it may want, written with the event, in
+the same transaction: the worker takes its work from there (`core.consumers`). On
 PostgreSQL a transaction that emitted also sends `NOTIFY dispatch_events` when it commits
 (notifications are transactional: delivered at commit, dropped on rollback), which wakes
 listening workers at once instead of at their next poll.
@@ -11,18 +13,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, insert, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dispatch.core import clock, transaction
 from dispatch.core.db import Base
 from dispatch.core.ids import new_id
+from dispatch.core.leases import Leased
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 PositionType = BigInteger().with_variant(Integer(), "sqlite")
 
 # The PostgreSQL channel workers LISTEN on.
 NOTIFY_CHANNEL = "dispatch_events"
+
+# The outbox's consumers, by name: their code lives in their domains (core imports none).
+WEBHOOKS = "webhooks"
+EMAIL = "email"
+CONSUMERS = (WEBHOOKS, EMAIL)
+# Emitted for Dispatch's own consumers (mail), never delivered to webhooks.
+INTERNAL_TYPES: frozenset[str] = frozenset({"notification.requested"})
+# Event types a consumer never wants: no inbox row is written for it.
+_UNWANTED: dict[str, frozenset[str]] = {WEBHOOKS: INTERNAL_TYPES}
+# Inbox rows per INSERT statement: a transaction's events normally fit in one; a huge one
+# (a bulk change) stays within the databases' limits on bound parameters.
+_INBOX_ROWS_PER_INSERT = 5000
 
 
 class Event(Base):
@@ -37,26 +52,25 @@ class Event(Base):
     sequence: Mapped[int | None]
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
-    # Set once the worker has turned the event into its deliveries (fan-out).
-    dispatched_at: Mapped[datetime | None]
-    # Set once the email channel has turned the event into its emails (if any).
-    emailed_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_events_brand_position", "brand_id", "position"),
         Index("ix_events_ticket_position", "ticket_id", "position"),
-        Index(
-            "ix_events_undispatched",
-            "position",
-            sqlite_where=text("dispatched_at IS NULL"),
-            postgresql_where=text("dispatched_at IS NULL"),
-        ),
-        Index(
-            "ix_events_unemailed",
-            "position",
-            sqlite_where=text("emailed_at IS NULL"),
-            postgresql_where=text("emailed_at IS NULL"),
-        ),
+    )
+
+
+class EventInbox(Leased, Base):
+    """One event still to be consumed by one consumer; deleted once it has been. A lease
+    holds a row back for a while (a consumer that failed on it, see core.consumers)."""
+
+    __tablename__ = "event_inbox"
+
+    consumer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(
+        PositionType,
+        ForeignKey("events.position", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
     )
 
 
@@ -80,8 +94,26 @@ def emit(
         created_at=clock.now(),
     )
     session.add(event)
+    transaction.record(session, INBOX, event)
     notify_on_commit(session)
     return event
+
+
+def _write_inbox(session: Session, emitted: list[Event]) -> None:
+    """Every consumer's inbox rows for the transaction's events, in one multi-row INSERT
+    just before the commit: an event a rolled-back savepoint dropped is not among them."""
+    session.flush()  # the events' positions
+    rows = [
+        {"consumer": consumer, "position": event.position}
+        for event in emitted
+        for consumer in CONSUMERS
+        if event.type not in _UNWANTED.get(consumer, frozenset())
+    ]
+    for start in range(0, len(rows), _INBOX_ROWS_PER_INSERT):
+        session.execute(insert(EventInbox).values(rows[start : start + _INBOX_ROWS_PER_INSERT]))
+
+
+INBOX = transaction.SideState[Event]("event inbox", write=_write_inbox)
 
 
 def _notify(session: Session, _items: list[bool]) -> None:

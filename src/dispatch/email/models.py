@@ -7,12 +7,13 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.core.db import Base
+from dispatch.core.leases import Leased
 from dispatch.core.types import JSONType
 
 DUE = text("status IN ('PENDING', 'RETRYING')")
 
 
-class InboundMessage(Base):
+class InboundMessage(Leased, Base):
     """A received email, stored (raw) before the sender is told 250, processed later."""
 
     __tablename__ = "inbound_messages"
@@ -28,8 +29,6 @@ class InboundMessage(Base):
     source: Mapped[str] = mapped_column(String(10))  # smtp | http
     status: Mapped[str] = mapped_column(String(10))  # RECEIVED | PROCESSED | FAILED
     attempts: Mapped[int]
-    leased_by: Mapped[str | None] = mapped_column(String(64))
-    lease_expires_at: Mapped[datetime | None]
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
     # What processing did: {action: created|replied|bounce|ignored|spam, ticketId, ...}.
@@ -74,7 +73,7 @@ class EmailMessage(Base):
     )
 
 
-class OutboundEmail(Base):
+class OutboundEmail(Leased, Base):
     """One email to send, generated from an event by the worker and sent through the relay
     with retries; every send is recorded here."""
 
@@ -101,8 +100,6 @@ class OutboundEmail(Base):
     status: Mapped[str] = mapped_column(String(10))  # PENDING | RETRYING | SENT | FAILED
     attempts: Mapped[int]
     next_attempt_at: Mapped[datetime]
-    leased_by: Mapped[str | None] = mapped_column(String(64))
-    lease_expires_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -1,11 +1,12 @@
 """Generation: committed outbox events become emails to send (OutboundEmail rows).
 
-The worker's job `generate_from_events` takes the oldest events the email channel has not
-considered yet (`events.emailed_at` is null; rows another worker holds are skipped), queues
-their emails and stamps them, all in the caller's transaction, so every event is turned
-into its emails exactly once however many workers run. Emails are written from the
-current state of the ticket, comment and contact, not from the event's snapshot: a
-comment deleted or a contact who turned email off since is not mailed.
+The worker's job `generate_from_events` is the outbox's `email` consumer
+(`core.consumers`): it claims the oldest events the email channel has not considered yet
+(rows another worker holds are skipped), queues their emails and marks them done, all in
+the caller's transaction, so every event is turned into its emails exactly once however
+many workers run. Emails are written from the current state of the ticket, comment and
+contact, not from the event's snapshot: a comment deleted or a contact who turned email
+off since is not mailed.
 
 What is sent:
 - `comment.created`, a public AGENT comment -> the ticket's contact (kind `comment`),
@@ -38,8 +39,8 @@ from dispatch.attachments.repository import downloadable_in_brand
 from dispatch.brands.models import Brand
 from dispatch.comments.models import Comment
 from dispatch.contacts.models import Contact
-from dispatch.core import clock
-from dispatch.core.events import Event
+from dispatch.core import clock, consumers
+from dispatch.core.events import EMAIL, Event
 from dispatch.email.addresses import reply_address
 from dispatch.email.outbound import compose, repository
 from dispatch.email.outbound.compose import Draft
@@ -112,7 +113,7 @@ def generate_from_events(
 
     An event whose emails cannot be made (a bug, unexpected data) is logged and skipped
     (in its own savepoint), so it never blocks the events behind it."""
-    events = repository.claim_unemailed(session, limit=limit)
+    events = consumers.claim(session, EMAIL, limit=limit)
     if not events:
         return 0
     context = _Context(session, resolve(settings))
@@ -125,7 +126,7 @@ def generate_from_events(
                 handler(context, event)
         except Exception:
             log.exception("event %s (%s): no email generated", event.id, event.type)
-    repository.mark_emailed(session, [e.position for e in events], clock.now())
+    consumers.done(session, EMAIL, [e.position for e in events])
     session.flush()
     return len(events)
 

@@ -13,9 +13,9 @@ import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from dispatch.audit.changes import record_change
 from dispatch.brands.models import Brand
 from dispatch.contacts import service as contacts
 from dispatch.contacts.models import Contact
-from dispatch.core import clock, events
+from dispatch.core import clock, events, leases
 from dispatch.core.actor import Actor
 from dispatch.core.ids import new_id
 from dispatch.email import addresses
@@ -152,49 +152,21 @@ def store_message(
 # --- leases (the worker's claims) ----------------------------------------------------------------
 
 
-def _claimable(now: datetime) -> list[object]:
-    return [
-        InboundMessage.status == RECEIVED,
-        or_(InboundMessage.lease_expires_at.is_(None), InboundMessage.lease_expires_at <= now),
-    ]
-
-
 def claim(session: Session, worker: str, *, limit: int, lease: timedelta) -> list[str]:
-    """Lease up to `limit` received messages, oldest first, to `worker`; their ids.
-
-    A conditional UPDATE takes only rows still free (received, lease absent or lapsed);
-    on PostgreSQL the candidates are first locked with FOR UPDATE SKIP LOCKED, so
-    concurrent workers take disjoint rows without waiting for each other."""
+    """Lease up to `limit` received messages, oldest first, to `worker` (counting the
+    attempt); their ids."""
     now = clock.now()
-    candidates = list(
-        session.scalars(
-            select(InboundMessage.id)
-            .where(*_claimable(now))  # type: ignore[arg-type]
-            .order_by(InboundMessage.received_at, InboundMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+    return leases.claim(
+        session,
+        InboundMessage.id,
+        where=[InboundMessage.status == RECEIVED],
+        order_by=(InboundMessage.received_at, InboundMessage.id),
+        limit=limit,
+        worker=worker,
+        now=now,
+        until=now + lease,
+        values={"attempts": InboundMessage.attempts + 1},
     )
-    if not candidates:
-        return []
-    session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.id.in_(candidates), *_claimable(now))  # type: ignore[arg-type]
-        .values(
-            leased_by=worker,
-            lease_expires_at=now + lease,
-            attempts=InboundMessage.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    claimed = set(
-        session.scalars(
-            select(InboundMessage.id).where(
-                InboundMessage.id.in_(candidates), InboundMessage.leased_by == worker
-            )
-        )
-    )
-    return [i for i in candidates if i in claimed]
 
 
 def leased(session: Session, message_id: str, worker: str) -> InboundMessage | None:
@@ -206,7 +178,7 @@ def leased(session: Session, message_id: str, worker: str) -> InboundMessage | N
         select(InboundMessage)
         .where(
             InboundMessage.id == message_id,
-            InboundMessage.leased_by == worker,
+            leases.held_by(InboundMessage, worker),
             InboundMessage.status == RECEIVED,
         )
         .with_for_update()
@@ -216,19 +188,13 @@ def leased(session: Session, message_id: str, worker: str) -> InboundMessage | N
 
 def release(session: Session, worker: str, message_ids: Sequence[str]) -> int:
     """Give back leases not used (shutting down): the messages are free at once."""
-    if not message_ids:
-        return 0
-    result = session.execute(
-        update(InboundMessage)
-        .where(
-            InboundMessage.id.in_(list(message_ids)),
-            InboundMessage.leased_by == worker,
-            InboundMessage.status == RECEIVED,
-        )
-        .values(leased_by=None, lease_expires_at=None)
-        .execution_options(synchronize_session=False)
+    return leases.release(
+        session,
+        InboundMessage.id,
+        worker,
+        list(message_ids),
+        where=[InboundMessage.status == RECEIVED],
     )
-    return result.rowcount if isinstance(result, CursorResult) else 0
 
 
 # --- the inbound secret ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.core.db import Base
+from dispatch.core.leases import Leased
 from dispatch.core.types import JSONType
 
 OPEN = text("status IN ('PENDING', 'RETRYING')")
@@ -42,8 +43,9 @@ class Webhook(Base):
     __table_args__ = (Index("ix_webhooks_brand", "brand_id"),)
 
 
-class WebhookDelivery(Base):
-    """One event for one webhook: sent until a 2xx, retried on a schedule, then FAILED."""
+class WebhookDelivery(Leased, Base):
+    """One event for one webhook: sent until a 2xx, retried on a schedule, then FAILED.
+    A worker holds a delivery while it sends it (leased); a killed worker's lease lapses."""
 
     __tablename__ = "webhook_deliveries"
 
@@ -57,9 +59,6 @@ class WebhookDelivery(Base):
     status: Mapped[str] = mapped_column(String(10))  # PENDING | RETRYING | SUCCESS | FAILED
     attempts: Mapped[int]
     next_attempt_at: Mapped[datetime]
-    # A worker holds a delivery until lease_expires_at; a killed worker's lease lapses.
-    leased_by: Mapped[str | None] = mapped_column(String(64))
-    lease_expires_at: Mapped[datetime | None]
     last_attempt_at: Mapped[datetime | None]
     response_code: Mapped[int | None]
     response_body: Mapped[str | None]

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic_core import to_json
 
-from dispatch.core.events import Event
+from dispatch.core.events import INTERNAL_TYPES, Event
 
 EVENT_TYPES: frozenset[str] = frozenset(
     {
@@ -61,8 +61,9 @@ EVENT_TYPES: frozenset[str] = frozenset(
     }
 )
 
-# Emitted for the worker's own use (mail), never delivered to webhooks.
-INTERNAL_EVENT_TYPES: frozenset[str] = frozenset({"notification.requested"})
+# Emitted for the worker's own use (mail), never delivered to webhooks: the outbox knows
+# them too, and writes no webhook inbox row for them.
+INTERNAL_EVENT_TYPES = INTERNAL_TYPES
 
 # The test event goes only to the webhook named in its data.
 TEST_EVENT = "webhook.test"

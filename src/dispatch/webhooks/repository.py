@@ -13,13 +13,13 @@ from sqlalchemy import (
     case,
     func,
     literal,
-    or_,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
+from dispatch.core import leases
 from dispatch.core.pagination import Cursor, after_cursor
 from dispatch.core.types import UTCDateTime
 from dispatch.webhooks.models import DeliveryAttempt, Webhook, WebhookDelivery
@@ -75,8 +75,7 @@ def stop_open_deliveries(session: Session, webhook_id: str, reason: str, now: da
             status="FAILED",
             error=reason,
             completed_at=now,
-            leased_by=None,
-            lease_expires_at=None,
+            **leases.UNLEASED,
         )
         .execution_options(synchronize_session=False)
     )
@@ -148,10 +147,7 @@ def send_now(session: Session, delivery_id: str, now: datetime) -> bool:
         update(WebhookDelivery)
         .where(
             WebhookDelivery.id == delivery_id,
-            or_(
-                WebhookDelivery.lease_expires_at.is_(None),
-                WebhookDelivery.lease_expires_at <= now,
-            ),
+            leases.free(WebhookDelivery, now),
         )
         .values(
             {
@@ -184,8 +180,7 @@ def _requeued(now: datetime) -> dict[str, object]:
         "status": "PENDING",
         "next_attempt_at": now,
         "completed_at": None,
-        "leased_by": None,
-        "lease_expires_at": None,
+        **leases.UNLEASED,
     }
 
 

@@ -1,13 +1,13 @@
 """Fan-out: committed events become one delivery per subscribed webhook.
 
-In one transaction the worker takes a batch of undispatched events (oldest first; rows
-another worker holds are skipped), writes their deliveries and stamps them dispatched, so
-an event is fanned out exactly once even with several workers.
+Fan-out is the outbox's `webhooks` consumer (`core.consumers`): in one transaction the
+worker claims a batch of its events (oldest first; rows another worker holds are
+skipped), writes their deliveries and marks them done, so an event is fanned out exactly
+once even with several workers.
 
 - `webhook.test` goes only to the webhook named in `data.webhookId` (if enabled).
-- Internal events (`notification.requested`) are not for webhooks: they get no delivery
-  but are stamped dispatched like every event. Whoever consumes them (the mail sender)
-  selects them by type, not by `dispatched_at`.
+- Internal events (`notification.requested`) are not for webhooks: the outbox writes no
+  inbox row of this consumer for them.
 - Subscriptions are matched when the event is fanned out, normally within a second of the
   commit: a webhook created in between receives it too.
 """
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from dispatch.core import clock
+from dispatch.core import clock, consumers
+from dispatch.core.events import WEBHOOKS
 from dispatch.core.ids import new_id
 from dispatch.webhooks import payloads
 from dispatch.webhooks import service as webhooks_service
@@ -34,8 +35,9 @@ class FanOut:
 
 
 def fan_out(session: Session, *, batch: int = 200) -> FanOut:
-    """Turn up to `batch` undispatched events into deliveries; flushes, never commits."""
-    events = repository.claim_undispatched(session, limit=batch)
+    """Turn up to `batch` events not yet fanned out into deliveries; flushes, never
+    commits."""
+    events = consumers.claim(session, WEBHOOKS, limit=batch)
     if not events:
         return FanOut(0, 0)
     now = clock.now()
@@ -64,6 +66,6 @@ def fan_out(session: Session, *, batch: int = 200) -> FanOut:
                 )
             )
             created += 1
+    consumers.done(session, WEBHOOKS, [e.position for e in events])
     session.flush()
-    repository.mark_dispatched(session, [e.position for e in events], now)
     return FanOut(len(events), created)

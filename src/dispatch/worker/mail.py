@@ -13,8 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from dispatch.attachments import config as attachments_config
-from dispatch.core import transaction
+from dispatch.core import consumers
 from dispatch.core.db import Database
+from dispatch.core.events import EMAIL
 from dispatch.email import inbound
 from dispatch.email.notifications import generate_from_events
 from dispatch.email.outbound import send_due
@@ -50,11 +51,14 @@ class MailJobs:
     def run_pass(self) -> bool:
         """One round of every job; True when any found work (more may be waiting)."""
         processed = self._process_inbound()
-        considered = transaction.run(
+        considered = consumers.run(
             self.database,
+            EMAIL,
             lambda session: generate_from_events(
                 session, limit=EVENT_BATCH, settings=self.settings
             ),
+            limit=EVENT_BATCH,
+            worker=self.worker,
         )
         sent = send_due(self.database, limit=SEND_BATCH, settings=self.settings, worker=self.worker)
         return bool(processed or considered or sent)

@@ -1,8 +1,6 @@
-"""Every query of the worker: claiming events and deliveries, leases, outcomes.
+"""Every query of the worker: webhooks to fan out to, claiming deliveries, outcomes.
 
-Claims are safe with any number of workers. On PostgreSQL rows are locked with
-`FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint rows without waiting; on
-SQLite a writing transaction holds the database's single write lock (BEGIN IMMEDIATE).
+Deliveries are leased (`core.leases`): safe with any number of workers.
 """
 
 from __future__ import annotations
@@ -11,22 +9,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import (
-    ColumnElement,
-    CursorResult,
-    and_,
-    case,
-    func,
-    literal,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, CursorResult, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.accounts.models import Member
 from dispatch.brands.models import Brand
-from dispatch.core.events import Event
+from dispatch.core import leases
 from dispatch.webhooks.models import DeliveryAttempt, Webhook, WebhookDelivery
 from dispatch.webhooks.repository import OPEN_STATUSES
 
@@ -39,34 +27,7 @@ def _rowcount(result: object) -> int:
     return result.rowcount if isinstance(result, CursorResult) else 0
 
 
-# --- Events (fan-out) ---------------------------------------------------------------------
-
-
-def has_undispatched(session: Session) -> bool:
-    stmt = select(Event.position).where(Event.dispatched_at.is_(None)).limit(1)
-    return session.scalar(stmt) is not None
-
-
-def claim_undispatched(session: Session, *, limit: int) -> list[Event]:
-    """The oldest events not yet fanned out, locked for this transaction (rows another
-    worker holds are skipped)."""
-    stmt = (
-        select(Event)
-        .where(Event.dispatched_at.is_(None))
-        .order_by(Event.position)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list(session.scalars(stmt))
-
-
-def mark_dispatched(session: Session, positions: Collection[int], at: datetime) -> None:
-    session.execute(
-        update(Event)
-        .where(Event.position.in_(positions))
-        .values(dispatched_at=at)
-        .execution_options(synchronize_session=False)
-    )
+# --- Fan-out ------------------------------------------------------------------------------
 
 
 def live_webhooks(session: Session, brand_ids: Collection[str]) -> list[Webhook]:
@@ -82,12 +43,13 @@ def live_webhooks(session: Session, brand_ids: Collection[str]) -> list[Webhook]
 # --- Claiming deliveries ------------------------------------------------------------------
 
 
+def _waiting(now: datetime) -> list[ColumnElement[bool]]:
+    """Open and its next attempt's time has come (leased or not)."""
+    return [WebhookDelivery.status.in_(OPEN_STATUSES), WebhookDelivery.next_attempt_at <= now]
+
+
 def _due(now: datetime) -> list[ColumnElement[bool]]:
-    return [
-        WebhookDelivery.status.in_(OPEN_STATUSES),
-        WebhookDelivery.next_attempt_at <= now,
-        or_(WebhookDelivery.lease_expires_at.is_(None), WebhookDelivery.lease_expires_at <= now),
-    ]
+    return [*_waiting(now), leases.free(WebhookDelivery, now)]
 
 
 def _sendable() -> list[ColumnElement[bool]]:
@@ -144,7 +106,7 @@ def in_flight(session: Session, now: datetime, webhook_ids: Sequence[str]) -> di
         .where(
             WebhookDelivery.webhook_id.in_(webhook_ids),
             WebhookDelivery.status.in_(OPEN_STATUSES),
-            WebhookDelivery.lease_expires_at > now,
+            leases.active(WebhookDelivery, now),
         )
         .group_by(WebhookDelivery.webhook_id)
     )
@@ -202,28 +164,17 @@ def fair_candidates(
 def lease(
     session: Session, delivery_ids: Sequence[str], *, worker: str, now: datetime, until: datetime
 ) -> list[str]:
-    """Lease these deliveries to `worker` if they are still due and unleased (the
-    conditional UPDATE is the guard; PostgreSQL also skips rows another transaction has
-    locked). Returns the ids leased."""
-    if not delivery_ids:
-        return []
-    condition = and_(WebhookDelivery.id.in_(delivery_ids), *_due(now))
-    if _is_postgres(session):
-        locked = (
-            select(WebhookDelivery.id)
-            .where(condition)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        condition = WebhookDelivery.id.in_(locked)
-    stmt = (
-        update(WebhookDelivery)
-        .where(condition)
-        .values(leased_by=worker, lease_expires_at=until)
-        .returning(WebhookDelivery.id)
-        .execution_options(synchronize_session=False)
+    """Lease these deliveries to `worker` if they are still due and unleased; the ids
+    leased."""
+    return leases.lease(
+        session,
+        WebhookDelivery.id,
+        delivery_ids,
+        where=_waiting(now),
+        worker=worker,
+        now=now,
+        until=until,
     )
-    return list(session.scalars(stmt))
 
 
 def leased_deliveries(
@@ -237,19 +188,11 @@ def leased_deliveries(
     return [(row[0], row[1]) for row in session.execute(stmt)]
 
 
-def release(session: Session, worker: str, delivery_ids: Sequence[str] | None = None) -> int:
-    """Give back this worker's leases (all, or these) so others may send them now."""
-    stmt = update(WebhookDelivery).where(
-        WebhookDelivery.leased_by == worker, WebhookDelivery.status.in_(OPEN_STATUSES)
+def release(session: Session, worker: str) -> int:
+    """Give back every lease of this worker so others may send those deliveries now."""
+    return leases.release(
+        session, WebhookDelivery.id, worker, where=[WebhookDelivery.status.in_(OPEN_STATUSES)]
     )
-    if delivery_ids is not None:
-        stmt = stmt.where(WebhookDelivery.id.in_(delivery_ids))
-    result = session.execute(
-        stmt.values(leased_by=None, lease_expires_at=None).execution_options(
-            synchronize_session=False
-        )
-    )
-    return _rowcount(result)
 
 
 # --- Outcomes -----------------------------------------------------------------------------
@@ -282,8 +225,7 @@ def finish_leased(session: Session, delivery_id: str, worker: str, result: Resul
         "error": result.error,
         "duration_ms": result.duration_ms,
         "completed_at": result.completed_at,
-        "leased_by": None,
-        "lease_expires_at": None,
+        **leases.UNLEASED,
     }
     if result.next_attempt_at is not None:
         values["next_attempt_at"] = result.next_attempt_at
@@ -291,7 +233,7 @@ def finish_leased(session: Session, delivery_id: str, worker: str, result: Resul
         update(WebhookDelivery)
         .where(
             WebhookDelivery.id == delivery_id,
-            WebhookDelivery.leased_by == worker,
+            leases.held_by(WebhookDelivery, worker),
             WebhookDelivery.status.in_(OPEN_STATUSES),
         )
         .values(values)

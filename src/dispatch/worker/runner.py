@@ -1,17 +1,17 @@
 """The worker's run loops: webhook deliveries, and (when built from settings) the email
 channel's jobs.
 
-The delivery loop fans out events, runs periodic jobs and claims work, handing each
-leased delivery to a pool of `concurrency` sending threads; a finished delivery rings
-the loop, which claims more. Idle, it sleeps until the earliest of: a NOTIFY
-(PostgreSQL), the next poll, the next scheduled retry, the next periodic job. The mail
+The delivery loop fans out events, fires due timers (periodic jobs among them) and claims
+work, handing each leased delivery to a pool of `concurrency` sending threads; a finished
+delivery rings the loop, which claims more. Idle, it sleeps until the earliest of: a
+NOTIFY (PostgreSQL), the next poll, the next scheduled retry, the next timer. The mail
 loop (`worker.mail`) runs in a thread of its own and wakes on the same NOTIFYs. Database
 outages are waited out with backoff; an outcome that cannot be recorded is retried until
 its lease would lapse.
 
 Stopping (SIGTERM) stops claiming, lets in-flight deliveries finish for up to
 `shutdown_seconds`, then releases whatever leases remain so another worker sends those
-at once instead of after the lease lapses.
+at once instead of after the lease lapses (timers too).
 """
 
 from __future__ import annotations
@@ -28,16 +28,18 @@ from datetime import datetime
 from types import FrameType
 
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
-from dispatch.core import clock, transaction
+from dispatch.core import clock, consumers, timers, transaction
 from dispatch.core.db import Database
+from dispatch.core.events import WEBHOOKS
 from dispatch.settings import Settings
 from dispatch.worker import delivery, repository
 from dispatch.worker.config import WorkerConfig, worker_name
 from dispatch.worker.delivery import Attempt, Job
 from dispatch.worker.fanout import fan_out
 from dispatch.worker.mail import MailJobs
-from dispatch.worker.scheduling import Schedule, default_jobs
+from dispatch.worker.timers import TimerKinds
 from dispatch.worker.transport import Sender
 from dispatch.worker.wakeup import Listener, Wakeup
 
@@ -68,7 +70,7 @@ class Worker:
         config: WorkerConfig,
         *,
         database_url: str | None = None,
-        schedule: Schedule | None = None,
+        timer_kinds: TimerKinds | None = None,
         mail_settings: Settings | None = None,
         name: str | None = None,
         owns_database: bool = False,
@@ -76,7 +78,7 @@ class Worker:
         self.database = database
         self.config = config
         self.name = name or worker_name()
-        self.schedule = schedule or Schedule([])
+        self.timer_kinds = timer_kinds or TimerKinds()
         self.sender = Sender(
             timeout=config.timeout,
             allow_private=config.allow_private,
@@ -101,12 +103,14 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._mail_thread: threading.Thread | None = None
         self._stopped = False
-        # When the next scheduled retry falls due, as the last pass saw it.
+        # When the next scheduled retry and the next timer fall due, as the last pass saw.
         self._next_due_at: datetime | None = None
+        self._next_timer_at: datetime | None = None
+        self._scheduled = False
 
     @classmethod
     def from_settings(cls, settings: Settings, *, name: str | None = None) -> Worker:
-        """A worker on its own connection pool, running the periodic jobs."""
+        """A worker on its own connection pool, firing the timers (the periodic jobs)."""
         config = WorkerConfig.from_settings(settings)
         url = settings.effective_database_url
         return cls(
@@ -116,7 +120,7 @@ class Worker:
             Database.from_url(url, pool_size=min(config.concurrency, 16) + 4, pre_ping=False),
             config,
             database_url=url,
-            schedule=Schedule(default_jobs(settings)),
+            timer_kinds=TimerKinds.from_settings(settings),
             mail_settings=settings,
             name=name,
             owns_database=True,
@@ -167,9 +171,7 @@ class Worker:
             wait_for(running, timeout=self.config.shutdown_seconds)
         self._pool.shutdown(wait=False, cancel_futures=True)
         try:
-            released = transaction.run(
-                self.database, lambda session: delivery.release(session, worker=self.name)
-            )
+            released = transaction.run(self.database, self._release)
             if released:
                 log.info("released %d lease(s)", released)
         except DBAPIError as exc:
@@ -180,6 +182,9 @@ class Worker:
         if self._owns_database:
             self.database.dispose()
         log.info("worker %s stopped", self.name)
+
+    def _release(self, session: Session) -> int:
+        return delivery.release(session, worker=self.name) + timers.release(session, self.name)
 
     def run_until_signalled(self) -> None:
         """Run until SIGTERM or SIGINT, then stop cleanly (the standalone process)."""
@@ -253,11 +258,15 @@ class Worker:
         return self.config.listen_poll_seconds if self.listening else self.config.poll_seconds
 
     def _pass(self) -> bool:
-        """Fan out, run due periodic jobs, claim what fits. True when there is more to do
-        at once."""
-        undispatched, due = self._probe()
-        more_events, created = self._fan_out_batch() if undispatched else (False, 0)
-        self.schedule.run_due(self.database)
+        """Fan out, fire due timers, claim what fits. True when there is more to do at
+        once."""
+        if not self._scheduled:
+            transaction.run(self.database, self.timer_kinds.schedule)
+            self._scheduled = True
+        events, due = self._probe()
+        more_events, created = self._fan_out_batch() if events else (False, 0)
+        if self._timer_due():
+            self.timer_kinds.fire_due(self.database, worker=self.name)
         if self._stopping.is_set():
             return False
         free = self.config.concurrency - self._in_flight_count()
@@ -269,19 +278,23 @@ class Worker:
     def _probe(self) -> tuple[bool, bool]:
         """Whether events wait to be fanned out and deliveries to be sent, read in one
         short session (so an idle pass takes no write lock), noting meanwhile when the
-        next scheduled retry falls due, for the idle wait."""
+        next scheduled retry and the next timer fall due, for the idle wait."""
         with self.database.session(write=False) as session:
             now = clock.now()
-            undispatched = repository.has_undispatched(session)
+            events = consumers.has_work(session, WEBHOOKS)
             due = repository.has_due(session, now)
             self._next_due_at = repository.next_due_at(session, now)
-        return undispatched, due
+            self._next_timer_at = self.timer_kinds.next_due_at(session, now)
+        return events, due
+
+    def _timer_due(self) -> bool:
+        return self._next_timer_at is not None and self._next_timer_at <= clock.now()
 
     def _idle_seconds(self) -> float:
-        wait = min(self._poll_seconds(), self.schedule.seconds_until_next())
-        if self._next_due_at is not None:
-            until = (self._next_due_at - clock.now()).total_seconds()
-            wait = min(wait, max(0.0, until))
+        wait = self._poll_seconds()
+        for next_at in (self._next_due_at, self._next_timer_at):
+            if next_at is not None:
+                wait = min(wait, max(0.0, (next_at - clock.now()).total_seconds()))
         return wait
 
     def _in_flight_count(self) -> int:
@@ -291,10 +304,17 @@ class Worker:
     def _fan_out_batch(self) -> tuple[bool, int]:
         """One fan-out transaction: (whether a full batch was taken, so more may wait;
         how many deliveries it created)."""
-        result = transaction.run(
-            self.database, lambda session: fan_out(session, batch=self.config.fanout_batch)
+        batch = self.config.fanout_batch
+        result = consumers.run(
+            self.database,
+            WEBHOOKS,
+            lambda session: fan_out(session, batch=batch),
+            limit=batch,
+            worker=self.name,
         )
-        return result.events >= self.config.fanout_batch, result.deliveries
+        if result is None:
+            return False, 0
+        return result.events >= batch, result.deliveries
 
     def _claim(self, capacity: int) -> list[Job]:
         return transaction.run(

@@ -6,14 +6,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.comments.models import Comment
 from dispatch.contacts.models import Contact
 from dispatch.core import clock, events
 from dispatch.core.db import Database
-from dispatch.core.events import Event
+from dispatch.core.events import EMAIL, Event, EventInbox
 from dispatch.core.ids import new_id
 from dispatch.email import notifications
 from dispatch.email.addresses import reply_address
@@ -149,8 +149,9 @@ def test_each_event_yields_its_emails_once_however_often_generation_runs(
     generate(database, settings)
     assert generate(database, settings) == 0
 
-    # Even an event looked at again (emailed_at cleared by hand) adds nothing.
-    session.execute(update(Event).where(Event.ticket_id == ticket["id"]).values(emailed_at=None))
+    # Even an event looked at again (its inbox row written again by hand) adds nothing.
+    positions = session.scalars(select(Event.position).where(Event.ticket_id == ticket["id"]))
+    session.execute(insert(EventInbox), [{"consumer": EMAIL, "position": p} for p in positions])
     session.commit()
     assert generate(database, settings) > 0
 
@@ -196,7 +197,7 @@ def test_a_failing_event_is_skipped_without_blocking_the_ones_after_it(
     assert emails(session, ticket_id=broken["id"]) == []
     assert len(emails(session, ticket_id=healthy["id"])) == 1
     session.expire_all()
-    pending = session.scalars(select(Event).where(Event.emailed_at.is_(None))).all()
+    pending = session.scalars(select(EventInbox).where(EventInbox.consumer == EMAIL)).all()
     assert pending == []
 
 

@@ -1,10 +1,4 @@
-"""Every query of outgoing mail: the outbox cursor, threading ids, limits, claims, outcomes.
-
-Claims are safe with any number of workers: on PostgreSQL candidate rows are locked with
-`FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint rows without waiting; on
-SQLite a writing transaction holds the database's single write lock. The conditional
-UPDATE that leases an email is the guard on both.
-"""
+"""Every query of outgoing mail: threading ids, limits, leases (`core.leases`), outcomes."""
 
 from __future__ import annotations
 
@@ -13,43 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
-from dispatch.core.events import Event
+from dispatch.core import leases
 from dispatch.email.models import EmailMessage, OutboundEmail
 
 DUE_STATUSES = ("PENDING", "RETRYING")
-
-
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-# --- the outbox cursor --------------------------------------------------------------------
-
-
-def claim_unemailed(session: Session, *, limit: int) -> list[Event]:
-    """The oldest events the email channel has not considered, locked for this transaction
-    (rows another worker holds are skipped)."""
-    stmt = (
-        select(Event)
-        .where(Event.emailed_at.is_(None))
-        .order_by(Event.position)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list(session.scalars(stmt))
-
-
-def mark_emailed(session: Session, positions: Sequence[int], at: datetime) -> None:
-    session.execute(
-        update(Event)
-        .where(Event.position.in_(positions))
-        .values(emailed_at=at)
-        .execution_options(synchronize_session=False)
-    )
 
 
 # --- generating ---------------------------------------------------------------------------
@@ -94,41 +59,30 @@ def count_kind_to_since(session: Session, kind: str, to_address: str, since: dat
 # --- sending ------------------------------------------------------------------------------
 
 
-def _due(now: datetime) -> list[Any]:
-    return [
-        OutboundEmail.status.in_(DUE_STATUSES),
-        OutboundEmail.next_attempt_at <= now,
-        or_(OutboundEmail.lease_expires_at.is_(None), OutboundEmail.lease_expires_at <= now),
-    ]
+def _waiting(now: datetime) -> list[Any]:
+    """Due to be sent now, leased or not."""
+    return [OutboundEmail.status.in_(DUE_STATUSES), OutboundEmail.next_attempt_at <= now]
 
 
 def count_due(session: Session, now: datetime) -> int:
-    return int(session.scalar(select(func.count()).where(*_due(now))) or 0)
+    stmt = select(func.count()).where(*_waiting(now), leases.free(OutboundEmail, now))
+    return int(session.scalar(stmt) or 0)
 
 
 def lease_due(
     session: Session, *, worker: str, now: datetime, until: datetime, limit: int
 ) -> list[str]:
     """Lease up to `limit` due emails (oldest due first) to `worker`; their ids."""
-    candidates = (
-        select(OutboundEmail.id)
-        .where(*_due(now))
-        .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
-        .limit(limit)
+    return leases.claim(
+        session,
+        OutboundEmail.id,
+        where=_waiting(now),
+        order_by=(OutboundEmail.next_attempt_at, OutboundEmail.id),
+        limit=limit,
+        worker=worker,
+        now=now,
+        until=until,
     )
-    if _is_postgres(session):
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(session.scalars(candidates))
-    if not ids:
-        return []
-    stmt = (
-        update(OutboundEmail)
-        .where(OutboundEmail.id.in_(ids), *_due(now))
-        .values(leased_by=worker, lease_expires_at=until)
-        .returning(OutboundEmail.id)
-        .execution_options(synchronize_session=False)
-    )
-    return list(session.scalars(stmt))
 
 
 def leased_with_brands(
@@ -157,7 +111,7 @@ def finish_leased(session: Session, email_id: str, worker: str, result: Result) 
         update(OutboundEmail)
         .where(
             OutboundEmail.id == email_id,
-            OutboundEmail.leased_by == worker,
+            leases.held_by(OutboundEmail, worker),
             OutboundEmail.status.in_(DUE_STATUSES),
         )
         .values(
@@ -166,8 +120,7 @@ def finish_leased(session: Session, email_id: str, worker: str, result: Result) 
             next_attempt_at=result.next_attempt_at,
             last_error=result.last_error,
             sent_at=result.sent_at,
-            leased_by=None,
-            lease_expires_at=None,
+            **leases.UNLEASED,
         )
         .execution_options(synchronize_session=False)
     )
@@ -177,16 +130,12 @@ def finish_leased(session: Session, email_id: str, worker: str, result: Result) 
 
 def release(session: Session, worker: str, email_ids: Sequence[str]) -> None:
     """Give back leases not used (the emails are due again at once)."""
-    if not email_ids:
-        return
-    session.execute(
-        update(OutboundEmail)
-        .where(
-            and_(OutboundEmail.id.in_(email_ids), OutboundEmail.leased_by == worker),
-            OutboundEmail.status.in_(DUE_STATUSES),
-        )
-        .values(leased_by=None, lease_expires_at=None)
-        .execution_options(synchronize_session=False)
+    leases.release(
+        session,
+        OutboundEmail.id,
+        worker,
+        email_ids,
+        where=[OutboundEmail.status.in_(DUE_STATUSES)],
     )
 
 

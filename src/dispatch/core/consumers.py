@@ -1,0 +1,114 @@
+"""Consuming the outbox: each consumer takes its events from its own inbox rows.
+
+`core.events.emit` writes, with every event and in its transaction, one `event_inbox` row
+per consumer that may want it (`events.CONSUMERS`). A consumer, in one transaction,
+`claim`s its oldest rows (with their events), does its work and marks them `done`, which
+deletes them; the commit makes all of it true at once. So each event is consumed exactly
+once per consumer, without gaps, however many workers run: on PostgreSQL claimed rows are
+locked `FOR UPDATE SKIP LOCKED` (concurrent workers take disjoint rows without waiting),
+on SQLite a writing transaction holds the single write lock; a worker that dies before
+its commit leaves the rows to the next claim.
+
+A batch whose work fails is held back (its rows leased for HOLD, `run`): the events
+behind it go on meanwhile. Held rows come back one at a time, so an event that keeps
+failing holds back only itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+
+from dispatch.core import clock, leases, transaction
+from dispatch.core.db import Database
+from dispatch.core.events import CONSUMERS, Event, EventInbox
+
+T = TypeVar("T")
+log = logging.getLogger("dispatch.consumers")
+
+# How long a batch that failed is held back before it is tried again.
+HOLD = timedelta(minutes=1)
+
+
+def _inbox(name: str) -> list[ColumnElement[bool]]:
+    if name not in CONSUMERS:
+        raise ValueError(f"unknown consumer {name!r}: not one of {CONSUMERS}")
+    return [EventInbox.consumer == name, leases.free(EventInbox, clock.now())]
+
+
+def claim(session: Session, name: str, *, limit: int) -> list[Event]:
+    """The events of the oldest `limit` inbox rows of consumer `name`, in position order,
+    locked for this transaction (rows another worker holds are skipped)."""
+    stmt = (
+        select(Event, EventInbox.leased_by)
+        .join(EventInbox, EventInbox.position == Event.position)
+        .where(*_inbox(name))
+        .order_by(EventInbox.position)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=EventInbox)
+    )
+    rows = list(session.execute(stmt))
+    if rows and rows[0][1] is not None:
+        return [rows[0][0]]  # held back before: alone, so it fails alone if it fails again
+    taken = []
+    for event, held_before in rows:
+        if held_before is not None:
+            break
+        taken.append(event)
+    return taken
+
+
+def done(session: Session, name: str, positions: Sequence[int]) -> None:
+    """These events are consumed by `name`: their inbox rows go."""
+    if positions:
+        session.execute(
+            delete(EventInbox).where(
+                EventInbox.consumer == name, EventInbox.position.in_(positions)
+            )
+        )
+
+
+def has_work(session: Session, name: str) -> bool:
+    """Whether consumer `name` has an event to take now (a cheap read, no lock)."""
+    stmt = select(EventInbox.position).where(*_inbox(name)).limit(1)
+    return session.scalar(stmt) is not None
+
+
+def hold(session: Session, name: str, *, limit: int, worker: str) -> int:
+    """Hold back for HOLD the rows the next claim of `limit` would take: those of the
+    batch that just failed (should another worker hold them this moment, the next ones:
+    delayed a while, never lost). How many."""
+    positions = [event.position for event in claim(session, name, limit=limit)]
+    now = clock.now()
+    held = leases.lease(
+        session,
+        EventInbox.position,
+        positions,
+        where=[EventInbox.consumer == name],
+        worker=worker,
+        now=now,
+        until=now + HOLD,
+    )
+    return len(held)
+
+
+def run(
+    database: Database, name: str, work: Callable[[Session], T], *, limit: int, worker: str
+) -> T | None:
+    """Run `work`, a consumer's batch (it claims up to `limit` of `name`'s events, works,
+    marks them done), in one transaction. When it fails, for any reason but an unreachable
+    database (the worker waits that out), its events are held back and None returned."""
+    try:
+        return transaction.run(database, work)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        log.exception("consumer %s: a batch failed; its events wait %s", name, HOLD)
+        transaction.run(database, lambda session: hold(session, name, limit=limit, worker=worker))
+        return None
