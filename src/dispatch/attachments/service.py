@@ -28,6 +28,7 @@ from dispatch.attachments.errors import (
 )
 from dispatch.attachments.links import Links
 from dispatch.attachments.models import Attachment
+from dispatch.attachments.rendering import attachment_out, payload, with_url
 from dispatch.attachments.repository import PENDING, UPLOADED
 from dispatch.attachments.schemas import (
     AttachmentOut,
@@ -39,7 +40,6 @@ from dispatch.attachments.schemas import (
     clean_filename,
 )
 from dispatch.attachments.storage import Readable, ReadStream, Storage, content_disposition
-from dispatch.attachments.views import attachment_out, payload, with_url
 from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
 from dispatch.core import clock, events, transaction

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from dispatch.accounts import service as accounts
 from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
-from dispatch.comments import repository, views
+from dispatch.comments import rendering, repository
 from dispatch.comments.errors import (
     CustomerInternalNote,
     SystemAuthorReserved,
@@ -89,13 +89,13 @@ def _visible(session: Session, actor: Actor, brand: Brand, ticket_id: str) -> li
 
 
 def list_comments(session: Session, actor: Actor, brand: Brand, ticket_id: str) -> list[CommentOut]:
-    return [views.comment_out(c) for c in _visible(session, actor, brand, ticket_id)]
+    return [rendering.comment_out(c) for c in _visible(session, actor, brand, ticket_id)]
 
 
 def list_thread(
     session: Session, actor: Actor, brand: Brand, ticket_id: str
 ) -> list[ThreadedCommentOut]:
-    return views.thread(_visible(session, actor, brand, ticket_id))
+    return rendering.thread(_visible(session, actor, brand, ticket_id))
 
 
 def get_comment(
@@ -105,7 +105,7 @@ def get_comment(
     comment = _comment(session, brand, ticket, comment_id)
     if actor.is_customer and comment.is_internal:
         raise NotFound("comment", comment_id)
-    return views.comment_out(comment)
+    return rendering.comment_out(comment)
 
 
 # --- create --------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def _record(
     metadata: dict[str, Any] | None = None,
 ) -> CommentOut:
     """The activity entry (in the ticket's history) and the `comment.*` event."""
-    out = views.comment_out(comment)
+    out = rendering.comment_out(comment)
     audit.record(
         session,
         actor,
@@ -187,7 +187,7 @@ def _record(
         session,
         event,
         brand.id,
-        views.comment_payload(out, ticket, brand, **extra),
+        rendering.comment_payload(out, ticket, brand, **extra),
         ticket_id=ticket.id,
         sequence=ticket.version,
     )
@@ -276,7 +276,7 @@ def create_comment(
         session,
         "ticket.comment.created",
         brand.id,
-        views.ticket_comment_payload(out, ticket, brand),
+        rendering.ticket_comment_payload(out, ticket, brand),
         ticket_id=ticket.id,
         sequence=ticket.version,
     )
@@ -381,7 +381,7 @@ def update_comment(
             changes[attribute.rstrip("_")] = (old, value)
             setattr(comment, attribute, value)
     if not changes:
-        return views.comment_out(comment)
+        return rendering.comment_out(comment)
     comment.updated_at = clock.now()
     _bump(ticket)
     session.flush()

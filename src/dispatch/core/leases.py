@@ -14,12 +14,22 @@ only the taking, checking and giving back is here.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, String, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
+
+from dispatch.core.ids import random_token
+
+
+def worker_name() -> str:
+    """A name unique to this worker instance (host, process, random): what leases carry."""
+    host = socket.gethostname().split(".", 1)[0][:24]
+    return f"{host}:{os.getpid()}:{random_token(8)}"
 
 
 class Leased:

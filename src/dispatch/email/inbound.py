@@ -25,9 +25,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 import re
-import socket
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -54,8 +52,8 @@ from dispatch.core.actor import Actor, Channel
 from dispatch.core.db import Database
 from dispatch.core.email_address import is_email
 from dispatch.core.errors import DomainError
-from dispatch.core.ids import random_token
-from dispatch.email import addresses, cleaning, parsing, robots, service, threading
+from dispatch.core.leases import worker_name
+from dispatch.email import addresses, cleaning, parsing, robots, service, threads
 from dispatch.email.addresses import Mailbox
 from dispatch.email.models import InboundMessage
 from dispatch.email.parsing import Address, FilePart, ParsedMail
@@ -130,11 +128,6 @@ def using(config: InboundConfig) -> Iterator[InboundConfig]:
 
 
 # --- the job ------------------------------------------------------------------------------------
-
-
-def worker_name() -> str:
-    host = socket.gethostname().split(".", 1)[0][:24]
-    return f"{host}:{os.getpid()}:{random_token(8)}"
 
 
 def process_received(database: Database, *, limit: int = 50) -> int:
@@ -339,7 +332,7 @@ class _Processing:
         # says should get the answer, so naming the contact there proves nothing.
         sender = self.parsed.from_.email if self.parsed.from_ else self.message.envelope_sender
         senders = {sender} if sender else set()
-        thread = threading.find_thread(
+        thread = threads.find_thread(
             self.session,
             self.brand,
             secret=self.config.secret,
@@ -521,7 +514,7 @@ class _Processing:
                 update={"customer_email": self.customer.email, "customer_name": self.customer.name}
             )
         created = tickets.create_ticket(self.session, self.actor, self.brand, data)
-        threading.remember(self.session, self.brand.id, created.id, self.parsed.message_id)
+        threads.remember(self.session, self.brand.id, created.id, self.parsed.message_id)
         outcome: dict[str, Any] = {
             "action": "spam" if created.is_spam else "created",
             "ticketId": created.id,
@@ -560,8 +553,8 @@ class _Processing:
 
     # -- reply ----------------------------------------------------------------------------------
 
-    def _reply(self, thread: threading.Thread) -> dict[str, Any]:
-        ticket = threading.current_ticket(self.session, thread.ticket)
+    def _reply(self, thread: threads.Thread) -> dict[str, Any]:
+        ticket = threads.current_ticket(self.session, thread.ticket)
         stored = self._store_files(ticket)
         sender = self.parsed.from_ or self.customer
         metadata: dict[str, Any] = {
@@ -603,7 +596,7 @@ class _Processing:
         )
         if stored.ids:
             attachments_on_comment(self.session, self.brand.id, stored.ids, comment.id)
-        threading.remember(
+        threads.remember(
             self.session,
             self.brand.id,
             comment.ticket_id,
@@ -633,7 +626,7 @@ class _Processing:
         }
         if bounce.original_message_id:
             outcome["originalMessageId"] = bounce.original_message_id
-            found = threading.tickets_by_message_ids(
+            found = threads.tickets_by_message_ids(
                 self.session, self.brand.id, [bounce.original_message_id]
             )
             if found:

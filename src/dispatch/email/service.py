@@ -4,7 +4,7 @@ marking bounced addresses undeliverable.
 
 Functions flush, never commit: the SMTP handler, the HTTP endpoint or the worker job that
 calls them owns the transaction. The queries of the inbound side live here and in
-`threading.py` (for the thread lookups).
+`threads.py` (for the thread lookups).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from dispatch.core.actor import Actor
 from dispatch.core.errors import NotFound, ValidationFailed
 from dispatch.statuses import loading as statuses
 from dispatch.tags import service as tags_service
-from dispatch.tickets import repository, views
+from dispatch.tickets import rendering, repository
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.policy import require_staff
 from dispatch.tickets.schemas import TicketOut
@@ -106,7 +106,7 @@ def merge_tickets(
             "movedAttachments": moved_files,
         },
     )
-    out = applied.ticket or views.render_one(session, brand, target)
+    out = applied.ticket or rendering.render_one(session, brand, target)
     return out, source_ids
 
 

@@ -29,7 +29,7 @@ from dispatch.statuses import counts
 from dispatch.statuses import loading as statuses
 from dispatch.statuses.models import TicketStatus
 from dispatch.tags import service as tags_service
-from dispatch.tickets import policy, repository, views
+from dispatch.tickets import policy, rendering, repository
 from dispatch.tickets.errors import UnknownAssignee
 from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
@@ -211,12 +211,12 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: NewTicket)
             **({"spam": "sender is blocked"} if is_spam else {}),
         },
     )
-    created = views.render_one(session, brand, ticket, status)
+    created = rendering.render_one(session, brand, ticket, status)
     events.emit(
         session,
         "ticket.created",
         brand.id,
-        views.created_payload(views.wire(created)),
+        rendering.created_payload(rendering.wire(created)),
         ticket_id=ticket.id,
         sequence=ticket.version,
     )
@@ -229,7 +229,7 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: NewTicket)
     if data.notify_customer and contact is not None and contact.notify_email and not is_spam:
         _request_customer_notice(session, brand, ticket, created)
     if data.watchers or data.attachment_ids:
-        return views.render_one(session, brand, ticket, status)
+        return rendering.render_one(session, brand, ticket, status)
     return created
 
 
@@ -261,7 +261,7 @@ def _load(
 
 
 def get_ticket(session: Session, actor: Actor, brand: Brand, ticket_id: str) -> TicketOut:
-    return views.render_one(session, brand, _load(session, actor, brand, ticket_id))
+    return rendering.render_one(session, brand, _load(session, actor, brand, ticket_id))
 
 
 def _tag_change(
@@ -333,7 +333,7 @@ def update_ticket(
     )
     if "isSpam" in applied.changes:
         spam.follow_ticket(session, actor, brand, ticket)
-    return applied.ticket or views.render_one(session, brand, ticket)
+    return applied.ticket or rendering.render_one(session, brand, ticket)
 
 
 def _status_of(session: Session, brand: Brand, ticket: Ticket) -> TicketStatus:
@@ -376,13 +376,13 @@ def delete_ticket(session: Session, actor: Actor, brand: Brand, ticket_id: str) 
         entity_id=ticket.id,
         ticket_id=ticket.id,
     )
-    out = views.render_one(session, brand, ticket, status)
-    snapshot = views.wire(out)
+    out = rendering.render_one(session, brand, ticket, status)
+    snapshot = rendering.wire(out)
     events.emit(
         session,
         "ticket.deleted",
         brand.id,
-        {**views.updated_payload(snapshot, {}), "deletedAt": snapshot["deletedAt"]},
+        {**rendering.updated_payload(snapshot, {}), "deletedAt": snapshot["deletedAt"]},
         ticket_id=ticket.id,
         sequence=ticket.version,
     )
@@ -490,7 +490,7 @@ def list_tickets(
         return Cursor(query=query, value=value, id=last.id)
 
     page, next_cursor = split_page(rows, q.limit, cursor_after)
-    return views.render(session, brand, page, by_id), next_cursor
+    return rendering.render(session, brand, page, by_id), next_cursor
 
 
 def history(

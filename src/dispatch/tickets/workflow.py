@@ -25,7 +25,7 @@ from dispatch.core.actor import Actor
 from dispatch.statuses import counts
 from dispatch.statuses import repository as statuses_repository
 from dispatch.statuses.models import TicketStatus
-from dispatch.tickets import status_log, views
+from dispatch.tickets import rendering, status_log
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import TicketOut
 from dispatch.watchers import notifications
@@ -180,8 +180,8 @@ def apply_changes(
         source=source,
         metadata=entry_metadata or None,
     )
-    rendered = views.render_one(session, brand, ticket, status)
-    payload = views.updated_payload(views.wire(rendered), changes)
+    rendered = rendering.render_one(session, brand, ticket, status)
+    payload = rendering.updated_payload(rendering.wire(rendered), changes)
     if trigger:
         payload["trigger"] = trigger.value
     for event_type in ("ticket.updated", *_status_events(current_status, status, trigger)):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
 from dispatch import __version__
-from dispatch.core.ids import random_token
+from dispatch.core import backoff
 from dispatch.settings import Settings
-from dispatch.worker import backoff
 
 USER_AGENT = f"Dispatch-Webhooks/{__version__}"
 # At most this much of a response body is read and stored.
@@ -22,12 +19,6 @@ FANOUT_BATCH = 200
 HEALTH_WRITE_INTERVAL = timedelta(seconds=1)
 # PostgreSQL wakes listening workers on commit; they poll this often only as a fallback.
 LISTEN_POLL_SECONDS = 2.0
-
-
-def worker_name() -> str:
-    """A name unique to this worker instance (host, process, random): what leases carry."""
-    host = socket.gethostname().split(".", 1)[0][:24]
-    return f"{host}:{os.getpid()}:{random_token(8)}"
 
 
 @dataclass(frozen=True, slots=True)

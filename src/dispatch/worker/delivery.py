@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from dispatch.core import clock, events
+from dispatch.core import backoff, clock, events
 from dispatch.core.ids import new_id
 from dispatch.webhooks import service as webhooks
 from dispatch.webhooks import signing
 from dispatch.webhooks.models import DeliveryAttempt
-from dispatch.worker import backoff, repository
+from dispatch.worker import repository
 from dispatch.worker.config import HEALTH_WRITE_INTERVAL, USER_AGENT, WorkerConfig
 from dispatch.worker.repository import Result
 from dispatch.worker.transport import Exchange, Sender

@@ -33,9 +33,10 @@ from sqlalchemy.orm import Session
 from dispatch.core import clock, consumers, timers, transaction
 from dispatch.core.db import Database
 from dispatch.core.events import WEBHOOKS
+from dispatch.core.leases import worker_name
 from dispatch.settings import Settings
 from dispatch.worker import delivery, repository
-from dispatch.worker.config import WorkerConfig, worker_name
+from dispatch.worker.config import WorkerConfig
 from dispatch.worker.delivery import Attempt, Job
 from dispatch.worker.fanout import fan_out
 from dispatch.worker.mail import MailJobs

@@ -18,7 +18,7 @@ from dispatch.attachments import config as attachment_config
 from dispatch.brands.models import Brand
 from dispatch.core import clock
 from dispatch.core.db import Database
-from dispatch.email import addresses, inbound, service, threading
+from dispatch.email import addresses, inbound, service, threads
 from dispatch.email.models import InboundMessage
 from dispatch.settings import Settings
 from dispatch.tickets.models import Ticket
@@ -92,9 +92,7 @@ class Mailroom:
 
     def record_outbound(self, brand_id: str, ticket_id: str, message_id: str) -> None:
         """What the outbound side records for each email it sends."""
-        threading.remember(
-            self.session, brand_id, ticket_id, message_id, direction=threading.OUTBOUND
-        )
+        threads.remember(self.session, brand_id, ticket_id, message_id, direction=threads.OUTBOUND)
         self.session.commit()
 
     def messages(self, brand_id: str) -> list[InboundMessage]:

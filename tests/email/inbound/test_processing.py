@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DataError
 
 from dispatch.core.errors import ValidationFailed
-from dispatch.email import inbound, service, threading
+from dispatch.email import inbound, service, threads
 from dispatch.email.models import InboundMessage
 from dispatch.tickets.models import Ticket
 from tests.email.inbound.conftest import DOMAIN, Mailroom, mail
@@ -120,7 +120,7 @@ def test_a_failure_while_processing_leaves_nothing_half_written_and_is_retried(
     mailroom: Mailroom, brand: Json, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stored = store(mailroom, brand)
-    remember = threading.remember
+    remember = threads.remember
     calls = 0
 
     def crash_once(*args: Any, **kwargs: Any) -> Any:
@@ -131,7 +131,7 @@ def test_a_failure_while_processing_leaves_nothing_half_written_and_is_retried(
             raise RuntimeError("worker crashed")
         return remember(*args, **kwargs)
 
-    monkeypatch.setattr(threading, "remember", crash_once)
+    monkeypatch.setattr(threads, "remember", crash_once)
 
     assert inbound.process_received(mailroom.database) == 0
     message = row(mailroom, stored)
@@ -159,7 +159,7 @@ def test_a_message_that_keeps_failing_is_marked_failed_after_the_last_attempt(
     def crash(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("always")
 
-    monkeypatch.setattr(threading, "remember", crash)
+    monkeypatch.setattr(threads, "remember", crash)
 
     for delay in inbound.RETRY_DELAYS:
         assert inbound.process_received(mailroom.database) == 0
@@ -235,7 +235,7 @@ def test_a_message_that_cannot_be_processed_is_failed_at_once_with_its_reason(
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise error
 
-    monkeypatch.setattr(threading, "remember", refuse)
+    monkeypatch.setattr(threads, "remember", refuse)
 
     assert inbound.process_received(mailroom.database) == 0
     message = row(mailroom, stored)

@@ -29,15 +29,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from dispatch.core import clock, transaction
+from dispatch.core import backoff, clock, transaction
 from dispatch.core.db import Database
+from dispatch.core.leases import worker_name
 from dispatch.email.addresses import brand_address
 from dispatch.email.outbound import compose, repository
 from dispatch.email.outbound.config import resolve
 from dispatch.email.relay import Outcome, RelayConfig, RelayConnection
 from dispatch.settings import Settings
-from dispatch.worker import backoff
-from dispatch.worker.config import worker_name
 
 log = logging.getLogger("dispatch.email.outbound")
 

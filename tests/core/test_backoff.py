@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from dispatch.core import backoff
 from dispatch.settings import Settings
-from dispatch.worker import backoff
 from dispatch.worker.config import WorkerConfig
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """members: brand access (all_brands, brand_ids), for members' actors
 
-Revision ID: 0010_member_brand_access
-Revises: 0009_ticket_schema
+Revision ID: 0011_member_brand_access
+Revises: 0010_inbox_timers
 Create Date: 2026-12-06
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0010_member_brand_access"
-down_revision: str | None = "0009_ticket_schema"
+revision: str = "0011_member_brand_access"
+down_revision: str | None = "0010_inbox_timers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
