@@ -15,9 +15,9 @@ import json
 import os
 import random
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, text
 
 from bench import wrk
 from bench.core import RESULTS, STATUS_MIX, Fixture, Server, prepare, save_report
@@ -27,6 +27,10 @@ from dispatch.core.ids import new_id
 from dispatch.statuses import counts
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.repository import count_by_status
+
+# The tables behind the models, for bulk inserts of plain rows.
+TICKETS = cast(Table, Ticket.__table__)
+COMMENTS = cast(Table, Comment.__table__)
 
 COMMENTS_PER_TICKET = 5
 SYLLABLES = ["ka", "lo", "mi", "ne", "tu", "ra", "si", "po", "de", "va", "zu", "be", "fo", "gi"]
@@ -103,13 +107,13 @@ def seed(fixture: Fixture, tickets: int, words: Text) -> list[str]:
                     }
                 )
             if len(ticket_rows) == 5_000:
-                session.execute(insert(Ticket.__table__), ticket_rows)
-                session.execute(insert(Comment.__table__), comment_rows)
+                session.execute(insert(TICKETS), ticket_rows)
+                session.execute(insert(COMMENTS), comment_rows)
                 ticket_rows.clear()
                 comment_rows.clear()
         if ticket_rows:
-            session.execute(insert(Ticket.__table__), ticket_rows)
-            session.execute(insert(Comment.__table__), comment_rows)
+            session.execute(insert(TICKETS), ticket_rows)
+            session.execute(insert(COMMENTS), comment_rows)
         counts.replace(session, fixture.brand_id, count_by_status(session, fixture.brand_id))
         session.commit()
     # The state autovacuum keeps a live database in: the seed's comments rewrote each

@@ -23,22 +23,26 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import Table, create_engine, insert, text
 
 from bench import wrk
 from dispatch.accounts import service as accounts
 from dispatch.brands import service as brands
-from dispatch.brands.schemas import BrandCreate
+from dispatch.brands.schemas import NewBrand
 from dispatch.core import migrate
 from dispatch.core.db import Database
 from dispatch.core.ids import new_id
 from dispatch.statuses import counts
-from dispatch.statuses import service as statuses
-from dispatch.statuses.schemas import StatusCreate
+from dispatch.statuses import loading as statuses
+from dispatch.statuses import service as statuses_service
+from dispatch.statuses.schemas import NewStatus
 from dispatch.tickets.models import Ticket
+
+# The tables behind the models, for bulk inserts of plain rows.
+TICKETS = cast(Table, Ticket.__table__)
 
 RESULTS = Path(__file__).parent / "results"
 PG_ADMIN = os.environ.get(
@@ -101,9 +105,9 @@ def prepare(db: str, name: str = PG_DB) -> Fixture:
     with database.session() as session:
         account, issued = accounts.create_account(session, name="Bench")
         actor = accounts.actor_for(issued.record)
-        brand = brands.create_brand(session, actor, BrandCreate(name="Bench Brand"))
-        statuses.create_status(
-            session, actor, brand, StatusCreate(name="In Progress", key="in_progress")
+        brand = brands.create_brand(session, actor, NewBrand(name="Bench Brand"))
+        statuses_service.create_status(
+            session, actor, brand, NewStatus(name="In Progress", key="in_progress")
         )
         status_ids = {s.key: s.id for s in statuses.list_for_brand(session, brand.id)}
         session.commit()
@@ -144,10 +148,10 @@ def seed(fixture: Fixture, total: int, already: int) -> None:
                 }
             )
             if len(batch) == 10_000:
-                session.execute(insert(Ticket.__table__), batch)
+                session.execute(insert(TICKETS), batch)
                 batch.clear()
         if batch:
-            session.execute(insert(Ticket.__table__), batch)
+            session.execute(insert(TICKETS), batch)
         # Seeded tickets are numbered from 1001; tickets created during the runs from
         # 100,000,000 on, so growing the brand later never collides with them.
         session.execute(

@@ -44,9 +44,9 @@ from dispatch.core.actor import Actor
 from dispatch.core.db import Database
 from dispatch.tickets import service as tickets
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.schemas import TicketUpdate
+from dispatch.tickets.schemas import TicketChanges
 from dispatch.webhooks import service as webhooks
-from dispatch.webhooks.schemas import WebhookCreate
+from dispatch.webhooks.schemas import NewWebhook
 
 PG_DB = "dispatch_bench_webhooks"
 DRAIN_TIMEOUT = 120.0
@@ -186,7 +186,7 @@ def _ticket_ids(database: Database, brand_id: str) -> list[str]:
 
 def _update(session: Any, actor: Actor, brand: Brand, ticket_id: str) -> Key:
     """One ticket update (a new title: always a change), so one `ticket.updated` event."""
-    change = TicketUpdate(title=f"Benchmark update {time.monotonic_ns()}")
+    change = TicketChanges(title=f"Benchmark update {time.monotonic_ns()}")
     out = tickets.update_ticket(session, actor, brand, ticket_id, change)
     return (out.id, out.version)
 
@@ -275,7 +275,7 @@ def run(fixture: Fixture, args: argparse.Namespace) -> dict[str, Any]:
                     session,
                     actor,
                     brand,
-                    WebhookCreate(url=receiver.url, events=["*"]),
+                    NewWebhook(url=receiver.url, events=["*"]),
                     allow_private=True,
                 )
                 session.commit()

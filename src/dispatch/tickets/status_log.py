@@ -29,7 +29,6 @@ TRIGGER_WORDING = {
     "bulk": "by a bulk action",
     "spam": "by marking as spam",
     "merge": "by a merge",
-    "email": "by an inbound email",
     "rule": "by an automation rule",
 }
 

@@ -41,7 +41,6 @@ class Trigger(StrEnum):
     BULK = "bulk"
     SPAM = "spam"
     MERGE = "merge"
-    EMAIL = "email"
     RULE = "rule"
 
 
