@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from fastapi import Depends, Path, Query, Response
 
-from dispatch.contacts import service
+from dispatch.contacts import companies, service
 from dispatch.contacts.schemas import (
     CompanyCreate,
     CompanyDetail,
@@ -184,7 +184,7 @@ async def list_companies(
     uow: UnitOfWork = Depends(unit_of_work),
 ) -> Response:
     def work(w: Work) -> Page[CompanyOut]:
-        found, next_cursor = service.list_companies(
+        found, next_cursor = companies.list_companies(
             w.session,
             w.brand,
             search=text_filter(search),
@@ -207,7 +207,7 @@ async def list_companies(
 async def get_company(
     company_id: str = CompanyId, uow: UnitOfWork = Depends(unit_of_work)
 ) -> Response:
-    return await uow.run(lambda w: service.read_company(w.session, w.brand, company_id))
+    return await uow.run(lambda w: companies.read_company(w.session, w.brand, company_id))
 
 
 @router.post(
@@ -224,7 +224,7 @@ async def get_company(
 )
 async def create_company(body: CompanyCreate, uow: UnitOfWork = Depends(unit_of_work)) -> Response:
     return await uow.run(
-        lambda w: service.create_company(w.session, w.actor, w.brand, body), status_code=201
+        lambda w: companies.create_company(w.session, w.actor, w.brand, body), status_code=201
     )
 
 
@@ -242,7 +242,7 @@ async def update_company(
     body: CompanyUpdate, company_id: str = CompanyId, uow: UnitOfWork = Depends(unit_of_work)
 ) -> Response:
     return await uow.run(
-        lambda w: service.update_company(w.session, w.actor, w.brand, company_id, body)
+        lambda w: companies.update_company(w.session, w.actor, w.brand, company_id, body)
     )
 
 
@@ -257,4 +257,6 @@ async def update_company(
 async def delete_company(
     company_id: str = CompanyId, uow: UnitOfWork = Depends(unit_of_work)
 ) -> Response:
-    return await uow.run(lambda w: service.delete_company(w.session, w.actor, w.brand, company_id))
+    return await uow.run(
+        lambda w: companies.delete_company(w.session, w.actor, w.brand, company_id)
+    )

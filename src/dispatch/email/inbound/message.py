@@ -1,41 +1,14 @@
-"""Turning stored messages into tickets and comments: the worker's inbound job.
-
-`process_received(database, limit=50)` is what the worker runs: it leases received
-messages (oldest first), then processes each in its own transaction, inside a savepoint,
-and marks it PROCESSED in the same transaction as the ticket or comment it created. A
-crash anywhere loses nothing (the message stays RECEIVED and its lease lapses) and
-processes nothing twice (the ticket and the PROCESSED mark commit together, and only the
-lease holder may write them).
-
-`process_message(session, message)` processes one message (flushes, never commits) and
-returns its outcome, which is also stored on the row:
-
-- `{"action": "created", "ticketId", ...}` a new ticket (`"spam"` when its sender is blocked);
-- `{"action": "replied", "ticketId", "commentId", "threadedBy"}` a comment on a ticket;
-- `{"action": "bounce", "failed": [...], "contacts": [...]}` a delivery report;
-- `{"action": "ignored", "reason"}` nothing to do (a delay notice, a deleted brand).
-
-Settings (inbound domain, server secret) come from `current()`: the config bound with
-`using(...)`/`bind(...)`, else one read from the environment. Attachments are stored with
-the attachment config bound the same way (`dispatch.attachments.config`).
-"""
+"""One stored message: what it says, who sent it, and what it becomes (a new ticket
+opened by its customer, a comment on the thread it answers, or a bounce report)."""
 
 from __future__ import annotations
 
-import contextlib
 import io
-import logging
 import re
-from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
-from functools import cache, partial
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import update
-from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from dispatch.attachments import config as attachment_config
@@ -47,29 +20,20 @@ from dispatch.comments import service as comments
 from dispatch.comments.schemas import BODY_MAX as COMMENT_BODY_MAX
 from dispatch.comments.schemas import NewComment
 from dispatch.contacts import service as contacts
-from dispatch.core import clock, transaction
 from dispatch.core.actor import Actor, Channel
-from dispatch.core.db import Database
 from dispatch.core.email_address import is_email
 from dispatch.core.errors import DomainError
-from dispatch.core.leases import worker_name
 from dispatch.email import addresses, cleaning, parsing, robots, service, threads
 from dispatch.email.addresses import Mailbox
+from dispatch.email.inbound.config import InboundConfig
 from dispatch.email.models import InboundMessage
 from dispatch.email.parsing import Address, FilePart, ParsedMail
-from dispatch.settings import Settings
 from dispatch.statuses import loading as statuses
 from dispatch.tickets import service as tickets
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import BODY_MAX as TICKET_BODY_MAX
 from dispatch.tickets.schemas import TITLE_MAX, NewTicket
 
-logger = logging.getLogger("dispatch.email.inbound")
-
-LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 5
-# Seconds before another try after a failed attempt 1, 2, 3, 4.
-RETRY_DELAYS = (30.0, 300.0, 1800.0, 7200.0)
 NO_SUBJECT = "(no subject)"
 NO_TEXT = "(no text)"
 HTML_MAX = 512 * 1024
@@ -81,142 +45,6 @@ NOT_A_PERSON = re.compile(
     re.IGNORECASE,
 )
 GROUP_VIA = re.compile(r"^'?(?P<name>.+?)'?\s+via\s+.+$")
-
-
-# --- configuration -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class InboundConfig:
-    settings: Settings
-    domain: str
-    secret: bytes
-
-
-def config_from_settings(settings: Settings) -> InboundConfig:
-    return InboundConfig(
-        settings=settings,
-        domain=addresses.inbound_domain(settings),
-        secret=addresses.secret_for(settings),
-    )
-
-
-_current: ContextVar[InboundConfig | None] = ContextVar("inbound_config", default=None)
-
-
-@cache
-def _from_environment() -> InboundConfig:
-    return config_from_settings(Settings())
-
-
-def current() -> InboundConfig:
-    config = _current.get()
-    return config if config is not None else _from_environment()
-
-
-def bind(config: InboundConfig) -> None:
-    _current.set(config)
-
-
-@contextlib.contextmanager
-def using(config: InboundConfig) -> Iterator[InboundConfig]:
-    token = _current.set(config)
-    try:
-        yield config
-    finally:
-        _current.reset(token)
-
-
-# --- the job ------------------------------------------------------------------------------------
-
-
-def process_received(database: Database, *, limit: int = 50) -> int:
-    """Lease up to `limit` received messages and process each in its own transaction
-    (the lease first, then every message). Returns how many were processed; a message
-    that fails is retried later, and marked FAILED after MAX_ATTEMPTS attempts (at once
-    when it cannot be processed at all)."""
-    worker = worker_name()
-    ids = transaction.run(
-        database, lambda session: service.claim(session, worker, limit=limit, lease=LEASE)
-    )
-    done = 0
-    for position, message_id in enumerate(ids):
-        try:
-            done += transaction.run(
-                database, partial(_process_leased, message_id=message_id, worker=worker)
-            )
-        except BaseException:
-            # Stopping (or broken): the rest is free for another worker at once.
-            with contextlib.suppress(Exception):
-                unused = ids[position + 1 :]
-                transaction.run(
-                    database, partial(service.release, worker=worker, message_ids=unused)
-                )
-            raise
-    return done
-
-
-def _process_leased(session: Session, message_id: str, worker: str) -> int:
-    """Process the message if `worker` still holds its lease (1), or record its failure
-    (0): in a savepoint, so a failure leaves nothing half written but the failure."""
-    message = service.leased(session, message_id, worker)
-    if message is None:
-        return 0
-    try:
-        with session.begin_nested():
-            process_message(session, message)
-    except Exception as error:
-        if transaction.is_retryable(error):
-            raise  # the whole transaction runs again
-        logger.exception("inbound message %s failed", message_id)
-        _record_failure(message, error)
-        return 0
-    return 1
-
-
-# Failures the message itself causes: processing the same bytes again fails the same way.
-PERMANENT_FAILURES = (DomainError, ValidationError, DataError, UnicodeError)
-
-
-def _record_failure(message: InboundMessage, error: Exception) -> None:
-    """Retry later after a failure that may pass (the database, storage, a bug being
-    fixed); mark FAILED, with the reason, after the last attempt or at once when the
-    message itself cannot be processed."""
-    message.error = f"{type(error).__name__}: {error}"[:1000]
-    message.leased_by = None
-    if message.attempts >= MAX_ATTEMPTS or isinstance(error, PERMANENT_FAILURES):
-        message.status = service.FAILED
-        message.lease_expires_at = None
-        message.processed_at = clock.now()
-        message.outcome = {"action": "failed", "error": message.error}
-        return
-    delay = RETRY_DELAYS[min(message.attempts, len(RETRY_DELAYS)) - 1]
-    message.lease_expires_at = clock.now() + timedelta(seconds=delay)
-
-
-def process_message(session: Session, message: InboundMessage) -> dict[str, Any]:
-    """Process one stored message (flushes, never commits); its outcome, also stored on
-    the row, which becomes PROCESSED. A message already processed is not processed again:
-    its stored outcome is returned."""
-    if message.status != service.RECEIVED:
-        return dict(message.outcome or {})
-    config = current()
-    brand = session.get(Brand, message.brand_id)
-    if brand is None or brand.deleted_at is not None:
-        outcome: dict[str, Any] = {"action": "ignored", "reason": "brand_deleted"}
-    else:
-        outcome = _Processing(session, config, brand, message).run()
-    message.status = service.PROCESSED
-    message.processed_at = clock.now()
-    message.outcome = outcome
-    message.error = None
-    message.leased_by = None
-    message.lease_expires_at = None
-    session.flush()
-    return outcome
-
-
-# --- one message --------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -645,3 +473,10 @@ def attachments_on_comment(
         .values(comment_id=comment_id)
         .execution_options(synchronize_session="fetch")
     )
+
+
+def process(
+    session: Session, config: InboundConfig, brand: Brand, message: InboundMessage
+) -> dict[str, Any]:
+    """One message of a live brand: a bounce, a reply on its thread or a new ticket."""
+    return _Processing(session, config, brand, message).run()
