@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -30,6 +32,36 @@ class Base(DeclarativeBase):
     }
 
 
+# Connection.info key: this connection's transaction holds the writer lock.
+_HOLDS_WRITER = "dispatch.sqlite_writer"
+
+
+class _WriterLock:
+    """One SQLite database's writer lock: a thread lock of this process, then a flock of
+    `<database>-writer.lock` across processes (none for an in-memory database)."""
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = threading.Lock()
+        self._path = f"{database}-writer.lock" if database and database != ":memory:" else None
+        self._file: IO[bytes] | None = None
+
+    def acquire(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._path is not None:
+                if self._file is None:
+                    self._file = open(self._path, "ab")  # noqa: SIM115 - held for the process
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._threads.release()
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -42,12 +74,45 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    # SQLite has one writer at a time, and a writer that finds the database locked sleeps
+    # in the busy handler, in growing steps, however soon the lock is free: under load
+    # most of a write's time went there (p95 over a second at 16 connections). Writers
+    # queue instead, before BEGIN IMMEDIATE, until the transaction ends: on a lock of
+    # this process, then on an exclusive flock of a file beside the database (shared by
+    # every process: the kernel wakes the next waiter the moment it is free).
+    writer = _WriterLock(engine.url.database)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Writers take the write lock up front: a deferred transaction that later
         # upgrades can fail with SQLITE_BUSY instead of waiting its turn.
         immediate = conn.get_execution_options().get("dispatch_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate:
+            writer.acquire()
+            conn.info[_HOLDS_WRITER] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Connection) -> None:
+        _release_record(conn.info)
+
+    def _release_record(info: dict[Any, Any]) -> None:
+        if info.pop(_HOLDS_WRITER, False):
+            writer.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
+    # A connection going back to the pool (or dropped) mid-transaction ends it too.
+    @event.listens_for(engine, "reset")
+    def _on_reset(_dbapi: Any, record: ConnectionPoolEntry, _state: Any) -> None:
+        _release_record(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(_dbapi: Any, record: ConnectionPoolEntry, _error: Any) -> None:
+        _release_record(record.info)
 
 
 def make_engine(
