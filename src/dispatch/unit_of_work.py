@@ -97,7 +97,7 @@ class UnitOfWork:
         authenticate: Authenticate = request.app.state.authenticate
         pending: idempotency.PendingKey | None = None
 
-        def in_transaction(session: Session) -> Response:
+        def in_transaction(session: Session) -> Any:
             nonlocal pending
             brand_id = request.path_params.get("brandId")
             actor, brand = authenticate(request, session, self.secret, brand_id)
@@ -106,7 +106,11 @@ class UnitOfWork:
                 # that cannot use that brand.
                 pending = idempotency.PendingKey(actor.account_id, *self.idempotency_key)
                 idempotency.check(session, pending)
-            response = render(work(Work(session, actor, brand)), status_code)
+            result = work(Work(session, actor, brand))
+            if pending is None and not isinstance(result, Response):
+                # Rendered after the commit: on SQLite the write lock is held until then.
+                return result
+            response = render(result, status_code)
             if response.status_code >= 400:
                 raise _Refused(response)
             if pending is not None:
@@ -116,9 +120,10 @@ class UnitOfWork:
             return response
 
         try:
-            return transaction.run(
+            result = transaction.run(
                 database, in_transaction, write=request.method not in READ_METHODS
             )
+            return render(result, status_code)
         except _Refused as refused:
             return refused.response
         except idempotency.StoredResponse as stored:

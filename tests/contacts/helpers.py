@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, func, select, update
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.audit.models import AuditLog
@@ -15,7 +15,6 @@ from dispatch.contacts.models import Company, Contact
 from dispatch.core.events import Event
 from dispatch.core.ids import new_id
 from dispatch.spam.models import BlockedSender
-from dispatch.tickets.models import Ticket
 from tests.conftest import Api, make_ticket
 
 Json = dict[str, Any]
@@ -200,14 +199,23 @@ def block_sender(session: Session, brand_id: str, email: str) -> None:
     session.flush()
 
 
-def ticket_of(api: Api, brand: Json, session: Session, contact: Json, **columns: Any) -> Json:
-    """A ticket whose customer is the contact (ticket creation does not link contacts yet),
-    with any other columns set directly (isSpam, mergedIntoId)."""
-    ticket = make_ticket(api, brand)
-    session.execute(
-        update(Ticket).where(Ticket.id == ticket["id"]).values(customer_id=contact["id"], **columns)
-    )
-    session.flush()
+def ticket_of(
+    api: Api,
+    brand: Json,
+    session: Session,
+    contact: Json,
+    *,
+    is_spam: bool = False,
+    merged_into_id: str | None = None,
+) -> Json:
+    """A ticket of the contact, created and (if asked) marked spam or merged into another
+    ticket through the API, as a client would."""
+    ticket = make_ticket(api, brand, customerEmail=contact["email"])
+    base = f"/brands/{brand['id']}/tickets"
+    if is_spam:
+        api.ok("post", f"{base}/{ticket['id']}/spam", json={"isSpam": True})
+    if merged_into_id is not None:
+        api.ok("post", f"{base}/{merged_into_id}/merge", json={"sourceTicketIds": [ticket["id"]]})
     return ticket
 
 

@@ -64,6 +64,9 @@ class Contact(Base):
     notify_email: Mapped[bool] = mapped_column(default=True)
     # Set when mail to the address bounced (a delivery status notification came back).
     email_undeliverable_at: Mapped[datetime | None]
+    # Live, non-spam, non-merged tickets of the contact, kept by `contacts.counts` in the
+    # transaction of each change: shown with every contact, never counted per render.
+    ticket_count: Mapped[int] = mapped_column(server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from dispatch.contacts import repository
+from dispatch.contacts import counts, repository
 from dispatch.contacts.models import Company, Contact
 from dispatch.contacts.schemas import (
     CompanyCount,
@@ -40,16 +40,15 @@ def contact_out(contact: Contact, company: CompanyOut | None, ticket_count: int)
 def render_contacts(
     session: Session, brand_id: str, rows: Iterable[tuple[Contact, Company | None]]
 ) -> list[ContactOut]:
-    """Contacts with their whole companies: ticket counts and the companies' contact
-    counts from one grouped query each, however many rows."""
+    """Contacts with their whole companies (the companies' contact counts from one grouped
+    query, however many rows) and their ticket counts (kept on the contact)."""
     rows = list(rows)
-    counts = repository.ticket_counts(session, brand_id, [c.id for c, _ in rows])
     companies = {company.id: company for _, company in rows if company is not None}
     company_outs = {
         out.id: out for out in render_companies(session, brand_id, list(companies.values()))
     }
     return [
-        contact_out(c, company_outs[company.id] if company else None, counts.get(c.id, 0))
+        contact_out(c, company_outs[company.id] if company else None, counts.current(session, c))
         for c, company in rows
     ]
 

@@ -12,7 +12,6 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from dispatch.contacts.models import Company, Contact
 from dispatch.core.pagination import Cursor, after_cursor
 from dispatch.spam.models import BlockedSender
-from dispatch.tickets.models import Ticket
 
 NO_COMPANY = "null"
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
@@ -226,24 +225,6 @@ def live_contacts_of_company(session: Session, brand_id: str, company_id: str) -
         .with_for_update()
     )
     return list(session.scalars(stmt))
-
-
-def ticket_counts(session: Session, brand_id: str, contact_ids: Collection[str]) -> dict[str, int]:
-    """Live, non-spam, non-merged tickets per contact: one grouped query."""
-    if not contact_ids:
-        return {}
-    stmt = (
-        select(Ticket.customer_id, func.count())
-        .where(
-            Ticket.brand_id == brand_id,
-            Ticket.customer_id.in_(list(contact_ids)),
-            Ticket.deleted_at.is_(None),
-            Ticket.is_spam.is_(False),
-            Ticket.merged_into_id.is_(None),
-        )
-        .group_by(Ticket.customer_id)
-    )
-    return {str(contact_id): int(n) for contact_id, n in session.execute(stmt)}
 
 
 # ---- companies ---------------------------------------------------------------------------

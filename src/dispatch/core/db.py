@@ -105,6 +105,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     event.listen(engine, "commit", _release)
     event.listen(engine, "rollback", _release)
+
     # A connection going back to the pool (or dropped) mid-transaction ends it too.
     @event.listens_for(engine, "reset")
     def _on_reset(_dbapi: Any, record: ConnectionPoolEntry, _state: Any) -> None:

@@ -25,7 +25,6 @@ from dispatch.core.pagination import Cursor, split_page
 from dispatch.core.patch import merge_map
 from dispatch.fields import service as custom_values
 from dispatch.spam import service as spam
-from dispatch.statuses import counts
 from dispatch.statuses import loading as statuses
 from dispatch.statuses.models import TicketStatus
 from dispatch.tags import service as tags_service
@@ -36,10 +35,12 @@ from dispatch.tickets.models import Ticket
 from dispatch.tickets.priority import DEFAULT_PRIORITY, RANKS
 from dispatch.tickets.schemas import NewTicket, TicketChanges, TicketOut
 from dispatch.tickets.workflow import (
+    NOT_COUNTED,
+    Counted,
     TicketChange,
     Trigger,
     apply_changes,
-    is_counted,
+    keep_counts,
 )
 from dispatch.watchers import service as watchers
 
@@ -195,8 +196,7 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: NewTicket)
     session.flush()
     if tags:
         tags_service.set_ticket_tags(session, actor, brand, ticket, tags)
-    if is_counted(ticket):
-        counts.record(session, brand.id, status.id, +1)
+    keep_counts(session, brand.id, NOT_COUNTED, Counted.of(ticket))
     audit.record(
         session,
         actor,
@@ -360,8 +360,7 @@ def delete_ticket(session: Session, actor: Actor, brand: Brand, ticket_id: str) 
     policy.require_staff(actor, "delete tickets")
     ticket = _load(session, actor, brand, ticket_id, for_update=True)
     status = statuses.by_id(session, brand.id)[ticket.status_id]
-    if is_counted(ticket):
-        counts.record(session, brand.id, status.id, -1)
+    keep_counts(session, brand.id, Counted.of(ticket), NOT_COUNTED)
     now = clock.now()
     ticket.deleted_at = now
     ticket.deleted_by = actor.performed_by()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
+from dispatch.contacts import counts as contact_counts
 from dispatch.core import events
 from dispatch.core.actor import Actor
 from dispatch.statuses import counts
@@ -88,8 +89,40 @@ _ATTRIBUTE = {"metadata": "metadata_"}
 
 
 def is_counted(ticket: Ticket) -> bool:
-    """Whether the ticket shows in normal lists, and so in status counts."""
+    """Whether the ticket shows in normal lists, and so in status and contact counts."""
     return ticket.deleted_at is None and not ticket.is_spam and ticket.merged_into_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """Where a ticket counts: its status and its contact, if it is counted at all."""
+
+    status_id: str | None
+    customer_id: str | None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> Counted:
+        if not is_counted(ticket):
+            return cls(None, None)
+        return cls(ticket.status_id, ticket.customer_id)
+
+
+NOT_COUNTED = Counted(None, None)
+
+
+def keep_counts(session: Session, brand_id: str, before: Counted, after: Counted) -> None:
+    """Status and contact counts follow a ticket that is created or deleted, changes
+    status or contact, or stops/starts being listed (spam, merged away)."""
+    if before.status_id != after.status_id:
+        if before.status_id is not None:
+            counts.record(session, brand_id, before.status_id, -1)
+        if after.status_id is not None:
+            counts.record(session, brand_id, after.status_id, +1)
+    if before.customer_id != after.customer_id:
+        if before.customer_id is not None:
+            contact_counts.record(session, before.customer_id, -1)
+        if after.customer_id is not None:
+            contact_counts.record(session, after.customer_id, +1)
 
 
 def _wire(value: Any) -> Any:
@@ -103,20 +136,6 @@ class Applied:
 
     changes: dict[str, tuple[Any, Any]]
     ticket: TicketOut | None
-
-
-def _keep_counts(
-    session: Session, brand: Brand, before: tuple[bool, str], after: tuple[bool, str]
-) -> None:
-    """Status counts follow a ticket that changes status or stops/starts being listed
-    (spam, merged away)."""
-    if before == after:
-        return
-    (was_counted, old_status), (now_counted, new_status) = before, after
-    if was_counted:
-        counts.record(session, brand.id, old_status, -1)
-    if now_counted:
-        counts.record(session, brand.id, new_status, +1)
 
 
 def apply_changes(
@@ -141,7 +160,7 @@ def apply_changes(
     current_status = next(
         s for s in statuses_repository.list_statuses(session, brand.id) if s.id == ticket.status_id
     )
-    before = (is_counted(ticket), ticket.status_id)
+    before = Counted.of(ticket)
     changes: dict[str, tuple[Any, Any]] = dict(applied_elsewhere or {})
     values = change.values()
     status = current_status
@@ -162,7 +181,7 @@ def apply_changes(
         return Applied(changes, None)
 
     ticket.status_id = status.id
-    _keep_counts(session, brand, before, (is_counted(ticket), ticket.status_id))
+    keep_counts(session, brand.id, before, Counted.of(ticket))
     ticket.new_version()
     session.flush()
 
