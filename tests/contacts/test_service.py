@@ -52,6 +52,7 @@ def test_find_or_create_creates_a_contact_with_its_events_and_activity(
         "Jane",
         brand["id"],
     )
+    session.commit()  # events and activity are written at the commit
     got = get_contact(api, brand, contact.id)
     assert got["email"] == "jane@example.com"
     types = [
@@ -88,6 +89,7 @@ def test_find_or_create_fills_a_missing_name_as_an_update(
         session, actor, brand_row, email="jane@example.com", name="Jane"
     )
 
+    session.commit()
     assert found.id == existing["id"]
     assert get_contact(api, brand, existing)["name"] == "Jane"
     [event] = brand_events(session, brand["id"], "contact.updated")

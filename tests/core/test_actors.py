@@ -55,6 +55,7 @@ class World:
         )
 
     def last_entry(self, ticket_id: str) -> dict[str, object]:
+        self.session.commit()  # activity entries are written at the commit
         entries, _ = audit.ticket_history(self.session, ticket_id, cursor=None, limit=100)
         entry = entries[-1]
         return {"source": entry.source, "by": entry.performed_by, "event": entry.event}
@@ -168,6 +169,7 @@ def test_a_customer_writes_as_themselves_and_a_reply_reopens_their_ticket(world:
 
     assert (comment.author_type, comment.author_email) == ("CUSTOMER", "ann@customer.test")
     assert tickets.get_ticket(world.session, ann, world.brand, ticket.id).status == "open"
+    world.session.commit()
     entries, _ = audit.ticket_history(world.session, ticket.id, cursor=None, limit=100)
     created = entries[0]
     assert created.source == "portal"

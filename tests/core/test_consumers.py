@@ -27,10 +27,13 @@ class Boom(Exception):
 
 
 def _emit(session: Session, n: int = 0, type: str = "ticket.updated", **data: Any) -> Event:
-    """An event through the outbox, flushed (it has its position), not committed."""
-    event = events.emit(session, type, BRAND, {"n": n, **data})
-    session.flush()
-    return event
+    """An event through the outbox, not committed (it is written, and has its position,
+    when the transaction commits)."""
+    return events.emit(session, type, BRAND, {"n": n, **data})
+
+
+def _positions(emitted: list[Event]) -> list[int]:
+    return [event.position for event in emitted]
 
 
 def _inbox(session: Session, *positions: int) -> set[tuple[str, int]]:
@@ -61,7 +64,9 @@ def _take_all(database: Database, name: str, limit: int) -> list[int]:
 def test_inbox_rows_are_written_when_the_transaction_commits(database: Database) -> None:
     with database.session() as session:
         event = _emit(session)
-        assert _inbox(session, event.position) == set()
+        session.flush()
+        assert _inbox(session) == set()
+        assert session.scalar(select(Event).where(Event.id == event.id)) is None
         session.commit()
         assert _inbox(session, event.position) == {(c, event.position) for c in CONSUMERS}
 
@@ -91,15 +96,16 @@ def test_a_rolled_back_savepoint_takes_its_events_inbox_rows_with_it(
 def test_a_rolled_back_transaction_leaves_no_event_and_no_inbox_row(
     database: Database, session: Session
 ) -> None:
-    emitted: list[int] = []
+    emitted: list[Event] = []
 
     def work(s: Session) -> None:
-        emitted.append(_emit(s).position)
+        emitted.append(_emit(s))
         raise Boom()
 
     with pytest.raises(Boom):
         transaction.run(database, work)
-    assert _inbox(session, *emitted) == set()
+    assert session.scalar(select(Event).where(Event.id == emitted[0].id)) is None
+    assert _inbox(session) == set()
 
 
 def test_internal_events_get_no_webhooks_row(session: Session) -> None:
@@ -111,8 +117,9 @@ def test_internal_events_get_no_webhooks_row(session: Session) -> None:
 def test_each_consumer_takes_every_event_exactly_once_in_order(
     database: Database, session: Session
 ) -> None:
-    positions = [_emit(session, n).position for n in range(25)]
+    emitted = [_emit(session, n) for n in range(25)]
     session.commit()
+    positions = _positions(emitted)
     webhooks: list[int] = []
     email: list[int] = []
     # Interleaved, in batches of different sizes: neither consumer disturbs the other.
@@ -127,8 +134,9 @@ def test_each_consumer_takes_every_event_exactly_once_in_order(
 def test_a_crash_between_claim_and_done_leaves_the_events_to_the_next_claim(
     database: Database, session: Session
 ) -> None:
-    positions = [_emit(session, n).position for n in range(3)]
+    emitted = [_emit(session, n) for n in range(3)]
     session.commit()
+    positions = _positions(emitted)
 
     def crash(s: Session) -> None:
         assert [e.position for e in consumers.claim(s, WEBHOOKS, limit=10)] == positions
@@ -161,10 +169,9 @@ def test_an_unknown_consumer_is_refused(session: Session) -> None:
 def test_a_failing_batch_is_held_back_and_then_retried_one_event_at_a_time(
     database: Database, session: Session, frozen_clock: Any
 ) -> None:
-    good = [_emit(session, n).position for n in range(2)]
-    poison = _emit(session, 2, poison=True).position
-    after = [_emit(session, n).position for n in range(3, 5)]
+    emitted = [_emit(session, n, poison=n == 2) for n in range(5)]
     session.commit()
+    good, poison, after = _positions(emitted[:2]), emitted[2].position, _positions(emitted[3:])
     consumed: list[int] = []
 
     def work(s: Session) -> int:

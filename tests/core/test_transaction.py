@@ -246,3 +246,16 @@ def test_retries_are_bounded_and_other_errors_are_not_retried(database: Database
     with pytest.raises(OperationalError):
         transaction.run(database, fails)
     assert tries == 1
+
+
+def test_what_is_recorded_before_the_session_begins_is_written_at_its_commit(
+    database: Database,
+) -> None:
+    """A fresh session has no transaction until it first runs SQL: items recorded before
+    then (an activity entry, say) belong to the transaction that begins next."""
+    written: list[list[str]] = []
+    kind = transaction.SideState[str]("test items", write=lambda _s, items: written.append(items))
+    with database.session() as session:
+        transaction.record(session, kind, "before any SQL")
+        session.commit()
+    assert written == [["before any SQL"]]

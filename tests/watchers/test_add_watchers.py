@@ -63,7 +63,7 @@ def test_add_watchers_adds_each_address_once_and_skips_existing_ones(
     )
 
     added = service.add_watchers(session, actor(api), brand_model, ticket_model, specs)
-    session.flush()
+    session.commit()
 
     assert [w.member_email for w in added] == ["dana@acme.com", "new@example.com"]
     assert added[0].member_id == member["id"]

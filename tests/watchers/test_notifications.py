@@ -175,7 +175,7 @@ def test_the_person_who_changes_the_status_is_not_notified(
     pending = statuses_loading.resolve(session, brand["id"], key="pending")
 
     apply_changes(session, dana, brand_model, model, TicketChange(status=pending))
-    session.flush()
+    session.commit()
 
     assert recipients(session, ticket, "status_change") == ["ops@example.com"]
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from dispatch.audit import repository
 from dispatch.audit.models import AuditLog
 from dispatch.audit.repository import LogFilter
-from dispatch.core import clock
+from dispatch.core import clock, transaction
 from dispatch.core.actor import Actor
 from dispatch.core.ids import new_id
 from dispatch.core.pagination import Cursor, split_page
@@ -47,8 +47,17 @@ def record(
         metadata_=metadata,
         created_at=clock.now(),
     )
-    session.add(entry)
+    transaction.record(session, ENTRIES, entry)
     return entry
+
+
+def _add(session: Session, entries: list[AuditLog]) -> None:
+    session.add_all(entries)
+
+
+# Entries join the session just before the commit, so that all of a transaction's are
+# inserted in one statement (added at once, a query's autoflush would split them).
+ENTRIES = transaction.SideState[AuditLog]("activity entries", write=_add)
 
 
 def list_logs(

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    inspect,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute, Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from dispatch.contacts.models import Company, Contact
 from dispatch.core.pagination import Cursor, after_cursor
@@ -27,6 +40,9 @@ COMPANY_SORT: dict[str, InstrumentedAttribute[Any]] = {
 }
 
 ContactRow = tuple[Contact, Company | None]
+CONTACTS = cast(Table, Contact.__table__)
+# (attribute, column) pairs of a contact row.
+_CONTACT_COLUMNS = [(attr.key, attr.columns[0]) for attr in inspect(Contact).column_attrs]
 
 
 def escape_like(term: str) -> str:
@@ -158,6 +174,29 @@ def get_contact_by_email(session: Session, brand_id: str, email: str) -> Contact
     )
 
 
+def insert_unless_taken(session: Session, contact: Contact) -> bool:
+    """Insert a new contact unless the brand already has a live one with its email (a
+    concurrent request's): one statement, no savepoint. When inserted, the object joins
+    the session as the stored row; False when the email was taken."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {column.name: getattr(contact, key) for key, column in _CONTACT_COLUMNS}
+    stmt = (
+        insert(CONTACTS)
+        .values(values)
+        .on_conflict_do_nothing(
+            index_elements=[CONTACTS.c.brand_id, CONTACTS.c.email],
+            index_where=CONTACTS.c.deleted_at.is_(None),
+        )
+        .returning(CONTACTS.c.id)
+    )
+    if session.connection().execute(stmt).first() is None:
+        return False
+    make_transient_to_detached(contact)
+    session.add(contact)
+    return True
+
+
 def email_taken(session: Session, brand_id: str, email: str, *, except_id: str | None) -> bool:
     stmt = select(Contact.id).where(
         Contact.brand_id == brand_id, Contact.email == email.lower(), Contact.deleted_at.is_(None)
@@ -170,15 +209,35 @@ def email_taken(session: Session, brand_id: str, email: str, *, except_id: str |
 def contacts_with_company(
     session: Session, brand_id: str, contact_ids: Collection[str]
 ) -> list[ContactRow]:
-    """Live contacts of the brand among the ids, each with its company: one query."""
-    if not contact_ids:
-        return []
-    stmt = _with_company(
-        Contact.brand_id == brand_id,
-        Contact.id.in_(list(contact_ids)),
-        Contact.deleted_at.is_(None),
-    )
-    return [(contact, company) for contact, company in session.execute(stmt)]
+    """Live contacts of the brand among the ids, each with its company: those the
+    transaction already holds (with their company) from memory, the rest in one query."""
+    rows: list[ContactRow] = []
+    missing = []
+    for contact_id in contact_ids:
+        row = _in_session(session, brand_id, contact_id)
+        if row is None:
+            missing.append(contact_id)
+        elif row[0].deleted_at is None:
+            rows.append(row)
+    if missing:
+        stmt = _with_company(
+            Contact.brand_id == brand_id, Contact.id.in_(missing), Contact.deleted_at.is_(None)
+        )
+        rows += [(contact, company) for contact, company in session.execute(stmt)]
+    return rows
+
+
+def _in_session(session: Session, brand_id: str, contact_id: str) -> ContactRow | None:
+    """The contact and its company if the session holds both (None if it has to ask)."""
+    contact = session.identity_map.get(identity_key(Contact, contact_id))
+    if not isinstance(contact, Contact) or contact.brand_id != brand_id:
+        return None
+    if contact.company_id is None:
+        return contact, None
+    company = session.identity_map.get(identity_key(Company, contact.company_id))
+    if not isinstance(company, Company):
+        return None
+    return contact, company if company.deleted_at is None else None
 
 
 def contacts_of_company(

@@ -135,9 +135,8 @@ def _insert_contact(
     custom_fields: dict[str, Any],
     notify_email: bool,
 ) -> tuple[Contact, Company | None]:
-    """Insert a contact; without a company it joins the one its email domain names."""
-    if repository.email_taken(session, brand.id, email, except_id=None):
-        raise ContactExists(email)
+    """Insert a contact; without a company it joins the one its email domain names.
+    ContactExists if the brand has a live contact with the address already."""
     if company is None:
         company = company_by_email(session, brand.id, email)
     now = clock.now()
@@ -152,15 +151,13 @@ def _insert_contact(
         custom_fields=custom_fields,
         notify_email=notify_email,
         email_undeliverable_at=None,
+        ticket_count=0,
         created_at=now,
         updated_at=now,
+        deleted_at=None,
     )
-
-    def conflict() -> DomainError | None:
-        taken = repository.email_taken(session, brand.id, email, except_id=None)
-        return ContactExists(email) if taken else None
-
-    flush_unique(session, conflict, add=contact)
+    if not repository.insert_unless_taken(session, contact):
+        raise ContactExists(email)
     return contact, company
 
 

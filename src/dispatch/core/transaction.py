@@ -70,6 +70,7 @@ class _Ledger:
 
     frames: list[_Frame] = field(default_factory=lambda: [_Frame()])
     memo: dict[Hashable, Any] = field(default_factory=dict)
+    held: list[object] = field(default_factory=list)
 
     def merged(self) -> _Frame:
         merged = _Frame()
@@ -112,6 +113,13 @@ def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
     return value
 
 
+def hold(session: Session, *rows: object) -> None:
+    """Keep rows loaded alongside others (a ticket's customer) for the transaction: the
+    session's identity map holds rows only weakly, and a later lookup should find them
+    there instead of asking the database again."""
+    _ledger(session).held.extend(row for row in rows if row is not None)
+
+
 def uncache(session: Session, key: Hashable) -> None:
     _ledger(session).memo.pop(key, None)
 
@@ -129,7 +137,9 @@ def _on_create(session: Session, transaction: SessionTransaction) -> None:
     if transaction.nested:
         _ledger(session).frames.append(_Frame())
     elif transaction.parent is None:
-        session.info[_LEDGER] = _Ledger()
+        # Items recorded before the session began (nothing had run SQL yet) belong to
+        # this transaction: the last one's ledger went at its commit or rollback.
+        session.info.setdefault(_LEDGER, _Ledger())
 
 
 def _on_before_commit(session: Session) -> None:

@@ -17,6 +17,7 @@ from dispatch.statuses import repository as statuses_repository
 from dispatch.statuses.models import TicketStatus
 from dispatch.statuses.schemas import StatusOut
 from dispatch.tags import service as tags_service
+from dispatch.tags.models import Tag
 from dispatch.tags.schemas import TagOut
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import TicketOut
@@ -79,9 +80,11 @@ def render(
     brand: Brand,
     tickets: Sequence[Ticket],
     statuses: Mapping[str, TicketStatus] | None = None,
+    tags: Mapping[str, Sequence[Tag]] | None = None,
 ) -> list[TicketOut]:
     """API objects for tickets of one brand, their related records loaded in a few
-    queries whatever their number (statuses, contacts, categories, tags)."""
+    queries whatever their number (statuses, contacts, categories, tags); `tags` when the
+    caller knows them (a ticket just created)."""
     if not tickets:
         return []
     if statuses is None or any(t.status_id not in statuses for t in tickets):
@@ -97,7 +100,8 @@ def render(
         categories_repository.live_by_id(session, brand.id, category_ids) if category_ids else {}
     )
     categories = {id_: CategoryOut.model_validate(c) for id_, c in found.items()}
-    tags = tags_service.tags_for_tickets(session, [t.id for t in tickets])
+    if tags is None:
+        tags = tags_service.tags_for_tickets(session, [t.id for t in tickets])
     return [
         ticket_out(
             ticket,
@@ -114,9 +118,15 @@ def render(
 
 
 def render_one(
-    session: Session, brand: Brand, ticket: Ticket, status: TicketStatus | None = None
+    session: Session,
+    brand: Brand,
+    ticket: Ticket,
+    status: TicketStatus | None = None,
+    tags: Sequence[Tag] | None = None,
 ) -> TicketOut:
-    return render(session, brand, [ticket], {status.id: status} if status else None)[0]
+    statuses = {status.id: status} if status else None
+    known_tags = {ticket.id: tags} if tags is not None else None
+    return render(session, brand, [ticket], statuses, known_tags)[0]
 
 
 def _customer(snapshot: dict[str, Any]) -> dict[str, Any]:

@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dispatch.brands.models import Brand
+from dispatch.contacts.models import Company, Contact
+from dispatch.core import transaction
 from dispatch.core.pagination import Cursor, after_cursor
 from dispatch.search import repository as search
 from dispatch.statuses.models import TicketStatus
@@ -141,21 +143,39 @@ def list_tickets(
     return list(session.scalars(stmt))
 
 
-def get_ticket(session: Session, brand_id: str, ticket_id: str) -> Ticket | None:
-    return session.scalar(
-        select(Ticket).where(
-            Ticket.id == ticket_id, Ticket.brand_id == brand_id, Ticket.deleted_at.is_(None)
-        )
+def _with_customer(*where: ColumnElement[bool]) -> Select[Ticket, Contact, Company]:
+    """The ticket with its live customer and their live company in the same query: every
+    use of a ticket renders them, and the session then holds them (no second query)."""
+    return (
+        select(Ticket, Contact, Company)
+        .outerjoin(Contact, and_(Contact.id == Ticket.customer_id, Contact.deleted_at.is_(None)))
+        .outerjoin(Company, and_(Company.id == Contact.company_id, Company.deleted_at.is_(None)))
+        .where(*where)
     )
+
+
+def _live(brand_id: str, ticket_id: str) -> tuple[ColumnElement[bool], ...]:
+    return Ticket.id == ticket_id, Ticket.brand_id == brand_id, Ticket.deleted_at.is_(None)
+
+
+def _first_with_customer(session: Session, stmt: Select[Ticket, Contact, Company]) -> Ticket | None:
+    row = session.execute(stmt).first()
+    if row is None:
+        return None
+    ticket, contact, company = row
+    transaction.hold(session, contact, company)
+    return ticket
+
+
+def get_ticket(session: Session, brand_id: str, ticket_id: str) -> Ticket | None:
+    return _first_with_customer(session, _with_customer(*_live(brand_id, ticket_id)))
 
 
 def get_ticket_for_update(session: Session, brand_id: str, ticket_id: str) -> Ticket | None:
-    """Lock the row (PostgreSQL) so concurrent changes to one ticket apply in turn."""
-    return session.scalar(
-        select(Ticket)
-        .where(Ticket.id == ticket_id, Ticket.brand_id == brand_id, Ticket.deleted_at.is_(None))
-        .with_for_update()
-    )
+    """Lock the row (PostgreSQL) so concurrent changes to one ticket apply in turn (the
+    ticket's row only: its customer's stays free for their other tickets)."""
+    stmt = _with_customer(*_live(brand_id, ticket_id)).with_for_update(of=Ticket)
+    return _first_with_customer(session, stmt)
 
 
 def tickets_with_status(session: Session, status_id: str, *, batch: int) -> list[Ticket]:

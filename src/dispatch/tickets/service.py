@@ -211,7 +211,8 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: NewTicket)
             **({"spam": "sender is blocked"} if is_spam else {}),
         },
     )
-    created = rendering.render_one(session, brand, ticket, status)
+    # A ticket created without tags has none: no need to ask.
+    created = rendering.render_one(session, brand, ticket, status, None if tags else [])
     events.emit(
         session,
         "ticket.created",
