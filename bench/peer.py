@@ -21,7 +21,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,7 +42,8 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 PEER_DIR = Path(
     os.environ.get("DISPATCH_PEER_DIR", REPOSITORY.parent / "shared/peer/django-helpdesk")
 )
-PEER_PYTHON = Path("/tmp/peer-dh-venv/bin/python")  # where the peer's setup.sh installs it
+# Where the peer's setup.sh installs it.
+PEER_PYTHON = Path("/tmp/peer-dh-venv/bin/python")  # noqa: S108 - the peer's fixed path
 REPORT = Path(__file__).parent / "RESULTS.md"
 
 # The peer README's shape of a grown brand: the status mix, ~20 tickets per requester and
@@ -82,7 +82,7 @@ def seed(fixture: Fixture, target: int) -> dict[str, Any]:
         for n in range(missing):
             created = start + timedelta(seconds=(have + n) * 30)
             if big is None or (n >= BIG_REQUESTER_TICKETS and n % TICKETS_PER_REQUESTER == 0):
-                contact = {
+                contact: dict[str, Any] = {
                     "id": new_id("cus"),
                     "brand_id": fixture.brand_id,
                     "email": f"seeded{target}-{n}@customers.example",
@@ -175,13 +175,14 @@ def _driver_python() -> str:
 
 
 def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False)  # noqa: S607
+    return uptime.stdout.strip()
 
 
 def run_peer(db: str, stages: str, out: Path) -> list[Path]:
     print(f"[peer] {_uptime()}", flush=True)
-    subprocess.run(
-        ["bash", str(PEER_DIR / "run_bench.sh"), db],
+    subprocess.run(  # noqa: S603 - the peer's own script
+        ["bash", str(PEER_DIR / "run_bench.sh"), db],  # noqa: S607
         env={**os.environ, "STAGES": stages, "OUT": str(out)},
         check=True,
         stdout=subprocess.DEVNULL,
@@ -216,7 +217,7 @@ def run_dispatch(db: str, stages: str, workers: int, out: Path) -> list[Path]:
             path = out / f"dispatch-{db}-{stage}.jsonl"
             path.unlink(missing_ok=True)
             print(f"[dispatch] {stage}: {_uptime()}", flush=True)
-            subprocess.run(
+            subprocess.run(  # noqa: S603 - the peer's driver, our arguments
                 [*common, *stage_args[stage], "--out", str(path)],
                 cwd=REPOSITORY,
                 check=True,
@@ -260,7 +261,7 @@ def table(db: str, peer: list[dict[str, Any]], ours: list[dict[str, Any]]) -> st
         lines.append(
             f"| {db} | {stage} | {op} | {conc} | {theirs['rps']:.0f} | {theirs['p50_ms']:.1f} "
             f"| {theirs['p95_ms']:.1f} | {row['rps']:.0f} | {row['p50_ms']:.1f} "
-            f"| {row['p95_ms']:.1f} | {ratio:.2f}× | {errors} |"
+            f"| {row['p95_ms']:.1f} | {ratio:.2f}x | {errors} |"
         )
     return "\n".join(lines)
 
@@ -271,18 +272,29 @@ HEADER = (
 )
 
 
+# bench/RESULTS.md keeps every benchmark's last figures: this one owns the part between
+# these markers (added at the end the first time).
+START, END = "<!-- bench.peer:start -->", "<!-- bench.peer:end -->"
+
+
 def write_report(sections: dict[str, str], uptimes: list[str], command: str) -> None:
     body = "\n".join(section for section in sections.values() if section)
-    REPORT.write_text(
-        f"# Dispatch beside django-helpdesk ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)\n\n"
-        f"Written by `{command}`: the peer's own benchmark, then Dispatch through the same "
-        "driver and budgets, on this machine in one session. Ratio: req/s Dispatch ÷ peer "
-        "for writes; p50 peer ÷ Dispatch for reads (get, list). Dispatch `update` is its "
-        "audited status change, beside the peer's audited `update_fu`. Latencies in ms.\n\n"
+    part = (
+        f"{START}\n## Beside django-helpdesk — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
+        f"`{command}`: the peer's own benchmark, then Dispatch through the same driver and "
+        "budgets, on this machine in one session. Ratio: req/s Dispatch ÷ peer for writes; "
+        "p50 peer ÷ Dispatch for reads (get, list). Dispatch `update` is its audited status "
+        "change, beside the peer's audited `update_fu`. Latencies in ms.\n\n"
         f"{HEADER}\n{body}\n\nLoad before each stage (`uptime`):\n\n"
         + "\n".join(f"- {line}" for line in uptimes)
-        + "\n"
+        + f"\n{END}"
     )
+    text = REPORT.read_text() if REPORT.exists() else "# Benchmark results\n"
+    if START in text and END in text:
+        text = text[: text.index(START)] + part + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + part + "\n"
+    REPORT.write_text(text)
     print(f"written {REPORT}")
 
 
