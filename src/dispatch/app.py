@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dispatch import __version__
 from dispatch.accounts.auth import authenticate_api_key
-from dispatch.api import build_v1_router
+from dispatch.api import v1_routes
 from dispatch.attachments.api import UPLOAD_BODY_LIMIT
 from dispatch.core.db import Database
 from dispatch.core.errors import install_error_handlers, problem
@@ -108,5 +108,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             )
         return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
-    app.include_router(build_v1_router())
+    app.router.routes.extend(v1_routes())
     return app

@@ -69,6 +69,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def api_router(**kwargs: Any) -> APIRouter:
-    """A router whose routes parse JSON strictly and document their errors."""
-    return APIRouter(route_class=StrictJSONRoute, responses=ERROR_RESPONSES, **kwargs)
+API_PREFIX = "/v1"
+
+
+def api_router(prefix: str = "", **kwargs: Any) -> APIRouter:
+    """A router of the `/v1` API whose routes parse JSON strictly and document their
+    errors. Its routes carry their whole path, `/v1` included: the app mounts them as they
+    are (see `dispatch.api`)."""
+    return APIRouter(
+        prefix=API_PREFIX + prefix,
+        route_class=StrictJSONRoute,
+        responses=ERROR_RESPONSES,
+        **kwargs,
+    )
