@@ -26,6 +26,7 @@ from dispatch.core.middleware import (
 )
 from dispatch.email.api import INBOUND_BODY_LIMIT
 from dispatch.settings import Settings
+from dispatch.web.mount import mount_web
 from dispatch.worker.runner import Worker
 
 DESCRIPTION = """
@@ -109,4 +110,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
 
     app.router.routes.extend(v1_routes())
+    mount_web(app)
     return app

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.accounts import repository as accounts_repository
 from dispatch.accounts import service as accounts
-from dispatch.accounts.models import Account
+from dispatch.accounts.models import Account, Member
 from dispatch.accounts.schemas import NewMember
 from dispatch.accounts.service import IssuedKey
 from dispatch.attachments import config as attachment_config
@@ -34,6 +35,8 @@ from dispatch.core.email_address import InvalidEmailAddress, normalize_email
 from dispatch.core.errors import DomainError
 from dispatch.core.http_protocol import BoundedHttpToolsProtocol
 from dispatch.settings import Settings
+from dispatch.signin import passwords
+from dispatch.signin import service as signin
 from dispatch.worker.runner import Worker
 
 if TYPE_CHECKING:  # the listener module loads aiosmtpd: only when it runs
@@ -127,6 +130,24 @@ def _ensure_default_account(settings: Settings) -> None:
     )
 
 
+def _offer_setup_link(settings: Settings, host: str, port: int) -> None:
+    """Until someone can sign in to the dashboard, each start prints a fresh one-time
+    link that makes whoever opens it the owner (earlier links stop working)."""
+    listening = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a comparison
+    base_url = settings.public_url.strip() or f"http://{listening}:{port}"
+
+    def link(session: Session) -> str | None:
+        only = accounts_repository.only_account_id(session)
+        return None if only is None else signin.setup_link(session, only, base_url)
+
+    url = _in_transaction(settings, link)
+    if url is not None:
+        typer.echo(
+            "\nNo one can sign in to the dashboard yet. Open this one-time link to choose the "
+            f"owner's address and password:\n\n  {url}\n"
+        )
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (DISPATCH_HOST)")] = None,
@@ -153,6 +174,7 @@ def serve(
     settings = _settings()
     migrations.upgrade(settings.effective_database_url)
     _ensure_default_account(settings)
+    _offer_setup_link(settings, host or settings.host, port or settings.port)
     # Read by every server process's app (uvicorn's worker processes inherit it).
     os.environ["DISPATCH_EMBEDDED_WORKER"] = "true" if worker else "false"
     # One SMTP listener per `serve`, in this (the supervising) process, whatever --workers.
@@ -331,18 +353,29 @@ def users_create(
     email: Annotated[str, typer.Option(help="Email address")],
     name: Annotated[str | None, typer.Option(help="Display name")] = None,
     role: Annotated[str, typer.Option(help="owner, admin or member")] = "member",
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the member's dashboard password from standard input (first line)",
+        ),
+    ] = False,
 ) -> None:
-    """Add a team member (someone tickets can be assigned to); prints it as JSON."""
+    """Add a team member (someone tickets can be assigned to, who signs in to the
+    dashboard); prints it as JSON."""
     if role not in ("owner", "admin", "member"):
         typer.echo("error: role must be owner, admin or member", err=True)
         raise typer.Exit(code=2)
     email = _checked_email(email)
-    member = _in_transaction(
-        _settings(),
-        lambda session: accounts.add_member(
-            session, account, NewMember(email=email, name=name, role=role)
-        ),
-    )
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+
+    def create(session: Session) -> Member:
+        member = accounts.add_member(session, account, NewMember(email=email, name=name, role=role))
+        if password is not None:
+            member.password_hash = passwords.hash_password(password)
+        return member
+
+    member = _in_transaction(_settings(), create)
     typer.echo(json.dumps({"id": member.id, "email": member.email, "role": member.role}))
 
 

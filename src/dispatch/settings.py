@@ -55,6 +55,21 @@ class Settings(BaseSettings):
     # Webhook URLs may point at private, loopback and link-local addresses (intranets, tests).
     webhooks_allow_private: bool = False
 
+    # Dashboard sign-in. A session ends after this long without a request, and in any
+    # case this many days after sign-in; emailed sign-in and reset links last minutes,
+    # invitations days. Failed sign-ins per address and per client in the window are
+    # capped (then refused, right password or not, until the window moves on).
+    session_idle_minutes: int = Field(default=12 * 60, ge=5)
+    session_max_days: int = Field(default=30, ge=1)
+    sign_in_link_minutes: int = Field(default=20, ge=1, le=24 * 60)
+    invite_days: int = Field(default=7, ge=1, le=90)
+    sign_in_window_minutes: int = Field(default=15, ge=1)
+    sign_in_failures_per_address: int = Field(default=5, ge=1)
+    sign_in_failures_per_client: int = Field(default=30, ge=1)
+    # Session cookies are `Secure` when the request came over HTTPS (auto: also behind a
+    # proxy that says so), always, or never (plain-HTTP development on another host).
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
+
     @field_validator("database_url")
     @classmethod
     def _normalise_driver(cls, value: str) -> str:

@@ -271,3 +271,69 @@ def test_users_create_takes_an_address_on_an_internal_domain(migrated: Cli) -> N
         "users", "create", "--account", account["accountId"], "--email", "agent@corp.local"
     )
     assert json.loads(output)["email"] == "agent@corp.local"
+
+
+def test_users_create_with_password_stdin_can_sign_in_to_the_dashboard(migrated: Cli) -> None:
+    account = migrated.account()
+    result = migrated.runner.invoke(
+        cli,
+        ["users", "create", "--account", account["accountId"], "--email", "ops@x.io",
+         "--role", "owner", "--password-stdin"],
+        input="a scripted password\n",
+        env=migrated.env,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with migrated.api() as browser:
+        form = browser.get("/signin")
+        token = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        signed_in = browser.post(
+            "/signin",
+            data={"email": "ops@x.io", "password": "a scripted password", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert signed_in.status_code == 303
+        assert browser.get("/team", follow_redirects=False).status_code == 200
+
+
+def test_a_fresh_install_offers_a_one_time_owner_link_until_someone_can_sign_in(
+    migrated: Cli,
+) -> None:
+    from dispatch.cli import _offer_setup_link
+
+    migrated.account()
+    settings = Settings(database_url=migrated.url, data_dir=migrated.tmp_path)
+    runner = CliRunner()
+
+    every_interface = "0.0.0.0"  # noqa: S104 - the link must name a reachable address
+
+    def offered() -> str:
+        command = typer_command(lambda: _offer_setup_link(settings, every_interface, 8000))
+        return runner.invoke(command, []).stdout
+
+    first = offered()
+    assert "http://127.0.0.1:8000/auth/setup/" in first
+    second = offered()  # each start prints a fresh link; the earlier one stops working
+    link = second.split("http://127.0.0.1:8000", 1)[1].split()[0]
+    old_link = first.split("http://127.0.0.1:8000", 1)[1].split()[0]
+    with migrated.api() as browser:
+        assert browser.get(old_link).status_code == 400
+        page = browser.get(link)
+        assert page.status_code == 200
+        token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        done = browser.post(
+            link,
+            data={"email": "me@x.io", "name": "Me", "password": "owner password 1",
+                  "csrf_token": token},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert done.status_code == 303
+        assert "me@x.io" in browser.get("/team").text
+    assert offered() == ""  # someone can sign in now
+
+
+def typer_command(function: Any) -> Any:
+    import typer
+
+    command = typer.Typer()
+    command.command()(function)
+    return command

@@ -52,6 +52,12 @@ class Member(Base):
     role: Mapped[str] = mapped_column(String(20))
     all_brands: Mapped[bool] = mapped_column(server_default=true())
     brand_ids: Mapped[list[str]] = mapped_column(JSONType, server_default="[]")
+    # argon2id; None until the member sets a password (an invitee, or one who signs in
+    # by emailed link only).
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    last_sign_in_at: Mapped[datetime | None]
+    # A deactivated member keeps their history but cannot sign in.
+    deactivated_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -13,6 +13,12 @@ def get_account(session: Session, account_id: str) -> Account | None:
     return session.get(Account, account_id)
 
 
+def only_account_id(session: Session) -> str | None:
+    """The account's id when there is exactly one (a fresh install); None otherwise."""
+    ids = session.scalars(select(Account.id).limit(2)).all()
+    return ids[0] if len(ids) == 1 else None
+
+
 def count_accounts(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Account)) or 0
 

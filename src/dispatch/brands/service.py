@@ -14,6 +14,7 @@ from dispatch.accounts.errors import AllBrandsKeyRequired
 from dispatch.audit import service as audit
 from dispatch.brands import repository
 from dispatch.brands.models import DEFAULT_TICKET_NUMBER_START, Brand
+from dispatch.brands.policy import in_scope
 from dispatch.brands.schemas import BrandChanges, BrandDeletePreview, NewBrand
 from dispatch.categories import repository as categories_repository
 from dispatch.core import clock
@@ -127,6 +128,11 @@ def create_brand(session: Session, actor: Actor, data: NewBrand) -> Brand:
 
 def list_brands(session: Session, actor: Actor) -> list[Brand]:
     return repository.list_brands(session, actor.account_id, actor.brand_ids)
+
+
+def get_brand(session: Session, actor: Actor, brand_id: str) -> Brand:
+    """A brand the actor may use; 404 outside its account or access."""
+    return in_scope(actor, repository.get_brand(session, actor.account_id, brand_id), brand_id)
 
 
 _RENAMED = {"metadata": "metadata_"}

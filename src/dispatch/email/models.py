@@ -80,7 +80,8 @@ class OutboundEmail(Leased, Base):
     __tablename__ = "outbound_emails"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    brand_id: Mapped[str] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    # None for the account's own mail to its team (sign-in links, invitations).
+    brand_id: Mapped[str | None] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
     ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     # Why it is sent: comment, autoresponse, ticket_created, watcher_comment, ...
     kind: Mapped[str] = mapped_column(String(30))

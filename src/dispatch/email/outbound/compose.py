@@ -60,8 +60,8 @@ class Draft:
     comment_id: str | None = None
 
 
-def message_id(settings: Settings, brand: Brand, ticket: Ticket | None) -> str:
-    tag = brand.public_id(ticket.ticket_number) if ticket is not None else "dispatch"
+def message_id(settings: Settings, brand: Brand | None, ticket: Ticket | None) -> str:
+    tag = brand.public_id(ticket.ticket_number) if brand and ticket else "dispatch"
     return f"<{random_token(16)}.{tag}@{inbound_domain(settings)}>"
 
 
@@ -99,14 +99,15 @@ def threading(session: Session, ticket: Ticket) -> Threading:
 def queue(
     session: Session,
     settings: Settings,
-    brand: Brand,
+    brand: Brand | None,
     ticket: Ticket | None,
     draft: Draft,
     *,
     event_id: str | None,
 ) -> OutboundEmail | None:
     """Add the email to the send queue (PENDING, due now); None if this event already
-    yielded this kind of email to this address. Flushes, never commits."""
+    yielded this kind of email to this address. `brand` is None for mail to the team
+    itself (sign-in links, invitations). Flushes, never commits."""
     to = draft.to.strip().lower()
     if event_id is not None and repository.email_exists(session, event_id, draft.kind, to):
         return None
@@ -114,13 +115,13 @@ def queue(
     thread = threading(session, ticket) if ticket is not None and draft.in_thread else None
     email = OutboundEmail(
         id=new_id("eml"),
-        brand_id=brand.id,
+        brand_id=brand.id if brand else None,
         ticket_id=ticket.id if ticket is not None else None,
         kind=draft.kind,
         event_id=event_id,
         to_address=to,
         cc=[c for c in dict.fromkeys(a.strip().lower() for a in draft.cc) if c and c != to],
-        from_address=(brand.from_email or mail_from(settings)).strip(),
+        from_address=((brand and brand.from_email) or mail_from(settings)).strip(),
         from_name=one_line(draft.from_name, 200) if draft.from_name else None,
         reply_to=draft.reply_to,
         subject=one_line(draft.subject, 900),
@@ -136,7 +137,7 @@ def queue(
         created_at=now,
     )
     session.add(email)
-    if ticket is not None and draft.in_thread:
+    if brand is not None and ticket is not None and draft.in_thread:
         session.add(
             EmailMessage(
                 id=new_id("emm"),

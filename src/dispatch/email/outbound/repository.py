@@ -87,10 +87,10 @@ def lease_due(
 
 def leased_with_brands(
     session: Session, email_ids: Sequence[str]
-) -> list[tuple[OutboundEmail, Brand]]:
+) -> list[tuple[OutboundEmail, Brand | None]]:
     stmt = (
         select(OutboundEmail, Brand)
-        .join(Brand, Brand.id == OutboundEmail.brand_id)
+        .outerjoin(Brand, Brand.id == OutboundEmail.brand_id)
         .where(OutboundEmail.id.in_(email_ids))
         .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
     )

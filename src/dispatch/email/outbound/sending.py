@@ -34,7 +34,7 @@ from dispatch.core.db import Database
 from dispatch.core.leases import worker_name
 from dispatch.email.addresses import brand_address
 from dispatch.email.outbound import compose, repository
-from dispatch.email.outbound.config import resolve
+from dispatch.email.outbound.config import mail_from, resolve
 from dispatch.email.relay import Outcome, RelayConfig, RelayConnection
 from dispatch.settings import Settings
 
@@ -105,8 +105,9 @@ def _claim(database: Database, settings: Settings, *, worker: str, limit: int) -
             Job(
                 email_id=email.id,
                 # Bounces come back to the brand's mailbox, where inbound mail handling
-                # reads them (and marks the address undeliverable).
-                sender=brand_address(settings, brand),
+                # reads them (and marks the address undeliverable); the team's own mail
+                # has no brand and bounces to the notifications address.
+                sender=brand_address(settings, brand) if brand else mail_from(settings),
                 recipients=compose.recipients(email),
                 message=compose.build_message(email, date=now).as_bytes(),
                 attempts=email.attempts,

@@ -1,0 +1,1 @@
+"""Signing team members in to the dashboard: passwords, emailed links, sessions."""

@@ -1,0 +1,64 @@
+"""Mounts the web channel on the app: static files, the dashboard's routes, and how a
+missing session or a refused action shows in a browser."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import RedirectResponse, Response
+from starlette.types import Scope
+
+from dispatch.web import dashboard
+from dispatch.web.runner import NotSignedIn, WebError
+from dispatch.web.templating import STATIC_DIR, page
+
+
+class _CachedStatic(StaticFiles):
+    """Static files are fingerprinted in their URLs (`static_url`): cache them long."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+async def _on_not_signed_in(request: Request, _error: Exception) -> Response:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = "/signin?next=" + quote(here)
+    if _is_htmx(request):
+        # htmx follows HX-Redirect with a full page load.
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    if request.method != "GET":
+        return RedirectResponse("/signin", status_code=303)
+    return RedirectResponse(target, status_code=303)
+
+
+async def _on_web_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, WebError)  # noqa: S101 - registered for WebError only
+    refused = error.error
+    if _is_htmx(request):
+        # Shown in the page's message area whatever the request targeted.
+        response = page(request, "_flash.html", status_code=refused.status, error=refused)
+        response.headers["HX-Retarget"] = "#flash"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return page(request, "error.html", status_code=refused.status, error=refused)
+
+
+def mount_web(app: FastAPI) -> None:
+    app.mount("/static", _CachedStatic(directory=STATIC_DIR), name="static")
+    for module in pkgutil.iter_modules(dashboard.__path__):
+        routes = importlib.import_module(f"{dashboard.__name__}.{module.name}")
+        # Flat, like the API's routes (see dispatch.api): each route is complete.
+        app.router.routes.extend(routes.router.routes)
+    app.add_exception_handler(NotSignedIn, _on_not_signed_in)
+    app.add_exception_handler(WebError, _on_web_error)
