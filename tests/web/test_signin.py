@@ -339,3 +339,24 @@ def test_a_made_up_link_is_refused(browsers: Any, purpose: str) -> None:
         browser.post(f"/auth/{purpose}/made-up-token", {"password": "long enough pw"}).status_code
         == 400
     )
+
+
+def test_purging_forgets_ended_sessions_and_old_failures(
+    frozen_clock: Any, browsers: Any, owner: Person, database: Database, settings: Any
+) -> None:
+    from dispatch.signin import service as signin
+
+    idle: Browser = browsers()
+    idle.sign_in(owner.email)
+    idle.get("/signin")
+    idle.post("/signin", {"email": owner.email, "password": "wrong wrong"})
+    frozen_clock.advance(seconds=(settings.session_idle_minutes - 1) * 60)
+    busy: Browser = browsers()
+    busy.sign_in(owner.email)
+    frozen_clock.advance(seconds=2 * 60)
+    with database.session() as s:
+        assert signin.purge(s, settings) == 1  # the idle one; the busy one stays
+        s.commit()
+        assert s.scalar(select(func.count()).select_from(WebSession)) == 1
+        assert s.scalar(select(func.count()).select_from(SignInFailure)) == 0
+    assert busy.get("/team").status_code == 200

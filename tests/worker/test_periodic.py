@@ -175,7 +175,11 @@ def test_default_jobs_purge_uploads_and_idempotency_records_hourly(
 
     monkeypatch.setattr(worker_timers.attachments, "purge_abandoned_uploads", purge)
     jobs = worker_timers.periodic_jobs(Settings(data_dir=tmp_path, pending_upload_ttl_hours=6))
-    assert {j.kind for j in jobs} == {"uploads.purge_abandoned", "idempotency.delete_expired"}
+    assert {j.kind for j in jobs} == {
+        "uploads.purge_abandoned",
+        "idempotency.delete_expired",
+        "signin.purge_ended",
+    }
     assert all(j.every == HOUR for j in jobs)
     (uploads,) = [j for j in jobs if j.kind == "uploads.purge_abandoned"]
     uploads.run(session)

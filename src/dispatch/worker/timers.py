@@ -19,6 +19,7 @@ from dispatch.attachments import service as attachments
 from dispatch.core import clock, idempotency, timers
 from dispatch.core.db import Database
 from dispatch.settings import Settings
+from dispatch.signin import service as signin
 
 log = logging.getLogger("dispatch.worker")
 
@@ -52,9 +53,13 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
     def purge_uploads(session: Session) -> int:
         return attachments.purge_abandoned_uploads(session, storage, older_than=ttl)
 
+    def purge_sessions(session: Session) -> int:
+        return signin.purge(session, settings)
+
     return [
         Periodic("uploads.purge_abandoned", HOUR, purge_uploads),
         Periodic("idempotency.delete_expired", HOUR, idempotency.delete_expired),
+        Periodic("signin.purge_ended", HOUR, purge_sessions),
     ]
 
 
