@@ -33,6 +33,28 @@ POSTGRES_DB = os.environ.get("DISPATCH_TEST_POSTGRES_DB", "dispatch_test") + (
 )
 
 
+# Begins the reason of every browser test skipped for want of chromium (tests/browser), and
+# the summary line that counts them. The hook lives here, not in tests/browser/conftest.py:
+# with pytest-xdist only the root conftest is loaded in the process that prints the summary.
+BROWSER_SKIPPED = "BROWSER TESTS SKIPPED"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple) and BROWSER_SKIPPED in report.longrepr[2]
+    ]
+    if skipped:
+        terminalreporter.write_sep(
+            "!",
+            f"{BROWSER_SKIPPED}: {len(skipped)} test(s), chromium not installed "
+            "(apt-get install -y chromium)",
+            red=True,
+            bold=True,
+        )
+
+
 def _postgres_url(database: str) -> str:
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
 
