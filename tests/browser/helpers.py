@@ -155,11 +155,13 @@ class LiveServer:
             timeout=10,
         )
 
-    def cli(self, *args: str) -> str:
+    def cli(self, *args: str, stdin: str | None = None) -> str:
         """Run `dispatch ARGS` against this server's database (`users create ...`, `keys
-        create ...`), as an administrator would; returns what it printed on stdout."""
+        create ...`), as an administrator would, `stdin` on its standard input; returns
+        what it printed on stdout."""
         done = subprocess.run(  # noqa: S603 - our own interpreter and CLI, arguments from tests
             [sys.executable, "-m", "dispatch", *args],
+            input=stdin,
             env=self.env,
             cwd=self.data_dir,
             capture_output=True,

@@ -32,15 +32,21 @@ class WebSession(Base):
 
 
 class MemberToken(Base):
-    """A single-use link sent by email: sign in, reset a password, accept an invitation,
-    or (first run) set the owner's password."""
+    """A single-use link sent by email: sign in, reset a password, accept an invitation;
+    or the first run's printed link, which belongs to no member yet (whoever opens it
+    becomes the account's owner)."""
 
     __tablename__ = "member_tokens"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     purpose: Mapped[str] = mapped_column(String(20))
-    member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[str | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

@@ -58,26 +58,28 @@ def delete_expired_sessions(session: Session, now: datetime, idle_since: datetim
 
 def token_with_member(
     session: Session, token_hash: str, purpose: str
-) -> tuple[MemberToken, Member] | None:
+) -> tuple[MemberToken, Member | None] | None:
     row = session.execute(
         select(MemberToken, Member)
-        .join(Member, Member.id == MemberToken.member_id)
+        .outerjoin(Member, Member.id == MemberToken.member_id)
         .where(MemberToken.token_hash == token_hash, MemberToken.purpose == purpose)
         .with_for_update(of=MemberToken)
     ).first()
     return None if row is None else (row[0], row[1])
 
 
-def spend_tokens(session: Session, member_id: str, purpose: str, now: datetime) -> None:
-    """Mark every unused link of this purpose used: the newest one sent wins, and a reset
-    password makes older reset links worthless."""
+def spend_tokens(session: Session, token: MemberToken, now: datetime) -> None:
+    """Mark every unused link like this one used (the same member's, or for a first-run
+    link the account's): the newest one sent wins, and a reset password makes older reset
+    links worthless."""
+    owner = (
+        MemberToken.member_id == token.member_id
+        if token.member_id is not None
+        else MemberToken.account_id == token.account_id
+    )
     session.execute(
         update(MemberToken)
-        .where(
-            MemberToken.member_id == member_id,
-            MemberToken.purpose == purpose,
-            MemberToken.used_at.is_(None),
-        )
+        .where(owner, MemberToken.purpose == token.purpose, MemberToken.used_at.is_(None))
         .values(used_at=now)
     )
 

@@ -177,35 +177,47 @@ def sign_in_with_password(
 # ---- emailed links -------------------------------------------------------------------
 
 
-def _issue(session: Session, member: Member, purpose: str, ttl: timedelta) -> str:
+def _issue(
+    session: Session, account_id: str, member: Member | None, purpose: str, ttl: timedelta
+) -> str:
+    """A new link; the older unused ones like it stop working (the newest sent wins)."""
     now = clock.now()
     secret = secrets.token_urlsafe(32)
-    session.add(
-        MemberToken(
-            id=new_id("mtk"),
-            token_hash=_hash(secret),
-            purpose=purpose,
-            member_id=member.id,
-            created_at=now,
-            expires_at=now + ttl,
-            used_at=None,
-        )
+    token = MemberToken(
+        id=new_id("mtk"),
+        token_hash=_hash(secret),
+        purpose=purpose,
+        account_id=account_id,
+        member_id=member.id if member else None,
+        created_at=now,
+        expires_at=now + ttl,
+        used_at=None,
     )
+    repository.spend_tokens(session, token, now)
+    session.add(token)
     session.flush()
     return secret
 
 
-def _spend(session: Session, secret: str, purpose: str) -> Member:
-    """The member a single-use link is for, marking it (and its older siblings) used."""
+def _live_token(session: Session, secret: str, purpose: str) -> tuple[MemberToken, Member | None]:
     found = repository.token_with_member(session, _hash(secret), purpose) if secret else None
     if found is None:
         raise LinkInvalid()
     token, member = found
-    now = clock.now()
-    if token.used_at is not None or token.expires_at <= now or member.deactivated_at:
+    dead_member = member is not None and member.deactivated_at is not None
+    if token.used_at is not None or token.expires_at <= clock.now() or dead_member:
         raise LinkInvalid()
-    repository.spend_tokens(session, member.id, purpose, now)
-    return member
+    if member is None and purpose != "setup":
+        raise LinkInvalid()
+    return token, member
+
+
+def _spend(session: Session, secret: str, purpose: str) -> tuple[MemberToken, Member | None]:
+    """A single-use link and its member (None for the first run's), marked used with its
+    older siblings."""
+    token, member = _live_token(session, secret, purpose)
+    repository.spend_tokens(session, token, clock.now())
+    return token, member
 
 
 def link_url(base_url: str, purpose: str, secret: str) -> str:
@@ -232,7 +244,7 @@ def request_link(
     or not the address belongs to anyone."""
     ttl = timedelta(minutes=settings.sign_in_link_minutes)
     for member in repository.active_members_by_email(session, email.strip().lower()):
-        secret = _issue(session, member, purpose, ttl)
+        secret = _issue(session, member.account_id, member, purpose, ttl)
         mail.queue_link(
             session,
             settings,
@@ -247,20 +259,17 @@ def request_link(
 def sign_in_with_link(
     session: Session, settings: Settings, secret: str, client: Client
 ) -> SignedIn:
-    member = _spend(session, secret, "sign_in")
+    _, member = _spend(session, secret, "sign_in")
+    if member is None:  # sign-in links always name their member (see _live_token)
+        raise LinkInvalid()
     return start_session(session, settings, member, client)
 
 
-def peek_link(session: Session, secret: str, purpose: str) -> Member:
-    """The member a link is for, without spending it (the page that asks for a new
-    password shows whose it is); raises LinkInvalid like spending would."""
-    found = repository.token_with_member(session, _hash(secret), purpose) if secret else None
-    if found is None:
-        raise LinkInvalid()
-    token, member = found
-    if token.used_at is not None or token.expires_at <= clock.now() or member.deactivated_at:
-        raise LinkInvalid()
-    return member
+def peek_link(session: Session, secret: str, purpose: str) -> str:
+    """The address a link is for ("" for the first run's), without spending it: the page
+    that asks for a new password shows whose it is. Raises LinkInvalid like spending."""
+    _, member = _live_token(session, secret, purpose)
+    return member.email if member else ""
 
 
 def set_password_with_link(
@@ -275,21 +284,29 @@ def set_password_with_link(
     email: str | None = None,
 ) -> SignedIn:
     """Reset a password (`reset`), accept an invitation (`invite`) or finish the first
-    run (`setup`, which may also set the owner's real address): the member's other
-    sessions end, and this browser is signed in."""
+    run (`setup`: whoever opens it becomes an owner with the address they give). The
+    member's other sessions end, and this browser is signed in."""
     password_hash = passwords.hash_password(password)
-    member = _spend(session, secret, purpose)
-    if email is not None and email.strip().lower() != member.email:
-        email = email.strip().lower()
-        if accounts_repository.find_member_by_email(session, member.account_id, email):
-            raise ValidationFailed("email", "Another team member has this address")
-        member.email = email
-    if name is not None and name.strip():
+    token, member = _spend(session, secret, purpose)
+    if member is None:
+        member = _first_owner(session, token.account_id, email or "", name)
+    elif name is not None and name.strip():
         member.name = name.strip()[:200]
     member.password_hash = password_hash
     member.updated_at = clock.now()
     repository.delete_member_sessions(session, member.id)
     return start_session(session, settings, member, client)
+
+
+def _first_owner(session: Session, account_id: str, email: str, name: str | None) -> Member:
+    if not email.strip():
+        raise ValidationFailed("email", "Give the address you will sign in with")
+    existing = accounts_repository.find_member_by_email(session, account_id, email.strip())
+    if existing is not None:
+        existing.role = "owner"
+        return existing
+    data = NewMember(email=email.strip(), name=(name or "").strip()[:200] or None, role="owner")
+    return accounts.add_member(session, account_id, data)
 
 
 def change_password(
@@ -322,8 +339,7 @@ def send_invitation(
     session: Session, settings: Settings, actor: Actor, member: Member, base_url: str
 ) -> None:
     ttl = timedelta(days=settings.invite_days)
-    repository.spend_tokens(session, member.id, "invite", clock.now())
-    secret = _issue(session, member, "invite", ttl)
+    secret = _issue(session, member.account_id, member, "invite", ttl)
     mail.queue_link(
         session,
         settings,
@@ -348,15 +364,9 @@ def resend_invitation(
 
 
 def setup_link(session: Session, account_id: str, base_url: str) -> str | None:
-    """First run: a link that lets whoever started the server become the account's owner
-    (choose the address and password). None once someone can sign in."""
+    """First run: a link that makes whoever opens it the account's owner (they choose
+    the address and password). None once someone can sign in."""
     members = accounts_repository.list_members(session, account_id)
     if any(m.password_hash is not None and m.deactivated_at is None for m in members):
         return None
-    owner = next((m for m in members if m.role == "owner" and m.deactivated_at is None), None)
-    if owner is None:
-        owner = accounts.add_member(
-            session, account_id, NewMember(email="owner@example.com", role="owner")
-        )
-    repository.spend_tokens(session, owner.id, "setup", clock.now())
-    return link_url(base_url, "setup", _issue(session, owner, "setup", SETUP_LINK_TTL))
+    return link_url(base_url, "setup", _issue(session, account_id, None, "setup", SETUP_LINK_TTL))

@@ -50,10 +50,17 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("purpose", sa.String(length=20), nullable=False),
-        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("account_id", sa.String(length=32), nullable=False),
+        sa.Column("member_id", sa.String(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_member_tokens_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
         sa.ForeignKeyConstraint(
             ["member_id"],
             ["members.id"],
@@ -63,6 +70,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_member_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_member_tokens_token_hash")),
     )
+    op.create_index(op.f("ix_member_tokens_account_id"), "member_tokens", ["account_id"])
     op.create_index(op.f("ix_member_tokens_member_id"), "member_tokens", ["member_id"])
     op.create_table(
         "sign_in_failures",
@@ -79,6 +87,7 @@ def downgrade() -> None:
     op.drop_index("ix_sign_in_failures_key", table_name="sign_in_failures")
     op.drop_table("sign_in_failures")
     op.drop_index(op.f("ix_member_tokens_member_id"), table_name="member_tokens")
+    op.drop_index(op.f("ix_member_tokens_account_id"), table_name="member_tokens")
     op.drop_table("member_tokens")
     op.drop_index(op.f("ix_web_sessions_member_id"), table_name="web_sessions")
     op.drop_table("web_sessions")

@@ -163,7 +163,7 @@ async def _peek(request: Request, token: str, purpose: str) -> str | None:
     database: Database = request.app.state.database
 
     def look(session: Session) -> str:
-        return signin.peek_link(session, token, purpose).email
+        return signin.peek_link(session, token, purpose)
 
     try:
         return await run_in_threadpool(transaction.run, database, look, write=False)
