@@ -233,6 +233,20 @@ def test_bulk_set_tags_replaces_each_tickets_tags(
         assert changes == [["tags"], ["tags"]]
 
 
+def test_bulk_add_and_remove_tags_keep_each_tickets_other_tags(
+    api: Api, brand: Json, pair: list[Json]
+) -> None:
+    first, second = pair
+    bulk(api, brand, "setTags", [first], tags=["billing"])
+    bulk(api, brand, "addTags", pair, tags=["VIP", "billing"])
+    assert [t["name"] for t in get_ticket(api, brand, first)["tags"]] == ["billing", "VIP"]
+    assert [t["name"] for t in get_ticket(api, brand, second)["tags"]] == ["billing", "VIP"]
+
+    bulk(api, brand, "removeTags", pair, tags=["vip"])
+    assert [t["name"] for t in get_ticket(api, brand, first)["tags"]] == ["billing"]
+    assert [t["name"] for t in get_ticket(api, brand, second)["tags"]] == ["billing"]
+
+
 @pytest.mark.parametrize(
     ("action", "params", "cleared"),
     [
@@ -393,6 +407,8 @@ def test_the_bulk_route_is_documented_with_every_action(client: Any) -> None:
         "setTags",
         "setStatus",
         "setPriority",
+        "addTags",
+        "removeTags",
     }
     assert set(doc["components"]["schemas"]["BulkOut"]["properties"]) == {
         "success",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import fcntl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import IO, Any, ClassVar
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import ColumnElement, Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -34,6 +34,14 @@ class Base(DeclarativeBase):
 
 # Connection.info key: this connection's transaction holds the writer lock.
 _HOLDS_WRITER = "dispatch.sqlite_writer"
+
+
+def one_of(column: Any, values: Collection[str]) -> ColumnElement[bool]:
+    """`column = value` for one value (the planner's cheapest index probe, and the form
+    the single-brand queries always had), `column IN (...)` for several."""
+    if len(values) == 1:
+        return column == next(iter(values))  # type: ignore[no-any-return]
+    return column.in_(sorted(values))  # type: ignore[no-any-return]
 
 
 class _WriterLock:

@@ -8,6 +8,7 @@ into words the same way (letters and digits; '@' and '.' separate words).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, table
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.comments.models import SYSTEM, Comment
 from dispatch.contacts.models import Contact
+from dispatch.core.db import one_of
 from dispatch.search.models import TICKET_DOCUMENT
 from dispatch.tickets.models import Ticket
 
@@ -27,23 +29,26 @@ def terms(query: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(query)][:MAX_TERMS]
 
 
-def ticket_condition(session: Session, brand_id: str, query: str) -> ColumnElement[bool]:
-    """A WHERE clause for tickets of `brand_id` that match `query`."""
+def ticket_condition(
+    session: Session, brand_ids: Collection[str], query: str
+) -> ColumnElement[bool]:
+    """A WHERE clause for tickets of `brand_ids` (one brand, or several for the
+    cross-brand queue) that match `query`."""
     words = terms(query)
     if not words:
         return false()
     if session.get_bind().dialect.name == "postgresql":
         return _postgresql(words)
-    return _sqlite(brand_id, words)
+    return _sqlite(brand_ids, words)
 
 
-def _conversation(brand_id: str) -> list[ColumnElement[bool]]:
+def _conversation(brand_ids: Collection[str]) -> list[ColumnElement[bool]]:
     """The comments a search looks in (SQLite; PostgreSQL's stored document takes the
     same): the brand's live ones, without the SYSTEM comments that record status changes
     ("Status changed from Open to Pending" would make every ticket that ever was pending
     match "pending")."""
     return [
-        Comment.brand_id == brand_id,
+        one_of(Comment.brand_id, brand_ids),
         Comment.deleted_at.is_(None),
         Comment.author_type != SYSTEM,
     ]
@@ -68,15 +73,15 @@ def _fts_rowids(fts_table: str, match: str) -> Any:
     )
 
 
-def _sqlite(brand_id: str, words: list[str]) -> ColumnElement[bool]:
+def _sqlite(brand_ids: Collection[str], words: list[str]) -> ColumnElement[bool]:
     # Each word a quoted prefix phrase; FTS5 requires all of them.
     match = " ".join(f'"{word}"*' for word in words)
     in_comments = select(Comment.ticket_id).where(
-        *_conversation(brand_id),
+        *_conversation(brand_ids),
         literal_column("comments.rowid").in_(_fts_rowids("comments_fts", match)),
     )
     in_contacts = select(Contact.id).where(
-        Contact.brand_id == brand_id,
+        one_of(Contact.brand_id, brand_ids),
         Contact.deleted_at.is_(None),
         literal_column("contacts.rowid").in_(_fts_rowids("contacts_fts", match)),
     )

@@ -119,7 +119,8 @@ async def list_tickets(
     description=(
         "Actions: spam, notSpam, resolve, close (closeReason), delete, assign (assigneeId or "
         "assigneeEmail; null unassigns), setCategory (categoryId or categoryKey; null clears), "
-        "setTags (tags: the full list of names), setStatus (status), setPriority (priority). "
+        "setTags (tags: the full list of names), addTags and removeTags (tags: names to add "
+        "or remove), setStatus (status), setPriority (priority). "
         "Each ticket goes through the same checks, activity entries and events as a single "
         "change; a refused ticket does not stop the others (see `results`)."
     ),

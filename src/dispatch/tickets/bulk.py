@@ -14,6 +14,7 @@ from dispatch.core.actor import Actor
 from dispatch.core.email_address import EmailAddress
 from dispatch.core.errors import DomainError, ValidationFailed
 from dispatch.core.schemas import WIRE, ApiModel, Command
+from dispatch.tags import service as tags_service
 from dispatch.tickets import service
 from dispatch.tickets.policy import require_staff
 from dispatch.tickets.priority import Priority
@@ -33,6 +34,8 @@ Action = Literal[
     "notSpam",
     "setStatus",
     "setPriority",
+    "addTags",
+    "removeTags",
 ]
 MAX_TICKETS = 100
 
@@ -108,6 +111,8 @@ def _update_for(request: BulkAction) -> TicketChanges:
 # counts as given where it means something: assignee and category null clear them.
 NEEDED: dict[str, tuple[tuple[str, str], ...]] = {
     "setTags": (("tags", "tags"),),
+    "addTags": (("tags", "tags"),),
+    "removeTags": (("tags", "tags"),),
     "setStatus": (("status", "status"),),
     "setPriority": (("priority", "priority"),),
     "assign": (("assignee_id", "assigneeId"), ("assignee_email", "assigneeEmail")),
@@ -131,10 +136,42 @@ def _check_parameters(request: BulkAction) -> None:
     raise ValidationFailed(needed[0][1], f"{request.action} needs {wire}")
 
 
+# Actions whose change depends on each ticket: worked out ticket by ticket.
+PER_TICKET = frozenset({"delete", "addTags", "removeTags"})
+
+
+def _tag_edit(session: Session, ticket_id: str, request: BulkAction) -> TicketChanges:
+    """The ticket's tags with `tags` added or removed (names compare case-blind): the
+    full list a tag change takes."""
+    current = [t.name for t in tags_service.tags_for_tickets(session, [ticket_id])[ticket_id]]
+    given = request.tags or []
+    if request.action == "addTags":
+        have = {name.lower() for name in current}
+        return TicketChanges(tags=current + [n for n in given if n.lower() not in have])
+    dropped = {name.lower() for name in given}
+    return TicketChanges(tags=[n for n in current if n.lower() not in dropped])
+
+
+def _apply(
+    session: Session,
+    actor: Actor,
+    brand: Brand,
+    ticket_id: str,
+    request: BulkAction,
+    update: TicketChanges | None,
+) -> None:
+    if request.action == "delete":
+        service.delete_ticket(session, actor, brand, ticket_id)
+        return
+    # update_ticket loads the ticket (brand and policy checked) before any tag changes.
+    changes = update or _tag_edit(session, ticket_id, request)
+    service.update_ticket(session, actor, brand, ticket_id, changes, trigger=Trigger.BULK)
+
+
 def run(session: Session, actor: Actor, brand: Brand, request: BulkAction) -> BulkOut:
     require_staff(actor, "run bulk actions")
     _check_parameters(request)
-    update = None if request.action == "delete" else _update_for(request)
+    update = None if request.action in PER_TICKET else _update_for(request)
     # Tickets change in id order, the order every multi-ticket change locks in: each one
     # stays locked until commit, so two bulk actions taking the same tickets in different
     # orders would otherwise deadlock. The results keep the request's order.
@@ -142,12 +179,7 @@ def run(session: Session, actor: Actor, brand: Brand, request: BulkAction) -> Bu
     for ticket_id in sorted(request.ticket_ids):
         try:
             with session.begin_nested():
-                if update is None:
-                    service.delete_ticket(session, actor, brand, ticket_id)
-                else:
-                    service.update_ticket(
-                        session, actor, brand, ticket_id, update, trigger=Trigger.BULK
-                    )
+                _apply(session, actor, brand, ticket_id, request, update)
         except DomainError as error:
             outcome[ticket_id] = BulkResult(
                 ticket_id=ticket_id, success=False, code=error.code, message=error.message

@@ -11,6 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from dispatch.brands.models import Brand
 from dispatch.contacts.models import Company, Contact
 from dispatch.core import transaction
+from dispatch.core.db import one_of
 from dispatch.core.pagination import Cursor, after_cursor
 from dispatch.search import repository as search
 from dispatch.statuses.models import TicketStatus
@@ -70,9 +71,9 @@ def sort_value(ticket: Ticket, sort: str, status_order: int) -> Any:
     return getattr(ticket, attribute.key)
 
 
-def _filtered(stmt: SelectT, brand_id: str, f: TicketFilter) -> SelectT:
+def _filtered(stmt: SelectT, brand_ids: Collection[str], f: TicketFilter) -> SelectT:
     stmt = stmt.where(
-        Ticket.brand_id == brand_id,
+        one_of(Ticket.brand_id, brand_ids),
         Ticket.deleted_at.is_(None),
         Ticket.is_spam.is_(f.is_spam),
         Ticket.merged_into_id.is_(None),
@@ -115,7 +116,7 @@ def _filtered(stmt: SelectT, brand_id: str, f: TicketFilter) -> SelectT:
 
 def list_tickets(
     session: Session,
-    brand_id: str,
+    brand_ids: Collection[str],
     f: TicketFilter,
     *,
     sort: str,
@@ -123,12 +124,13 @@ def list_tickets(
     cursor: Cursor | None,
     limit: int,
 ) -> list[Ticket]:
-    """One page plus one row, so the caller can tell whether another page follows."""
+    """One page plus one row, so the caller can tell whether another page follows; of one
+    brand or, for the cross-brand queue, of several."""
     key = SORT_KEYS[sort]
     column: ColumnElement[Any] = key.column
-    stmt = _filtered(select(Ticket), brand_id, f)
+    stmt = _filtered(select(Ticket), brand_ids, f)
     if f.search:
-        stmt = stmt.where(search.ticket_condition(session, brand_id, f.search))
+        stmt = stmt.where(search.ticket_condition(session, brand_ids, f.search))
     if sort == "status":
         stmt = stmt.join(TicketStatus, TicketStatus.id == Ticket.status_id)
     if cursor is not None:
@@ -228,7 +230,7 @@ def count_account_tickets(
 
 def count_by_status(session: Session, brand_id: str) -> dict[str, int]:
     """Counted from the tickets themselves: the oracle the kept counts are checked against."""
-    stmt = _filtered(select(Ticket.status_id, func.count()), brand_id, TicketFilter()).group_by(
+    stmt = _filtered(select(Ticket.status_id, func.count()), [brand_id], TicketFilter()).group_by(
         Ticket.status_id
     )
     return {status_id: int(n) for status_id, n in session.execute(stmt)}

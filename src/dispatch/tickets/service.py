@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -438,6 +440,25 @@ def _status_filter(session: Session, brand: Brand, q: TicketQuery) -> list[str] 
     return sorted(ids)
 
 
+def _status_filter_across(
+    session: Session, brands: Sequence[Brand], q: TicketQuery
+) -> list[str] | None:
+    """The status ids a filter names in any of `brands`: a custom key one brand lacks
+    matches nothing there; refused only when no brand knows it (always, for one brand)."""
+    if q.status is None and q.status_id is None:
+        return None
+    found: list[str] = []
+    refusal: ValidationFailed | None = None
+    for brand in brands:
+        try:
+            found.extend(_status_filter(session, brand, q) or [])
+        except ValidationFailed as error:
+            refusal = error
+    if not found and refusal is not None:
+        raise refusal
+    return sorted(found)
+
+
 def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -445,9 +466,30 @@ def _split(value: str) -> list[str]:
 def list_tickets(
     session: Session, actor: Actor, brand: Brand, q: TicketQuery
 ) -> tuple[list[TicketOut], str | None]:
+    return _list(session, actor, [brand], q, scope=brand.id)
+
+
+def list_account_tickets(
+    session: Session, actor: Actor, q: TicketQuery, *, brand_ids: Collection[str] | None = None
+) -> tuple[list[TicketOut], str | None]:
+    """The cross-brand queue (`GET /tickets` of the reference): the same filters, sorts and
+    cursors over every brand the actor reaches (among `brand_ids` when given). The status
+    filter takes keys, `active` and `inactive`; ids of one brand's categories, tags and
+    statuses match only that brand's tickets."""
+    policy.require_staff(actor, "list tickets across brands")
+    reach = brands_repository.list_brands(session, actor.account_id, actor.brand_ids)
+    brands = [b for b in reach if brand_ids is None or b.id in brand_ids]
+    if not brands:
+        return [], None
+    return _list(session, actor, brands, q, scope=actor.account_id)
+
+
+def _list(
+    session: Session, actor: Actor, brands: Sequence[Brand], q: TicketQuery, *, scope: str
+) -> tuple[list[TicketOut], str | None]:
     descending = q.order == "desc"
     key = repository.SORT_KEYS[q.sort]
-    query = f"{brand.id}/tickets:{q.sort}:{q.order}"
+    query = f"{scope}/tickets:{q.sort}:{q.order}"
     cursor = None
     if q.cursor:
         cursor = Cursor.decode(q.cursor, query=query, datetime_value=key.datetime_value)
@@ -458,13 +500,13 @@ def list_tickets(
             raise ValidationFailed("priority", f"Unknown priority {unknown[0]!r}")
     # A customer lists their own tickets only (another contact's filter finds none).
     customer_id = q.customer_id
-    scope = policy.requester_scope(actor)
-    if scope is not None:
-        if customer_id not in (None, scope):
+    scope_id = policy.requester_scope(actor)
+    if scope_id is not None:
+        if customer_id not in (None, scope_id):
             return [], None
-        customer_id = scope
+        customer_id = scope_id
     f = repository.TicketFilter(
-        status_ids=_status_filter(session, brand, q),
+        status_ids=_status_filter_across(session, brands, q),
         priorities=priorities,
         assignee_id=q.assignee_id,
         assignee_email=q.assignee_email,
@@ -481,16 +523,41 @@ def list_tickets(
         source=q.source,
     )
     rows = repository.list_tickets(
-        session, brand.id, f, sort=q.sort, descending=descending, cursor=cursor, limit=q.limit
+        session,
+        [b.id for b in brands],
+        f,
+        sort=q.sort,
+        descending=descending,
+        cursor=cursor,
+        limit=q.limit,
     )
-    by_id = statuses.by_id(session, brand.id)
+    by_brand = {b.id: statuses.by_id(session, b.id) for b in brands}
 
     def cursor_after(last: Ticket) -> Cursor:
-        value = repository.sort_value(last, q.sort, by_id[last.status_id].sort_order)
-        return Cursor(query=query, value=value, id=last.id)
+        order = by_brand[last.brand_id][last.status_id].sort_order
+        return Cursor(query=query, value=repository.sort_value(last, q.sort, order), id=last.id)
 
     page, next_cursor = split_page(rows, q.limit, cursor_after)
-    return rendering.render(session, brand, page, by_id), next_cursor
+    return _render_page(session, brands, page, by_brand), next_cursor
+
+
+def _render_page(
+    session: Session,
+    brands: Sequence[Brand],
+    page: Sequence[Ticket],
+    by_brand: dict[str, dict[str, TicketStatus]],
+) -> list[TicketOut]:
+    """Render a page brand by brand (a few queries per brand, whatever the rows), in the
+    page's order."""
+    groups: dict[str, list[Ticket]] = defaultdict(list)
+    for ticket in page:
+        groups[ticket.brand_id].append(ticket)
+    rendered: dict[str, TicketOut] = {}
+    for brand in brands:
+        if brand.id in groups:
+            for out in rendering.render(session, brand, groups[brand.id], by_brand[brand.id]):
+                rendered[out.id] = out
+    return [rendered[ticket.id] for ticket in page]
 
 
 def history(
