@@ -11,9 +11,9 @@ from dispatch.accounts.models import Member
 from dispatch.brands.models import Brand
 from dispatch.core import clock
 from dispatch.core.actor import Actor
+from dispatch.presence import repository
 from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.policy import require_staff
-from dispatch.presence import repository
 
 HEARTBEAT = timedelta(seconds=20)
 WINDOW = timedelta(seconds=45)

@@ -187,7 +187,9 @@ def _view(
     others: list[TicketOut] = []
     if ticket.customer_id:
         query = tickets.TicketQuery(customer_id=ticket.customer_id, limit=OTHER_TICKETS + 1)
-        others = [t for t in tickets.list_tickets(session, actor, brand, query)[0] if t.id != ticket.id]
+        others = [
+            t for t in tickets.list_tickets(session, actor, brand, query)[0] if t.id != ticket.id
+        ]
     return {
         "member": screen.member,
         "brands": screen.brands(),
@@ -297,7 +299,7 @@ def _changes(form: FormData, field_types: dict[str, str]) -> dict[str, Any]:
     if "category_id" in form:
         data["category_id"] = str(form["category_id"]) or None
     if "set_tags" in form:
-        names = [str(t).strip() for t in form.getlist("tags") + [form.get("new_tag") or ""]]
+        names = [str(t).strip() for t in [*form.getlist("tags"), form.get("new_tag") or ""]]
         data["tags"] = [t for t in dict.fromkeys(names) if t]
     custom = {
         key: _custom_value(field_types.get(key, "text"), str(form[f"cf.{key}"]).strip())
@@ -488,7 +490,9 @@ async def reply(request: Request, brand_id: str, ticket_id: str) -> Response:
         comment = comments.create_comment(session, actor, brand, ticket_id, data)
         if uploads:
             ticket = load_ticket(session, actor, brand, comment.ticket_id, for_update=False)
-            attachments.attach_pending(session, actor, brand, ticket, uploads, comment_id=comment.id)
+            attachments.attach_pending(
+                session, actor, brand, ticket, uploads, comment_id=comment.id
+            )
         return _view(screen, request, brand_id, ticket_id, sent=True)
 
     view = await run(request, work, write=True)
