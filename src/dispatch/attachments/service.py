@@ -542,16 +542,25 @@ def pending_uploads(session: Session, brand_id: str, attachment_ids: list[str]) 
 
 
 def attach_pending(
-    session: Session, actor: Actor, brand: Brand, ticket: Ticket, attached: list[Attachment]
+    session: Session,
+    actor: Actor,
+    brand: Brand,
+    ticket: Ticket,
+    attached: list[Attachment],
+    *,
+    comment_id: str | None = None,
 ) -> list[Attachment]:
-    """Attach `pending_uploads(...)` to `ticket`."""
+    """Attach `pending_uploads(...)` to `ticket` (and to one of its comments: the
+    dashboard's reply sent with files)."""
     if ticket.brand_id != brand.id:
         raise NotFound("ticket", ticket.id)
     if not attached:
         return []
+    _check_comment(session, brand, ticket, comment_id)
     now = clock.now()
     for attachment in attached:
         attachment.ticket_id = ticket.id
+        attachment.comment_id = comment_id
         attachment.updated_at = now
     session.flush()
     _announce(session, actor, brand, ticket, attached, extra={"fromPendingUpload": True})

@@ -31,7 +31,7 @@ from dispatch.statuses import loading as statuses
 from dispatch.statuses.models import TicketStatus
 from dispatch.tags import service as tags_service
 from dispatch.tickets import policy, rendering, repository
-from dispatch.tickets.errors import UnknownAssignee
+from dispatch.tickets.errors import UnknownAssignee, VersionConflict
 from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.priority import DEFAULT_PRIORITY, RANKS
@@ -287,9 +287,15 @@ def update_ticket(
     data: TicketChanges,
     *,
     trigger: Trigger | None = None,
+    expected_version: int | None = None,
 ) -> TicketOut:
+    """Apply `data`. With `expected_version` (the dashboard's forms send the version they
+    were rendered from) a ticket changed meanwhile is refused (409 `version_conflict`)
+    rather than overwritten; checked on the locked row, so two saves cannot both pass."""
     policy.require_staff(actor, "edit tickets")
     ticket = _load(session, actor, brand, ticket_id, for_update=True)
+    if expected_version is not None and ticket.version != expected_version:
+        raise VersionConflict(expected_version, ticket.version)
     given = data.model_fields_set
     new_status = _named_status(session, brand, data.status, data.status_id)
     values: dict[str, Any] = {
