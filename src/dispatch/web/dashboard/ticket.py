@@ -280,7 +280,10 @@ def _custom_value(kind: str, raw: str) -> Any:
     if raw == "":
         return None
     if kind == "number":
-        return float(raw) if any(c in raw for c in ".eE") else int(raw)
+        try:
+            return float(raw) if any(c in raw for c in ".eE") else int(raw)
+        except ValueError:
+            raise ValidationFailed("customFields", f"{raw!r} is not a number") from None
     if kind == "boolean":
         return raw == "true"
     return raw
