@@ -19,6 +19,7 @@ from dispatch.attachments import service as attachments
 from dispatch.core import clock, idempotency, timers
 from dispatch.core.db import Database
 from dispatch.settings import Settings
+from dispatch.stream import consumer as stream
 
 log = logging.getLogger("dispatch.worker")
 
@@ -48,13 +49,18 @@ class Periodic:
 def periodic_jobs(settings: Settings) -> list[Periodic]:
     storage = attachment_config.build_storage(settings)
     ttl = timedelta(hours=settings.pending_upload_ttl_hours)
+    retention = timedelta(days=settings.stream_retention_days)
 
     def purge_uploads(session: Session) -> int:
         return attachments.purge_abandoned_uploads(session, storage, older_than=ttl)
 
+    def prune_stream(session: Session) -> int:
+        return stream.prune(session, older_than=retention)
+
     return [
         Periodic("uploads.purge_abandoned", HOUR, purge_uploads),
         Periodic("idempotency.delete_expired", HOUR, idempotency.delete_expired),
+        Periodic("stream.prune", HOUR, prune_stream),
     ]
 
 
