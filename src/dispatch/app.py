@@ -16,6 +16,7 @@ from dispatch import __version__
 from dispatch.accounts.auth import authenticate_api_key
 from dispatch.api import v1_routes
 from dispatch.attachments.api import UPLOAD_BODY_LIMIT
+from dispatch.core import stopping
 from dispatch.core.db import Database
 from dispatch.core.errors import install_error_handlers, problem
 from dispatch.core.middleware import (
@@ -53,16 +54,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         # The delivery worker runs inside the server only when asked (`dispatch serve` asks
         # unless --no-worker); an app built by a test never starts one on its own.
         worker = Worker.from_settings(settings) if settings.embedded_worker else None
         if worker is not None:
             worker.start()
             app.state.worker = worker
+        state = stopping.lifespan_state()
         try:
-            yield
+            yield state
         finally:
+            stopping.announce(state)
             if worker is not None:
                 await run_in_threadpool(worker.stop)
             if owns_database:

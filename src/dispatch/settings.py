@@ -130,6 +130,14 @@ class Settings(BaseSettings):
             raise ValueError("delays must be 0 to 2592000 seconds")
         return ",".join(str(delay) for delay in delays)
 
+    # The live event stream (GET /v1/brands/{brandId}/events/stream). Events are kept this
+    # long for clients that resume with Last-Event-ID (pruned hourly by the worker); an open
+    # stream looks for new ones this often, and sends a keep-alive comment after this long
+    # without anything else, so proxies keep the connection.
+    stream_retention_days: float = Field(default=7.0, gt=0, le=366)
+    stream_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=3600)
+
     # Inbound email. Brands receive mail at <slug>@ and <brandId>@ this domain; replies come
     # back to <slug>+<number>-<check>@ it. `dispatch serve` (and `dispatch smtp` alone) listen
     # for SMTP on smtp_host:smtp_port; messages larger than mail_max_bytes are refused.

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.core import consumers, events, transaction
 from dispatch.core.db import Database, make_engine
-from dispatch.core.events import CONSUMERS, EMAIL, WEBHOOKS, Event, EventInbox
+from dispatch.core.events import CONSUMERS, EMAIL, STREAM, WEBHOOKS, Event, EventInbox
 
 BRAND = "br_consumers"
 
@@ -120,14 +120,16 @@ def test_each_consumer_takes_every_event_exactly_once_in_order(
     emitted = [_emit(session, n) for n in range(25)]
     session.commit()
     positions = _positions(emitted)
-    webhooks: list[int] = []
-    email: list[int] = []
-    # Interleaved, in batches of different sizes: neither consumer disturbs the other.
-    while (batch := _take(database, WEBHOOKS, 10)) + (more := _take(database, EMAIL, 7)):
-        webhooks += batch
-        email += more
-    assert webhooks == positions
-    assert email == positions
+    sizes = {WEBHOOKS: 10, EMAIL: 7, STREAM: 4}
+    taken: dict[str, list[int]] = {name: [] for name in sizes}
+    # Interleaved, in batches of different sizes: no consumer disturbs another.
+    while True:
+        batches = {name: _take(database, name, size) for name, size in sizes.items()}
+        if not any(batches.values()):
+            break
+        for name, batch in batches.items():
+            taken[name] += batch
+    assert taken == dict.fromkeys(CONSUMERS, positions)
     assert _inbox(session, *positions) == set()
 
 
@@ -196,7 +198,7 @@ def test_a_failing_batch_is_held_back_and_then_retried_one_event_at_a_time(
     frozen_clock.advance(seconds=consumers.HOLD.total_seconds())
     assert [run(), run(), run()] == [1, 1, None]
     assert consumed == after + good
-    assert _inbox(session, poison) == {(WEBHOOKS, poison), (EMAIL, poison)}
+    assert _inbox(session, poison) == {(consumer, poison) for consumer in CONSUMERS}
     assert run() == 0
     frozen_clock.advance(seconds=consumers.HOLD.total_seconds())
     assert run() is None  # alone again, failing alone
@@ -227,11 +229,11 @@ def test_concurrent_workers_consume_each_event_once_per_consumer(
             s.commit()
             emitted += [e.position for e in batch]
 
-    taken: dict[str, list[int]] = {WEBHOOKS: [], EMAIL: []}
+    taken: dict[str, list[int]] = {name: [] for name in CONSUMERS}
     lock = threading.Lock()
     errors: list[BaseException] = []
     threads_per_consumer = 3
-    start = threading.Barrier(2 * threads_per_consumer)
+    start = threading.Barrier(len(CONSUMERS) * threads_per_consumer)
 
     def work(name: str) -> None:
         try:
@@ -244,7 +246,7 @@ def test_concurrent_workers_consume_each_event_once_per_consumer(
 
     threads = [
         threading.Thread(target=work, args=(name,))
-        for name in (WEBHOOKS, EMAIL)
+        for name in CONSUMERS
         for _ in range(threads_per_consumer)
     ]
     for thread in threads:
@@ -254,7 +256,7 @@ def test_concurrent_workers_consume_each_event_once_per_consumer(
     assert not any(thread.is_alive() for thread in threads)
     assert errors == []
 
-    for name in (WEBHOOKS, EMAIL):
+    for name in CONSUMERS:
         ours = Counter(p for p in taken[name] if p in set(emitted))
         assert ours == Counter(emitted), name
     with database.session() as s:

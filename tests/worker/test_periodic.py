@@ -164,7 +164,7 @@ def test_a_job_that_failed_for_good_is_revived_when_a_worker_starts(
     assert (revived.failed_at, revived.attempts, revived.due_at) == (None, 0, frozen_clock.now)
 
 
-def test_default_jobs_purge_uploads_and_idempotency_records_hourly(
+def test_default_jobs_purge_uploads_idempotency_records_and_the_stream_hourly(
     tmp_path: Any, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[timedelta] = []
@@ -179,6 +179,7 @@ def test_default_jobs_purge_uploads_and_idempotency_records_hourly(
         "uploads.purge_abandoned",
         "idempotency.delete_expired",
         "signin.purge_ended",
+        "stream.prune",
     }
     assert all(j.every == HOUR for j in jobs)
     (uploads,) = [j for j in jobs if j.kind == "uploads.purge_abandoned"]

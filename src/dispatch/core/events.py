@@ -1,12 +1,13 @@
 """The outbox: every change writes its event row in the caller's transaction.
 
 Nothing is sent from a request. Each consumer of the outbox (webhook fan-out, email
-notifications, ...) gets an inbox row per event it may want, written with the event, in
-the same transaction: the worker takes its work from there (`core.consumers`). On
-PostgreSQL a transaction that emitted also sends `NOTIFY dispatch_events` when it commits
-(notifications are transactional: delivered at commit, dropped on rollback), which wakes
-listening workers at once instead of at their next poll: a trigger on the inbox sends it
-(migration 0013), so it costs the transaction no statement of its own.
+notifications, the live event stream) gets an inbox row per event it may want, written
+with the event, in the same transaction: the worker takes its work from there
+(`core.consumers`). On PostgreSQL a transaction that emitted also sends `NOTIFY
+dispatch_events` when it commits (notifications are transactional: delivered at commit,
+dropped on rollback), which wakes listening workers at once instead of at their next
+poll: a trigger on the inbox sends it (migration 0013), so it costs the transaction no
+statement of its own.
 
 Events are written when the transaction commits, all in one statement with their inbox
 rows in a second: a request that emits three events still makes two round trips.
@@ -34,11 +35,13 @@ NOTIFY_CHANNEL = "dispatch_events"
 # The outbox's consumers, by name: their code lives in their domains (core imports none).
 WEBHOOKS = "webhooks"
 EMAIL = "email"
-CONSUMERS = (WEBHOOKS, EMAIL)
+STREAM = "stream"
+CONSUMERS = (WEBHOOKS, EMAIL, STREAM)
 # Emitted for Dispatch's own consumers (mail), never delivered to webhooks.
 INTERNAL_TYPES: frozenset[str] = frozenset({"notification.requested"})
-# Event types a consumer never wants: no inbox row is written for it.
-_UNWANTED: dict[str, frozenset[str]] = {WEBHOOKS: INTERNAL_TYPES}
+# Event types a consumer never wants: no inbox row is written for it. The live stream
+# shows clients what webhooks would send them, so never an internal event either.
+_UNWANTED: dict[str, frozenset[str]] = {WEBHOOKS: INTERNAL_TYPES, STREAM: INTERNAL_TYPES}
 # Inbox rows per INSERT statement: a transaction's events normally fit in one; a huge one
 # (a bulk change) stays within the databases' limits on bound parameters.
 _INBOX_ROWS_PER_INSERT = 5000

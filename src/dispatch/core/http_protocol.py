@@ -6,6 +6,9 @@ Too Large, in the API's error format) and closes the connection once a request's
 headers pass `max_head_bytes`, or its headers pass `max_headers`. The size is checked as
 bytes arrive, so an unfinished head never grows past the limit by more than one read.
 `dispatch serve` passes it to uvicorn (`http=`), configured from the settings.
+
+It also tells the app when the server begins its graceful shutdown (`core.stopping`), so
+that responses which never end by themselves (event streams) end and let it stop.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from dispatch.core import stopping
 from dispatch.core.errors import JSON, problem_body
 
 
@@ -52,6 +56,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._reading_head, self._head_bytes = True, 0
+
+    def shutdown(self) -> None:
+        # Called on every open connection as the server starts stopping: a response still
+        # running keeps this connection open until it ends.
+        stopping.announce(self.app_state)
+        super().shutdown()
 
     def send_400_response(self, msg: str) -> None:
         if self._refused:

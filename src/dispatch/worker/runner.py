@@ -1,13 +1,13 @@
-"""The worker's run loops: webhook deliveries, and (when built from settings) the email
-channel's jobs.
+"""The worker's run loops: webhook deliveries and the live stream, and (when built from
+settings) the email channel's jobs.
 
-The delivery loop fans out events, fires due timers (periodic jobs among them) and claims
-work, handing each leased delivery to a pool of `concurrency` sending threads; a finished
-delivery rings the loop, which claims more. Idle, it sleeps until the earliest of: a
-NOTIFY (PostgreSQL), the next poll, the next scheduled retry, the next timer. The mail
-loop (`worker.mail`) runs in a thread of its own and wakes on the same NOTIFYs. Database
-outages are waited out with backoff; an outcome that cannot be recorded is retried until
-its lease would lapse.
+The delivery loop fans out events, appends them to the live stream (`stream.consumer`),
+fires due timers (periodic jobs among them) and claims work, handing each leased
+delivery to a pool of `concurrency` sending threads; a finished delivery rings the loop,
+which claims more. Idle, it sleeps until the earliest of: a NOTIFY (PostgreSQL), the
+next poll, the next scheduled retry, the next timer. The mail loop (`worker.mail`) runs
+in a thread of its own and wakes on the same NOTIFYs. Database outages are waited out
+with backoff; an outcome that cannot be recorded is retried until its lease would lapse.
 
 Stopping (SIGTERM) stops claiming, lets in-flight deliveries finish for up to
 `shutdown_seconds`, then releases whatever leases remain so another worker sends those
@@ -32,9 +32,10 @@ from sqlalchemy.orm import Session
 
 from dispatch.core import clock, consumers, timers, transaction
 from dispatch.core.db import Database
-from dispatch.core.events import WEBHOOKS
+from dispatch.core.events import STREAM, WEBHOOKS
 from dispatch.core.leases import worker_name
 from dispatch.settings import Settings
+from dispatch.stream import consumer as stream
 from dispatch.worker import delivery, repository
 from dispatch.worker.config import WorkerConfig
 from dispatch.worker.delivery import Attempt, Job
@@ -62,6 +63,7 @@ class Pass:
     events: int
     deliveries_created: int
     sent: int
+    streamed: int
 
 
 class Worker:
@@ -259,13 +261,14 @@ class Worker:
         return self.config.listen_poll_seconds if self.listening else self.config.poll_seconds
 
     def _pass(self) -> bool:
-        """Fan out, fire due timers, claim what fits. True when there is more to do at
-        once."""
+        """Fan out, append to the stream, fire due timers, claim what fits. True when
+        there is more to do at once."""
         if not self._scheduled:
             transaction.run(self.database, self.timer_kinds.schedule)
             self._scheduled = True
-        events, due = self._probe()
+        events, streamable, due = self._probe()
         more_events, created = self._fan_out_batch() if events else (False, 0)
+        more_streamable = self._stream_batch() >= stream.BATCH if streamable else False
         if self._timer_due():
             self.timer_kinds.fire_due(self.database, worker=self.name)
         if self._stopping.is_set():
@@ -274,19 +277,21 @@ class Worker:
         jobs = self._claim(free) if free > 0 and (due or created) else []
         for job in jobs:
             self._submit(job)
-        return more_events or (free > 0 and len(jobs) == free)
+        return more_events or more_streamable or (free > 0 and len(jobs) == free)
 
-    def _probe(self) -> tuple[bool, bool]:
-        """Whether events wait to be fanned out and deliveries to be sent, read in one
-        short session (so an idle pass takes no write lock), noting meanwhile when the
-        next scheduled retry and the next timer fall due, for the idle wait."""
+    def _probe(self) -> tuple[bool, bool, bool]:
+        """Whether events wait to be fanned out and to be streamed, and deliveries to be
+        sent, read in one short session (so an idle pass takes no write lock), noting
+        meanwhile when the next scheduled retry and the next timer fall due, for the idle
+        wait."""
         with self.database.session(write=False) as session:
             now = clock.now()
             events = consumers.has_work(session, WEBHOOKS)
+            streamable = consumers.has_work(session, STREAM)
             due = repository.has_due(session, now)
             self._next_due_at = repository.next_due_at(session, now)
             self._next_timer_at = self.timer_kinds.next_due_at(session, now)
-        return events, due
+        return events, streamable, due
 
     def _timer_due(self) -> bool:
         return self._next_timer_at is not None and self._next_timer_at <= clock.now()
@@ -316,6 +321,13 @@ class Worker:
         if result is None:
             return False, 0
         return result.events >= batch, result.deliveries
+
+    def _stream_batch(self) -> int:
+        """One append to the live stream; how many events it took (0 if it failed)."""
+        appended = consumers.run(
+            self.database, STREAM, stream.append, limit=stream.BATCH, worker=self.name
+        )
+        return appended or 0
 
     def _claim(self, capacity: int) -> list[Job]:
         return transaction.run(
@@ -373,9 +385,9 @@ class Worker:
     # --- Synchronously, for tests -----------------------------------------------------------
 
     def run_once(self) -> Pass:
-        """Fan out everything pending, then claim and send (one by one, in this thread) as
-        many due deliveries as the concurrency allows."""
-        events = created = 0
+        """Fan out and append to the stream everything pending, then claim and send (one
+        by one, in this thread) as many due deliveries as the concurrency allows."""
+        events = created = streamed = 0
         while True:
             result = transaction.run(
                 self.database, lambda session: fan_out(session, batch=self.config.fanout_batch)
@@ -384,10 +396,12 @@ class Worker:
             created += result.deliveries
             if result.events < self.config.fanout_batch:
                 break
+        while (appended := transaction.run(self.database, stream.append)) > 0:
+            streamed += appended
         jobs = self._claim(self.config.concurrency)
         for job in jobs:
             self._record_once(job, delivery.send(self.sender, job))
-        return Pass(events, created, len(jobs))
+        return Pass(events, created, len(jobs), streamed)
 
     def close(self) -> None:
         """Release what a worker used only through run_once."""

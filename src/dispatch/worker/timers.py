@@ -20,6 +20,7 @@ from dispatch.core import clock, idempotency, timers
 from dispatch.core.db import Database
 from dispatch.settings import Settings
 from dispatch.signin import service as signin
+from dispatch.stream import consumer as stream
 
 log = logging.getLogger("dispatch.worker")
 
@@ -49,6 +50,7 @@ class Periodic:
 def periodic_jobs(settings: Settings) -> list[Periodic]:
     storage = attachment_config.build_storage(settings)
     ttl = timedelta(hours=settings.pending_upload_ttl_hours)
+    retention = timedelta(days=settings.stream_retention_days)
 
     def purge_uploads(session: Session) -> int:
         return attachments.purge_abandoned_uploads(session, storage, older_than=ttl)
@@ -56,10 +58,14 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
     def purge_sessions(session: Session) -> int:
         return signin.purge(session, settings)
 
+    def prune_stream(session: Session) -> int:
+        return stream.prune(session, older_than=retention)
+
     return [
         Periodic("uploads.purge_abandoned", HOUR, purge_uploads),
         Periodic("idempotency.delete_expired", HOUR, idempotency.delete_expired),
         Periodic("signin.purge_ended", HOUR, purge_sessions),
+        Periodic("stream.prune", HOUR, prune_stream),
     ]
 
 

@@ -1,7 +1,7 @@
 """presence: who has a ticket's page open (ticket_viewers)
 
 Revision ID: 0016_ticket_viewers
-Revises: 0014_sign_in (to be re-chained onto 0015_saved_views when merged)
+Revises: 0015_saved_views
 Create Date: 2026-12-06
 """
 
