@@ -70,7 +70,7 @@ def test_the_page_lists_every_status_in_display_order_with_its_ticket_count(
     keys = [s["key"] for s in listed]
     assert keys == ["open", "pending", "in_progress", "resolved", "closed"]
     assert counts_of(page.text) == [1, 0, 2, 0, 0]
-    assert page.text.count("</span>System</span>") == 4
+    assert page.text.count("</svg> System</span>") == 4
     # Only the custom status can be dragged or deleted; every status can be edited.
     assert page.text.count('class="drag-handle"') == 1
     assert page.text.count('id="delete-') == 1
@@ -160,7 +160,7 @@ def test_creating_with_htmx_swaps_the_list_and_closes_the_dialog(
 
     assert response.status_code == 200
     assert response.headers["HX-Retarget"] == "#statuses"
-    assert response.headers["HX-Trigger"] == "statuses-saved"
+    assert response.headers["HX-Trigger-After-Settle"] == "statuses-saved"
     assert response.text.lstrip().startswith('<section id="statuses"')
     assert "Created On Hold" in response.text
     assert "on_hold" in api_keys(api, brand)

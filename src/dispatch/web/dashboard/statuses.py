@@ -128,7 +128,8 @@ def _saved(request: Request, context: dict[str, Any], notice: str, **query: str 
         response = page(request, "statuses/_list.html", notice=notice, **context)
         response.headers["HX-Retarget"] = "#statuses"
         response.headers["HX-Reswap"] = "outerHTML"
-        response.headers["HX-Trigger"] = "statuses-saved"
+        # After the settle, so the dialog hands focus back to the swapped-in row.
+        response.headers["HX-Trigger-After-Settle"] = "statuses-saved"
         return response
     return RedirectResponse(_list_url(context["brand"].id, **query), status_code=303)
 
