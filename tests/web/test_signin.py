@@ -360,3 +360,10 @@ def test_purging_forgets_ended_sessions_and_old_failures(
         assert s.scalar(select(func.count()).select_from(WebSession)) == 1
         assert s.scalar(select(func.count()).select_from(SignInFailure)) == 0
     assert busy.get("/team").status_code == 200
+
+
+def test_an_invitation_with_a_bad_address_is_refused_by_its_field(web: Browser) -> None:
+    web.get("/team")
+    refused = web.post("/team/invite", {"email": "not an address"})
+    assert refused.status_code == 422
+    assert "Check the highlighted fields" in refused.text

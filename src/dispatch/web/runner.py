@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Request
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -70,6 +71,21 @@ class Screen:
     def brand(self, brand_id: str) -> Brand:
         """A brand the member may open; 404 otherwise (outside the account or access)."""
         return brands.get_brand(self.session, self.actor, brand_id)
+
+
+def command(model: type[BaseModel], **fields: Any) -> Any:
+    """Build a service command from form fields; pydantic's complaints become the same
+    field errors (422) a service's refusal carries."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        errors = [
+            {"field": str(e["loc"][0]), "message": str(e["msg"]).removeprefix("Value error, ")}
+            for e in exc.errors()
+        ]
+        raise DomainError(
+            "Check the highlighted fields", code="validation_error", status=422, errors=errors
+        ) from exc
 
 
 async def run(request: Request, work: Callable[[Screen], T], *, write: bool = False) -> T:

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from pydantic import BaseModel, ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from dispatch.core.actor import require_settings_manager
@@ -20,7 +19,7 @@ from dispatch.core.errors import DomainError, NotFound
 from dispatch.statuses import service as statuses
 from dispatch.statuses.rules import DEFAULT_COLOR
 from dispatch.statuses.schemas import NewStatus, StatusChanges, StatusStats
-from dispatch.web.runner import Screen, WebError, run
+from dispatch.web.runner import Screen, WebError, command, run
 from dispatch.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -73,21 +72,6 @@ def _listing(screen: Screen, brand_id: str) -> dict[str, Any]:
         "palette": PALETTE,
         "nav": "statuses",
     }
-
-
-def _command(model: type[BaseModel], **fields: Any) -> Any:
-    """Build a service command from form fields; pydantic's complaints become the same
-    field errors a service refusal carries."""
-    try:
-        return model(**fields)
-    except ValidationError as exc:
-        errors = [
-            {"field": str(e["loc"][0]), "message": str(e["msg"]).removeprefix("Value error, ")}
-            for e in exc.errors()
-        ]
-        raise DomainError(
-            "Check the highlighted fields", code="validation_error", status=422, errors=errors
-        ) from exc
 
 
 def _field_errors(error: DomainError) -> dict[str, str] | None:
@@ -210,7 +194,7 @@ async def create(
 
     def work(screen: Screen) -> tuple[dict[str, Any], StatusStats]:
         brand = screen.brand(brand_id)
-        data = _command(
+        data = command(
             NewStatus,
             name=name,
             key=key,
@@ -253,7 +237,7 @@ async def edit(
         brand = screen.brand(brand_id)
         # An empty color restores the status's default (the service's rule for null).
         changes = {"name": name, "color": color or None, "description": description.strip()}
-        data = _command(StatusChanges, **{**changes, "description": changes["description"] or None})
+        data = command(StatusChanges, **{**changes, "description": changes["description"] or None})
         statuses.update_status(screen.session, screen.actor, brand, status_id, data)
         return _listing(screen, brand_id)
 

@@ -13,7 +13,7 @@ from dispatch.accounts.schemas import NewMember
 from dispatch.core.actor import Role
 from dispatch.signin import service as signin
 from dispatch.web.dashboard.auth import base_url
-from dispatch.web.runner import Screen, run
+from dispatch.web.runner import Screen, command, run
 from dispatch.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -46,14 +46,13 @@ async def invite(
     link_base = base_url(request)
 
     def work(screen: Screen) -> dict[str, Any]:
-        data = NewMember.model_validate(
-            {
-                "email": email,
-                "name": name.strip() or None,
-                "role": role,
-                "all_brands": access == "all",
-                "brand_ids": brand_ids if access != "all" else None,
-            }
+        data = command(
+            NewMember,
+            email=email,
+            name=name.strip() or None,
+            role=role,
+            all_brands=access == "all",
+            brand_ids=brand_ids if access != "all" else None,
         )
         invited = signin.invite(screen.session, screen.settings, screen.actor, data, link_base)
         return {**_team(screen), "notice": f"Invitation sent to {invited.email}"}
