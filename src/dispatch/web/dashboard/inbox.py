@@ -98,8 +98,8 @@ class Filters:
 
     def filtered(self) -> int:
         """How many filters beyond the status pill are set (shown on the filters toggle)."""
-        names = ("priority", "assignee", "category", "tag", "contact", "created_from")
-        return sum(bool(getattr(self, name)) for name in (*names, "created_to"))
+        names = ("priority", "assignee", "category", "tag", "contact")
+        return sum(bool(getattr(self, name)) for name in (*names, "created_from", "created_to"))
 
     def ticket_query(self, member_email: str) -> tickets.TicketQuery:
         return tickets.TicketQuery(
@@ -213,12 +213,12 @@ def _inbox(screen: Screen, brand: Brand | None, filters: Filters, **extra: Any) 
     }
 
 
-def _render(request: Request, context: dict[str, Any], status_code: int = 200) -> Response:
-    # htmx filters, pages and bulk actions target the results; anything else (a link, a
-    # history restore) gets the whole page.
+def _render(request: Request, context: dict[str, Any], name: str = "inbox") -> Response:
+    """`inbox/<name>.html`, or only its `_<name>.html` part for htmx: filters, pages and
+    bulk actions target the results; anything else (a link, a history restore) gets the
+    whole page."""
     partial = request.headers.get("hx-target") == "inbox-results"
-    template = "inbox/_results.html" if partial else "inbox/inbox.html"
-    return page(request, template, status_code=status_code, **context)
+    return page(request, f"inbox/{'_' if partial else ''}{name}.html", **context)
 
 
 async def _show(request: Request, brand_id: str | None) -> Response:
@@ -345,20 +345,19 @@ def _merge(screen: Screen, form: BulkForm) -> str:
 async def _bulk(request: Request, brand_id: str | None, form: BulkForm) -> Response:
     filters = Filters.parse(request.query_params)
 
-    def work(screen: Screen) -> dict[str, Any]:
+    def work(screen: Screen) -> tuple[bool, dict[str, Any]]:
+        """(whether the merge target is still to choose, the page's context)"""
         brand = screen.brand(brand_id) if brand_id else None
         if form.action == "merge" and not form.target:
-            return _merge_choice(screen, brand, filters, form)
+            return True, _merge_choice(screen, brand, filters, form)
         if form.action == "merge":
             notice, failed = _merge(screen, form), False
         else:
             notice, failed = _run_bulk(screen, form)
-        return _inbox(screen, brand, filters, notice=notice, notice_failed=failed)
+        return False, _inbox(screen, brand, filters, notice=notice, notice_failed=failed)
 
-    context = await run(request, work, write=True)
-    if "choices" in context:
-        return page(request, "inbox/merge.html", **context)
-    return _render(request, context)
+    choosing, context = await run(request, work, write=True)
+    return _render(request, context, "merge" if choosing else "inbox")
 
 
 def _merge_choice(
@@ -380,28 +379,6 @@ def _merge_choice(
     }
 
 
-def _bulk_form(
-    action: str,
-    ticket_ids: list[str] | None,
-    status: str,
-    assignee: str,
-    category: str,
-    tags: str,
-    priority: str,
-    target: str,
-) -> BulkForm:
-    return BulkForm(
-        action=action,
-        selected=ticket_ids or [],
-        status=status,
-        assignee=assignee.strip(),
-        category=category,
-        tags=tags,
-        priority=priority,
-        target=target,
-    )
-
-
 @router.post("/inbox/bulk")
 @router.post("/brands/{brand_id}/inbox/bulk")
 async def bulk(
@@ -416,7 +393,16 @@ async def bulk(
     priority: Text = "",
     target: Text = "",
 ) -> Response:
-    form = _bulk_form(action, ticket_ids, status, assignee, category, tags, priority, target)
+    form = BulkForm(
+        action=action,
+        selected=ticket_ids or [],
+        status=status,
+        assignee=assignee.strip(),
+        category=category,
+        tags=tags,
+        priority=priority,
+        target=target,
+    )
     return await _bulk(request, brand_id, form)
 
 

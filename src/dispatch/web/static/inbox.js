@@ -27,6 +27,9 @@
       all.indeterminate = picked > 0 && picked < rows().length;
     }
     if (count) count.textContent = picked ? picked + " selected" : "With the selected tickets";
+    // On a phone the bulk bar folds away until a ticket is selected (see app.css).
+    var results = document.getElementById("inbox-results");
+    if (results) results.dataset.selection = String(picked);
   }
 
   function focusRow(index) {
