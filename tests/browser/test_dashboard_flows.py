@@ -81,6 +81,16 @@ def test_an_agent_works_a_ticket_and_the_customers_email_reopens_it(
     expect(page.locator(".conversation")).to_contain_text("it arrives tomorrow")
     axe_check(page)
     screenshot(page, "dashboard/ticket")
+    expect(page.locator("#title-form")).to_be_hidden()  # the title edits on demand only
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()  # as a phone loads it (not mid-transition from the laptop layout)
+    expect(page.locator("#sidebar")).not_to_be_in_viewport()
+    screenshot(page, "dashboard/ticket-phone")
+    page.goto(f"{live_server.base_url}/brands/{brand['id']}/inbox")
+    axe_check(page)
+    screenshot(page, "dashboard/inbox-phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.base_url}/brands/{brand['id']}/tickets/{waiting['id']}")
 
     sent = mail_sink.wait_for_mail(lambda m: "it arrives tomorrow" in m.text)
     reply_to = sent.message["Reply-To"]
