@@ -14,6 +14,7 @@ from starlette.types import Scope
 
 from dispatch.web import dashboard
 from dispatch.web.runner import NotSignedIn, WebError
+from dispatch.web.security import is_htmx
 from dispatch.web.templating import STATIC_DIR, page
 
 
@@ -27,14 +28,10 @@ class _CachedStatic(StaticFiles):
         return response
 
 
-def _is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
-
-
 async def _on_not_signed_in(request: Request, _error: Exception) -> Response:
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     target = "/signin?next=" + quote(here)
-    if _is_htmx(request):
+    if is_htmx(request):
         # htmx follows HX-Redirect with a full page load.
         return Response(status_code=401, headers={"HX-Redirect": target})
     if request.method != "GET":
@@ -45,7 +42,7 @@ async def _on_not_signed_in(request: Request, _error: Exception) -> Response:
 async def _on_web_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, WebError)  # noqa: S101 - registered for WebError only
     refused = error.error
-    if _is_htmx(request):
+    if is_htmx(request):
         # Shown in the page's message area whatever the request targeted.
         response = page(request, "_flash.html", status_code=refused.status, error=refused)
         response.headers["HX-Retarget"] = "#flash"

@@ -17,6 +17,11 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
+def is_htmx(request: Request) -> bool:
+    """A request htmx made (it swaps a part of the page; a full load otherwise)."""
+    return request.headers.get("hx-request") == "true"
+
+
 def client_of(request: Request) -> Client:
     return Client(
         ip=request.client.host if request.client else None,

@@ -37,8 +37,8 @@ router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
 
 Field = Annotated[str, Form()]
-# Purposes of emailed links, as they appear in their URLs.
-SET_PASSWORD = {"reset": "reset", "invite": "invite", "setup": "setup"}
+# Links that lead to choosing a password, by the purpose in their URLs.
+SET_PASSWORD = frozenset({"reset", "invite", "setup"})
 
 
 def _settings(request: Request) -> Settings:

@@ -20,6 +20,7 @@ from dispatch.statuses import service as statuses
 from dispatch.statuses.rules import DEFAULT_COLOR
 from dispatch.statuses.schemas import NewStatus, StatusChanges, StatusStats
 from dispatch.web.runner import Screen, WebError, command, run
+from dispatch.web.security import is_htmx
 from dispatch.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -40,10 +41,6 @@ PALETTE = (
 )
 # Refusals that carry no `errors` but are about one field of the form.
 _FIELD_OF_CODE = {"status_key_taken": "key", "status_name_taken": "name"}
-
-
-def _is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
 
 
 def _list_url(brand_id: str, **notice: str | int) -> str:
@@ -108,7 +105,7 @@ def _deleted_notice(name: str, moved: int, replacement: str) -> str:
 def _saved(request: Request, context: dict[str, Any], notice: str, **query: str | int) -> Response:
     """After a change: htmx gets the refreshed list (and closes its dialog), a plain
     form a redirect to the list that names what happened."""
-    if _is_htmx(request):
+    if is_htmx(request):
         response = page(request, "statuses/_list.html", notice=notice, **context)
         response.headers["HX-Retarget"] = "#statuses"
         response.headers["HX-Reswap"] = "outerHTML"
@@ -122,7 +119,7 @@ def _form_page(request: Request, template: str, status_code: int = 200, **contex
     """A form alone for htmx (it fills the dialog), or inside the full page without it."""
     partial = f"statuses/_{template}.html"
     whole = "statuses/form.html"
-    if _is_htmx(request):
+    if is_htmx(request):
         return page(request, partial, status_code=status_code, **context)
     return page(request, whole, status_code=status_code, partial=partial, **context)
 
@@ -212,14 +209,22 @@ async def create(
     return _saved(request, context, f"Created {created.name}", created=created.id)
 
 
-@router.get(BASE + "/{status_id}/edit")
-async def edit_form(request: Request, brand_id: str, status_id: str) -> Response:
+async def _one_status(
+    request: Request, brand_id: str, status_id: str, action: str
+) -> dict[str, Any]:
+    """The listing's context with one of its statuses, for a settings manager's form."""
+
     def work(screen: Screen) -> dict[str, Any]:
-        require_settings_manager(screen.actor, "change statuses")
+        require_settings_manager(screen.actor, action)
         context = _listing(screen, brand_id)
         return {**context, "status": _find(context["statuses"], status_id)}
 
-    context = await run(request, work)
+    return await run(request, work)
+
+
+@router.get(BASE + "/{status_id}/edit")
+async def edit_form(request: Request, brand_id: str, status_id: str) -> Response:
+    context = await _one_status(request, brand_id, status_id, "change statuses")
     values = context["status"].model_dump()
     return _form_page(request, "form", values=values, errors={}, **context)
 
@@ -252,12 +257,7 @@ async def edit(
 
 @router.get(BASE + "/{status_id}/delete")
 async def delete_form(request: Request, brand_id: str, status_id: str) -> Response:
-    def work(screen: Screen) -> dict[str, Any]:
-        require_settings_manager(screen.actor, "delete statuses")
-        context = _listing(screen, brand_id)
-        return {**context, "status": _find(context["statuses"], status_id)}
-
-    context = await run(request, work)
+    context = await _one_status(request, brand_id, status_id, "delete statuses")
     return _form_page(request, "delete", errors={}, **context)
 
 

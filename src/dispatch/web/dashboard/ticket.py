@@ -45,6 +45,7 @@ from dispatch.tickets.schemas import TicketChanges, TicketOut
 from dispatch.watchers import service as watchers
 from dispatch.watchers.schemas import NewWatcher
 from dispatch.web.runner import Screen, WebError, run
+from dispatch.web.security import is_htmx
 from dispatch.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -212,10 +213,6 @@ def _view(
 # --- reading ------------------------------------------------------------------------------
 
 
-def _is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
-
-
 @router.get(PATH)
 async def ticket_page(request: Request, brand_id: str, ticket_id: str) -> Response:
     view = await run(request, lambda s: _view(s, request, brand_id, ticket_id))
@@ -364,7 +361,7 @@ async def _edit(
         if not isinstance(refused.error, VersionConflict):
             raise
         return await _stale(request, brand_id, ticket_id)
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return RedirectResponse(_page_url(brand_id, ticket_id), status_code=303)
     return page(request, "ticket/_changed.html", **view)
 
@@ -383,7 +380,7 @@ async def _stale(request: Request, brand_id: str, ticket_id: str) -> Response:
         return view
 
     view = await run(request, work)
-    template = "ticket/_changed.html" if _is_htmx(request) else "ticket/page.html"
+    template = "ticket/_changed.html" if is_htmx(request) else "ticket/page.html"
     return page(request, template, status_code=409, **view)
 
 
@@ -500,9 +497,9 @@ async def reply(request: Request, brand_id: str, ticket_id: str) -> Response:
 
     view = await run(request, work, write=True)
     if view.get("replied"):
-        template = "ticket/_changed.html" if _is_htmx(request) else "ticket/page.html"
+        template = "ticket/_changed.html" if is_htmx(request) else "ticket/page.html"
         return page(request, template, status_code=409, draft=body, **view)
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return RedirectResponse(_page_url(brand_id, ticket_id), status_code=303)
     return page(request, "ticket/_changed.html", **view)
 
