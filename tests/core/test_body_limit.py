@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from dispatch.settings import Settings
+from tests.asyncio_run import run_to_completion
 from tests.conftest import Api
 
 
@@ -116,7 +116,7 @@ def test_streaming_is_cut_off_once_the_limit_is_passed(
         "server": ("testserver", 80),
         "state": {},
     }
-    asyncio.run(app(scope, receive, send))
+    run_to_completion(app(scope, receive, send))
 
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 413

@@ -13,6 +13,7 @@ from dispatch.core import clock
 from dispatch.core.db import Database
 from dispatch.stream import live, repository, service, sse
 from dispatch.stream.service import Cursor
+from tests.asyncio_run import run_to_completion
 from tests.stream.conftest import World
 
 IDLE = live.Pace(poll_seconds=30.0, heartbeat_seconds=60.0)
@@ -61,7 +62,7 @@ def test_a_reader_far_behind_catches_up_without_waiting(world: World, database: 
     world.session.commit()
 
     # Polls are 30 seconds apart: only reading on at once after a full batch is this fast.
-    frames = asyncio.run(asyncio.wait_for(_take(database, world, cursor, backlog + 1), 10))
+    frames = run_to_completion(asyncio.wait_for(_take(database, world, cursor, backlog + 1), 10))
     assert frames[0] == sse.retry(IDLE.retry_milliseconds)
     assert frames[1] == 'id: evt_backlog1\nevent: ticket.updated\ndata: {"n":1}\n\n'
     assert [frame.split("\n")[0] for frame in frames[1:]] == [
@@ -78,7 +79,7 @@ def test_the_stream_ends_when_the_client_has_gone(world: World, database: Databa
         )
         return [frame async for frame in stream]
 
-    assert asyncio.run(asyncio.wait_for(run(), 5)) == [sse.retry(IDLE.retry_milliseconds)]
+    assert run_to_completion(asyncio.wait_for(run(), 5)) == [sse.retry(IDLE.retry_milliseconds)]
 
 
 def test_the_stream_ends_when_the_database_fails(
@@ -99,7 +100,7 @@ def test_the_stream_ends_when_the_database_fails(
         return [frame async for frame in stream]
 
     try:
-        assert asyncio.run(asyncio.wait_for(run(), 5)) == [sse.retry(IDLE.retry_milliseconds)]
+        assert run_to_completion(asyncio.wait_for(run(), 5)) == [sse.retry(IDLE.retry_milliseconds)]
     finally:
         unreachable.dispose()
     assert "the database is unavailable" in caplog.text
