@@ -209,6 +209,22 @@ def test_the_title_is_edited_in_place(web: Browser, api: Api, brand: Json) -> No
     assert f'name="version" value="{int(state["version"]) + 1}"' in saved.text
 
 
+def test_a_refused_edit_names_the_field_and_changes_nothing(
+    web: Browser, api: Api, brand: Json
+) -> None:
+    ticket = make_ticket(api, brand)
+    state = _form_state(_open(web, brand, ticket))
+
+    refused = web.post(
+        _url(brand, ticket), {"title": "", "version": state["version"]}, headers=HTMX
+    )
+
+    assert refused.status_code == 422
+    assert refused.headers["HX-Retarget"] == "#flash"
+    assert re.search(r"<li>Title: String should have at least 1 character</li>", refused.text)
+    assert _ticket(api, brand, ticket)["title"] == ticket["title"]
+
+
 def test_watchers_are_added_and_removed(
     web: Browser, api: Api, brand: Json, database: Database
 ) -> None:
