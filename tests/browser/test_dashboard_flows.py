@@ -101,15 +101,53 @@ def test_an_agent_works_a_ticket_and_the_customers_email_reopens_it(
     answer["Subject"] = "Re: " + str(sent.message["Subject"])
     answer["In-Reply-To"] = sent.message["Message-ID"]
     answer.set_content("Thanks, but it still has not arrived.")
+    page.locator("#reply-body").fill("A draft in progress")
+    page.evaluate("window.notReloaded = true")
     with smtplib.SMTP("127.0.0.1", live_server.smtp_port, timeout=10) as smtp:
         smtp.send_message(answer)
-    for _ in range(40):  # the worker turns the stored mail into a comment
-        page.reload()
-        if page.locator("#status-badge").inner_text() == "Open":
-            break
-        page.wait_for_timeout(500)
+    # The worker turns the stored mail into a comment; the open page shows it live.
+    arrived = page.locator('.conversation .entry-new[data-kind="public"]')
+    expect(arrived).to_contain_text("still has not arrived", timeout=20_000)
     expect(page.locator("#status-badge")).to_have_text("Open")
-    expect(page.locator(".conversation")).to_contain_text("still has not arrived")
+    expect(page.get_by_test_id("arrived")).to_contain_text("Pat replied just now")
+    expect(page.locator("#reply-body")).to_have_value("A draft in progress")
+    assert page.evaluate("window.notReloaded") is True
+    screenshot(page, "dashboard/ticket-live-reply")
+
+
+def test_the_inbox_shows_new_and_changed_tickets_without_reloading(
+    live_server: LiveServer, page: Page
+) -> None:
+    brand, waiting, _done = _brand_with_tickets(live_server)
+    _signed_in(live_server, page)
+    page.goto(f"{live_server.base_url}/brands/{brand['id']}/inbox")
+    rows = page.locator("[data-ticket-id]")
+    expect(rows.filter(has_text="Where is my parcel?")).to_be_visible()
+    active = page.locator('[data-filter="status:active"]')
+    before = int(active.get_attribute("data-count") or "0")
+    rows.filter(has_text="Where is my parcel?").locator("[data-select]").check()
+    page.evaluate("window.notReloaded = true")
+
+    with live_server.api() as api:
+        created = api.post(
+            f"/brands/{brand['id']}/tickets",
+            json={"title": "Printer on fire", "customerEmail": "sam@example.com"},
+        )
+        assert created.status_code == 201, created.text
+        changed = api.patch(
+            f"/brands/{brand['id']}/tickets/{waiting['id']}", json={"priority": "urgent"}
+        )
+        assert changed.status_code == 200, changed.text
+
+    fresh = rows.filter(has_text="Printer on fire")
+    expect(fresh).to_have_class(re.compile(r"\brow-new\b"), timeout=20_000)
+    expect(active).to_have_attribute("data-count", str(before + 1))
+    parcel = rows.filter(has_text="Where is my parcel?")
+    expect(parcel.locator(".priority")).to_have_text("Urgent")
+    expect(parcel.locator("[data-select]")).to_be_checked()  # the selection survives
+    expect(page.get_by_test_id("live-status")).to_have_text("1 new ticket")
+    assert page.evaluate("window.notReloaded") is True
+    screenshot(page, "dashboard/inbox-live")
 
 
 def test_statuses_are_reordered_by_drag_and_keyboard_and_deleted_with_a_replacement(

@@ -325,6 +325,49 @@ def test_someone_replying_meanwhile_stops_the_reply_once(
     assert sent.status_code == 303
 
 
+def test_a_live_refresh_marks_what_others_wrote_meanwhile_as_new(
+    web: Browser, api: Api, brand: Json
+) -> None:
+    ticket = make_ticket(api, brand, customerEmail="jane@example.com", customerName="Jane")
+    state = _form_state(_open(web, brand, ticket))
+    mine = web.post(_url(brand, ticket, "/comments"), {"body": "Try clearing cookies", **state})
+    assert mine.status_code == 303
+    state = _form_state(_open(web, brand, ticket))
+    path = f"/brands/{brand['id']}/tickets/{ticket['id']}/comments"
+    api.ok("post", path, 201, json={"body": "Still broken", "authorType": "CUSTOMER"})
+    api.ok("post", path, 201, json={"body": "Checking logs", "isInternal": True})
+
+    live = web.get(_url(brand, ticket, "/live"), params={"seen_at": state["seen_at"]}, headers=HTMX)
+
+    assert live.status_code == 200
+    new = [
+        e
+        for e in _entries(live.text, "public") + _entries(live.text, "internal")
+        if "entry-new" in e
+    ]
+    assert len(new) == 2
+    assert any("Still broken" in e for e in new)
+    assert any("Checking logs" in e for e in new)
+    assert not any("Try clearing cookies" in e for e in new)  # the member's own reply
+    assert re.search(r'data-testid="arrived">Jane replied just now', live.text)
+    assert _form_state(live.text)["seen_at"] > state["seen_at"]  # the reply box moves on
+    assert 'id="reply-form"' not in live.text  # the draft is never replaced
+
+
+def test_a_live_refresh_of_another_brands_ticket_is_404(
+    browsers: Any, database: Database, api: Api, brand: Json
+) -> None:
+    ticket = make_ticket(api, brand)
+    other = api.ok("post", "/brands", 201, json={"name": "Other"})
+    agent = add_member(
+        database, api.account_id, "a@acme.test", role="member", brand_ids=[other["id"]]
+    )
+    web = browsers()
+    web.sign_in(agent.email)
+
+    assert web.get(_url(brand, ticket, "/live"), headers=HTMX).status_code == 404
+
+
 def test_a_file_dropped_on_the_reply_is_sent_with_it(web: Browser, api: Api, brand: Json) -> None:
     ticket = make_ticket(api, brand)
     state = _form_state(_open(web, brand, ticket))

@@ -26,6 +26,7 @@ from dispatch.core.actor import Actor
 from dispatch.core.db import Database
 from dispatch.settings import Settings
 from dispatch.stream import service, sse
+from dispatch.stream.models import StreamEvent
 from dispatch.stream.service import Cursor
 
 log = logging.getLogger("dispatch.stream")
@@ -54,9 +55,11 @@ async def frames(
     pace: Pace,
     disconnected: Callable[[], Awaitable[bool]],
     stopping: asyncio.Event,
+    render: Callable[[StreamEvent], str] = sse.event,
 ) -> AsyncIterator[str]:
     """The frames of the stream from `cursor` (made by `service.start`), until the client
-    has gone (`disconnected()` says so) or `stopping` is set."""
+    has gone (`disconnected()` says so) or `stopping` is set. `render` makes an event's
+    frame (by default with its whole payload, as webhooks get it)."""
     yield sse.retry(pace.retry_milliseconds)
     quiet_since = time.monotonic()
     while not stopping.is_set() and not await disconnected():
@@ -67,7 +70,7 @@ async def frames(
             log.warning("an event stream ended: the database is unavailable (%s)", error.orig)
             return
         for row in rows:
-            yield sse.event(row)
+            yield render(row)
         if rows:
             cursor = cursor.past(rows)
             quiet_since = time.monotonic()

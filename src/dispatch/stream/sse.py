@@ -21,7 +21,12 @@ def retry(milliseconds: int) -> str:
     return f"retry: {milliseconds}\n\n"
 
 
+def frame(event_id: str, event_type: str, data: str) -> str:
+    """One event; `data` is compact JSON, which never holds a raw line break (one inside
+    a string is escaped), so it is one `data:` line."""
+    return f"id: {event_id}\nevent: {event_type}\ndata: {data}\n\n"
+
+
 def event(row: StreamEvent) -> str:
-    """One event. Its payload is compact JSON (`webhooks.payloads.render`), which never
-    holds a raw line break (one inside a string is escaped), so it is one `data:` line."""
-    return f"id: {row.event_id}\nevent: {row.type}\ndata: {row.payload}\n\n"
+    """One event with its whole payload (`webhooks.payloads.render`), as webhooks get it."""
+    return frame(row.event_id, row.type, row.payload)

@@ -198,6 +198,7 @@ def _inbox(screen: Screen, brand: Brand | None, filters: Filters, **extra: Any) 
         "q": filters.q,
         "filters": filters,
         "base": f"/brands/{brand.id}/inbox" if brand else "/inbox",
+        "live_url": f"/events?brand={brand.id}" if brand else "/events",
         "tickets": found,
         "next_cursor": next_cursor,
         "pills": _brand_pills(screen, brand) if brand else _account_pills(screen, brands),

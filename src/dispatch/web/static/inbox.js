@@ -124,4 +124,59 @@
   });
 
   document.addEventListener("DOMContentLoaded", refresh);
+
+  // Live: when a ticket of this inbox's brands changes, fetch the results again (the same
+  // URL, so filters, sort and page hold) and keep what the member had: the selection, the
+  // focused row, the open filters, the last bulk summary. New rows are marked and announced.
+  function snapshot() {
+    var results = document.getElementById("inbox-results");
+    var row = currentRow();
+    var filters = results.querySelector("details.filters");
+    var summary = results.querySelector("[data-bulk-summary]");
+    return {
+      ids: rows().map(function (r) { return r.dataset.ticketId; }),
+      checked: selected().map(function (r) { return box(r).value; }),
+      focused: row && row === document.activeElement ? row.dataset.ticketId : null,
+      filtersOpen: Boolean(filters && filters.open),
+      summary: summary ? summary.outerHTML : null
+    };
+  }
+
+  function restore(before) {
+    var results = document.getElementById("inbox-results");
+    var fresh = 0;
+    rows().forEach(function (row) {
+      if (before.checked.indexOf(box(row).value) >= 0) box(row).checked = true;
+      if (before.ids.indexOf(row.dataset.ticketId) < 0) { row.classList.add("row-new"); fresh += 1; }
+    });
+    var filters = results.querySelector("details.filters");
+    if (filters && before.filtersOpen) filters.open = true;
+    if (before.summary && !results.querySelector("[data-bulk-summary]")) {
+      results.insertAdjacentHTML("afterbegin", before.summary);
+    }
+    refresh();
+    var again = before.focused && document.querySelector('tr[data-ticket-id="' + before.focused + '"]');
+    if (again) { again.tabIndex = -1; again.focus({ preventScroll: true }); focused = rows().indexOf(again); }
+    var status = document.getElementById("live-status");
+    if (status && fresh) status.textContent = fresh === 1 ? "1 new ticket" : fresh + " new tickets";
+  }
+
+  function reload() {
+    var results = document.getElementById("inbox-results");
+    if (!results || !window.htmx) return;
+    var before = snapshot();
+    htmx.ajax("GET", window.location.pathname + window.location.search, {
+      target: "#inbox-results", swap: "outerHTML"
+    }).then(function () { restore(before); });
+  }
+
+  if (window.Dispatch && window.Dispatch.live) {
+    var schedule = window.Dispatch.live.later(reload, function () {
+      return window.Dispatch.live.editingWithin(document.getElementById("inbox-results"));
+    });
+    document.addEventListener("dispatch:live", function (event) {
+      var detail = event.detail;
+      if (detail.ticketId || detail.type === "resync" || detail.type.indexOf("status.") === 0) schedule();
+    });
+  }
 })();

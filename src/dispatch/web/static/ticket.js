@@ -115,6 +115,37 @@
     else if (event.key === "h") { event.preventDefault(); byId("history-tab").click(); }
   });
 
+  // Live: when this ticket changes elsewhere (a customer's email, another agent), fetch
+  // the view again; what others wrote since the page's newest entry comes marked "New".
+  // The reply box is outside the view: a draft is never touched. Not while the member
+  // edits a field of the view (the title form, a tag or custom field input).
+  function reloadView() {
+    var view = byId("ticket-view");
+    var seen = document.querySelector("#reply-state input[name=seen_at]");
+    if (!view || !window.htmx) return;
+    var focusedId = document.activeElement && view.contains(document.activeElement) ? document.activeElement.id : "";
+    var url = view.dataset.liveUrl + "?seen_at=" + encodeURIComponent(seen ? seen.value : "");
+    htmx.ajax("GET", url, { target: "#ticket-view", swap: "outerHTML" }).then(function () {
+      var again = focusedId && byId(focusedId);
+      if (again) again.focus({ preventScroll: true });
+      var panel = byId("history-panel");
+      if (panel && !panel.hidden) htmx.ajax("GET", view.dataset.liveUrl.replace(/\/live$/, "/history"), { target: "#history-list" });
+    });
+  }
+
+  if (window.Dispatch && window.Dispatch.live) {
+    var schedule = window.Dispatch.live.later(reloadView, function () {
+      var title = byId("title-form");
+      return (title && !title.hidden) || window.Dispatch.live.editingWithin(byId("ticket-view"));
+    });
+    document.addEventListener("dispatch:live", function (event) {
+      var view = byId("ticket-view");
+      var detail = event.detail;
+      if (!view) return;
+      if (detail.ticketId === view.dataset.ticketId || detail.type === "resync" || detail.type.indexOf("status.") === 0) schedule();
+    });
+  }
+
   // After a swap the title form is fresh (hidden); the preview tab goes back to writing.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "reply-form") showTab("write");

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from markupsafe import Markup
 from starlette.responses import HTMLResponse, Response
 
 from dispatch.email.rendering import body_html
 from dispatch.presence import service as presence
 from dispatch.tickets import service as tickets
-from dispatch.web.dashboard.ticket.view import PATH, ticket_view
+from dispatch.web.dashboard.ticket.view import PATH, parse_seen_at, ticket_view
 from dispatch.web.runner import Screen, run
 from dispatch.web.templating import page
 
@@ -24,6 +24,21 @@ HISTORY_PAGE = 25
 async def ticket_page(request: Request, brand_id: str, ticket_id: str) -> Response:
     view = await run(request, lambda s: ticket_view(s, request, brand_id, ticket_id))
     return page(request, "ticket/page.html", **view)
+
+
+@router.get(PATH + "/live")
+async def refreshed(
+    request: Request, brand_id: str, ticket_id: str, seen_at: str = Query("", max_length=64)
+) -> Response:
+    """The ticket as it is now, for a page the live stream told that it changed: what
+    others wrote after the page's newest entry (`seen_at`) is marked new, and the reply
+    box moves on to the new version (the member sees what changed)."""
+    since = parse_seen_at(seen_at)
+
+    def work(screen: Screen) -> dict[str, Any]:
+        return ticket_view(screen, request, brand_id, ticket_id, new_since=since)
+
+    return page(request, "ticket/_changed.html", **await run(request, work))
 
 
 @router.get(PATH + "/history")

@@ -11,31 +11,30 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
 from dispatch.brands.models import Brand
 from dispatch.comments import service as comments
-from dispatch.comments.models import CUSTOMER, SYSTEM
 from dispatch.comments.schemas import NewComment
 from dispatch.core.errors import ValidationFailed
 from dispatch.tickets import service as tickets
 from dispatch.tickets.loading import load_ticket
-from dispatch.web.dashboard.ticket.view import PATH, page_url, ticket_view
+from dispatch.web.dashboard.ticket.view import (
+    PATH,
+    by_others_since,
+    is_reply,
+    page_url,
+    parse_seen_at,
+    ticket_view,
+)
 from dispatch.web.runner import Screen, WebError, command, run
 from dispatch.web.security import is_htmx
 from dispatch.web.templating import page
 
 router = APIRouter(include_in_schema=False)
-
-
-def _seen_at(form: FormData) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(form.get("seen_at") or ""))
-    except ValueError:
-        return None
 
 
 def _replied_meanwhile(
@@ -45,14 +44,8 @@ def _replied_meanwhile(
     if seen_at is None:
         return frozenset()
     found = comments.list_comments(screen.session, screen.actor, brand, ticket_id)
-    return frozenset(
-        c.id
-        for c in found
-        if c.created_at > seen_at
-        and not c.is_internal
-        and c.author_type != SYSTEM
-        and (c.author_type == CUSTOMER or c.author_id != screen.actor.member_id)
-    )
+    newer = by_others_since(found, seen_at, screen.actor.member_id)
+    return frozenset(c.id for c in newer if is_reply(c))
 
 
 def _reply_body(body: str, uploads: list[Any]) -> str:
@@ -71,7 +64,7 @@ async def reply(request: Request, brand_id: str, ticket_id: str) -> Response:
     body = str(form.get("body") or "")
     set_status = str(form.get("set_status") or "") if form.get("action") == "set" else ""
     wanted = [str(i) for i in form.getlist("attachment_ids")]
-    seen_at = _seen_at(form)
+    seen_at = parse_seen_at(str(form.get("seen_at") or ""))
 
     def work(screen: Screen) -> dict[str, Any]:
         session, actor = screen.session, screen.actor

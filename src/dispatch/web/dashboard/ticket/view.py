@@ -4,7 +4,7 @@ its conversation with files, and the pickers its forms need."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
@@ -17,7 +17,7 @@ from dispatch.attachments.links import Links
 from dispatch.brands.models import Brand
 from dispatch.categories import loading as categories
 from dispatch.comments import service as comments
-from dispatch.comments.models import SYSTEM
+from dispatch.comments.models import CUSTOMER, SYSTEM
 from dispatch.comments.schemas import CommentOut
 from dispatch.email.rendering import attachment_ids, body_html
 from dispatch.fields import service as fields
@@ -134,6 +134,31 @@ def _files(
     return by_comment, urls
 
 
+def parse_seen_at(raw: str) -> datetime | None:
+    """The page's `seen_at` (the time of the newest entry it shows); None if unreadable."""
+    try:
+        seen = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return seen if seen.tzinfo else seen.replace(tzinfo=UTC)
+
+
+def by_others_since(
+    found: list[CommentOut], since: datetime, member_id: str | None
+) -> list[CommentOut]:
+    """The entries written after `since` by anyone but this member."""
+    return [
+        c
+        for c in found
+        if c.created_at > since and (c.author_type == CUSTOMER or c.author_id != member_id)
+    ]
+
+
+def is_reply(comment: CommentOut) -> bool:
+    """A public reply (not an internal note, not a system entry)."""
+    return not comment.is_internal and comment.author_type != SYSTEM
+
+
 def ticket_view(
     screen: Screen,
     request: Request,
@@ -141,14 +166,19 @@ def ticket_view(
     ticket_id: str,
     *,
     new_ids: frozenset[str] = frozenset(),
+    new_since: datetime | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """Everything the page shows, read through the same services as the API (a fixed
-    number of statements, whatever the length of the conversation)."""
+    number of statements, whatever the length of the conversation). Entries in `new_ids`,
+    and those by others since `new_since` (a page refreshed live), are marked new; the
+    public replies among the latter are `arrived`."""
     session, actor = screen.session, screen.actor
     brand = screen.brand(brand_id)
     ticket = tickets.get_ticket(session, actor, brand, ticket_id)
     found = comments.list_comments(session, actor, brand, ticket.id)
+    fresh = by_others_since(found, new_since, actor.member_id) if new_since else []
+    new_ids = new_ids | {c.id for c in fresh}
     files, urls = _files(screen, brand, ticket, found, links(request))
     others: list[TicketOut] = []
     if ticket.customer_id:
@@ -161,6 +191,7 @@ def ticket_view(
         "brands": screen.brands(),
         "brand": brand,
         "nav": "inbox",
+        "live_url": f"/events?brand={brand.id}",
         "ticket": ticket,
         "entries": _conversation(ticket, found, files, urls, new_ids),
         "seen_at": max([ticket.created_at, *(c.created_at for c in found)]).isoformat(),
@@ -171,5 +202,11 @@ def ticket_view(
         "editable_types": EDITABLE_FIELD_TYPES,
         "watchers": watchers.list_watchers(session, actor, brand, ticket.id),
         "others": others[:OTHER_TICKETS],
+        # Who wrote the new public replies, for the reply box's notice.
+        "arrived": list(
+            dict.fromkeys(
+                c.author_name or c.author_email or "The customer" for c in fresh if is_reply(c)
+            )
+        ),
         **extra,
     }
