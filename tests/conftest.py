@@ -107,9 +107,14 @@ def session(database: Database) -> Iterator[Session]:
         yield s
 
 
+def settings_in(data_dir: Path) -> Settings:
+    """The settings tests run with: no rate limit in the way, API keys touched at once."""
+    return Settings(data_dir=data_dir, rate_limit="100000/minute", api_key_touch_seconds=0)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, rate_limit="100000/minute", api_key_touch_seconds=0)
+    return settings_in(tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +131,13 @@ def app(_shared_app: Any, settings: Settings, database: Database) -> Any:
     """The app with this test's settings and rolled-back database, and nothing left over
     on app.state from earlier tests. Tests needing other middleware settings (a small
     rate limit, say) build their own with create_app."""
-    shared, initial_state = _shared_app
+    return bind_app(_shared_app, settings, database)
+
+
+def bind_app(shared_app: Any, settings: Settings, database: Database) -> Any:
+    """The shared app, serving `database` with `settings` and nothing else on app.state
+    (for fixtures of a wider scope than a test's `app`)."""
+    shared, initial_state = shared_app
     vars(shared.state)["_state"] = {**initial_state, "settings": settings, "database": database}
     return shared
 

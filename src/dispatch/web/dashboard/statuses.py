@@ -171,8 +171,9 @@ async def reorder(
 @router.get(f"{BASE}/new")
 async def new_form(request: Request, brand_id: str) -> Response:
     def work(screen: Screen) -> dict[str, Any]:
+        context = _listing(screen, brand_id)  # a brand outside the member's reach: 404
         require_settings_manager(screen.actor, "create statuses")
-        return _listing(screen, brand_id)
+        return context
 
     context = await run(request, work)
     return _form_page(request, "form", status=None, values={}, errors={}, **context)
@@ -215,9 +216,11 @@ async def _one_status(
     """The listing's context with one of its statuses, for a settings manager's form."""
 
     def work(screen: Screen) -> dict[str, Any]:
-        require_settings_manager(screen.actor, action)
+        # The brand and the status first: one outside the member's reach is a 404.
         context = _listing(screen, brand_id)
-        return {**context, "status": _find(context["statuses"], status_id)}
+        status = _find(context["statuses"], status_id)
+        require_settings_manager(screen.actor, action)
+        return {**context, "status": status}
 
     return await run(request, work)
 
