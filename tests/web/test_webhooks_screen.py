@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from dispatch.core import clock
 from dispatch.core.db import Database
 from dispatch.core.events import Event
+from dispatch.web.dashboard.webhooks import chosen_events, event_groups, unlisted_patterns
 from dispatch.webhooks import service
 from dispatch.webhooks.models import Webhook
-from dispatch.web.dashboard.webhooks import chosen_events, event_groups, unlisted_patterns
 from tests.conftest import Api
 from tests.web.conftest import Browser, add_member
 from tests.webhooks.helpers import (
@@ -71,7 +71,9 @@ def member(browsers: Any, api: Api, brand: Json, database: Database) -> Browser:
 
 def test_ticked_boxes_fold_into_the_fewest_patterns() -> None:
     assert chosen_events(["ticket.created", "*", "tag.*"]) == ["*"]
-    assert chosen_events(["ticket.created", "ticket.*", "ticket.comment.created", "tag.merged"]) == [
+    assert chosen_events(
+        ["ticket.created", "ticket.*", "ticket.comment.created", "tag.merged"]
+    ) == [
         "ticket.*",
         "tag.merged",
     ]

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from dispatch.core import backoff, clock, events
 from dispatch.core.ids import new_id
-from dispatch.webhooks import service as webhooks
 from dispatch.webhooks import payloads, signing
+from dispatch.webhooks import service as webhooks
 from dispatch.webhooks.models import DeliveryAttempt
 from dispatch.worker import repository
 from dispatch.worker.config import HEALTH_WRITE_INTERVAL, WorkerConfig

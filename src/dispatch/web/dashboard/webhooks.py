@@ -25,6 +25,9 @@ from dispatch.core import clock
 from dispatch.core.actor import require_settings_manager
 from dispatch.core.errors import DomainError, ValidationFailed
 from dispatch.core.pagination import DEFAULT_LIMIT
+from dispatch.web.runner import Screen, WebError, command, run
+from dispatch.web.security import is_htmx
+from dispatch.web.templating import page
 from dispatch.webhooks import payloads, service
 from dispatch.webhooks.repository import DeliveryFilter
 from dispatch.webhooks.schemas import (
@@ -37,9 +40,6 @@ from dispatch.webhooks.schemas import (
     WebhookOut,
     WebhookWithSecret,
 )
-from dispatch.web.runner import Screen, WebError, command, run
-from dispatch.web.security import is_htmx
-from dispatch.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 
