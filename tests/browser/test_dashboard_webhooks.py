@@ -86,6 +86,10 @@ def test_a_webhook_delivers_fails_and_is_retried_from_its_log(
     expect(page.get_by_role("heading", name="Webhook created")).to_be_visible()
     secret = page.locator("#webhook-secret").input_value()
     assert secret.startswith("whsec_")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("() => navigator.clipboard.readText()") == secret
     receiver.secrets.append(secret)  # it checks every request's signatures from now on
     axe_check(page)
     screenshot(page, "dashboard/webhook-secret")

@@ -296,6 +296,11 @@ def test_rotating_shows_the_new_secret_once_and_when_the_old_one_stops(
     assert f"the previous one still signs until {expires:%Y-%m-%d %H:%M} UTC (in 2 d)" in page.text
     assert stored.secret not in page.text
 
+    current = stored.secret
+    too_long = web.post(page_of(brand, f"/{webhook['id']}/rotate"), {"grace_period_hours": "169"})
+    assert too_long.status_code == 422
+    assert stored_webhook(session, webhook["id"]).secret == current
+
     at_once = web.post(page_of(brand, f"/{webhook['id']}/rotate"), {"grace_period_hours": "0"})
     assert "The previous secret stopped signing at once" in at_once.text
     assert stored_webhook(session, webhook["id"]).previous_secret is None

@@ -33,6 +33,7 @@ from dispatch.webhooks.repository import DeliveryFilter
 from dispatch.webhooks.schemas import (
     DELIVERY_STATUSES,
     GRACE_HOURS_DEFAULT,
+    GRACE_HOURS_MAX,
     DeliveryDetail,
     DeliveryOut,
     NewWebhook,
@@ -374,10 +375,11 @@ async def rotate(
     webhook_id: str,
     grace_period_hours: Annotated[int, Form()] = GRACE_HOURS_DEFAULT,
 ) -> Response:
-    if grace_period_hours not in dict(GRACE_CHOICES):
-        grace_period_hours = GRACE_HOURS_DEFAULT
-
     def work(screen: Screen) -> dict[str, Any]:
+        if not 0 <= grace_period_hours <= GRACE_HOURS_MAX:
+            raise ValidationFailed(
+                "grace_period_hours", f"Keep the old secret 0 to {GRACE_HOURS_MAX} hours"
+            )
         context = _shell(screen, brand_id)
         rotated = service.rotate_secret(
             screen.session,
