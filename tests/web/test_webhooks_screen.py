@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dispatch.core import clock
 from dispatch.core.db import Database
 from dispatch.core.events import Event
-from dispatch.web.dashboard.webhooks import chosen_events, event_groups, unlisted_patterns
+from dispatch.web.dashboard.webhooks.picker import chosen_events, event_groups, unlisted_patterns
 from dispatch.webhooks import service
 from dispatch.webhooks.models import Webhook
 from tests.conftest import Api
