@@ -153,11 +153,14 @@ def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def live_server(
-    tmp_path: Path, mail_sink: MailSink, _migrated_sqlite: Path
+    request: pytest.FixtureRequest, tmp_path: Path, mail_sink: MailSink, _migrated_sqlite: Path
 ) -> Iterator[LiveServer]:
-    """A fresh `dispatch serve` for this test (see LiveServer). A traceback in its log fails
-    the test: an error the page swallowed is still an error."""
+    """A fresh `dispatch serve` for this test (see LiveServer), with the settings of the
+    test's `server_env` mark if any. A traceback in its log fails the test: an error the
+    page swallowed is still an error."""
     server = LiveServer(tmp_path, relay_port=mail_sink.port)
+    for mark in request.node.iter_markers("server_env"):
+        server.env.update(mark.kwargs)
     shutil.copyfile(_migrated_sqlite, server.database_path)
     server.start()
     yield server

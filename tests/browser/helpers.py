@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import ipaddress
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ACCOUNT_LINE, KEY_LINE, free_port
 
@@ -235,6 +236,28 @@ class MailSink:
                 got = [(m.recipients, m.subject) for m in self.received()]
                 pytest.fail(f"no matching mail within {timeout:.0f} s; received: {got}")
             time.sleep(0.1)
+
+
+def sign_in_new_member(
+    live_server: LiveServer,
+    page: Page,
+    *,
+    email: str,
+    password: str,
+    name: str = "Ada Agent",
+    role: str = "owner",
+) -> None:
+    """Create a member with the CLI, as an administrator would, and sign them in on `page`
+    through the sign-in form (they land on their inbox)."""
+    live_server.cli(
+        "users", "create", "--account", live_server.account_id, "--email", email,
+        "--name", name, "--role", role, "--password-stdin", stdin=password + "\n",
+    )  # fmt: skip
+    page.goto(f"{live_server.base_url}/signin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/inbox"))
 
 
 @cache

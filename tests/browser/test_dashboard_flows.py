@@ -11,21 +11,19 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import LiveServer, MailSink, axe_check, screenshot
+from tests.browser.helpers import (
+    LiveServer,
+    MailSink,
+    axe_check,
+    screenshot,
+    sign_in_new_member,
+)
 
 PASSWORD = "agent password 1"
 
 
 def _signed_in(live_server: LiveServer, page: Page) -> None:
-    live_server.cli(
-        "users", "create", "--account", live_server.account_id, "--email", "agent@shop.test",
-        "--name", "Ada Agent", "--role", "owner", "--password-stdin", stdin=PASSWORD + "\n",
-    )  # fmt: skip
-    page.goto(f"{live_server.base_url}/signin")
-    page.get_by_label("Email").fill("agent@shop.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/inbox"))
+    sign_in_new_member(live_server, page, email="agent@shop.test", password=PASSWORD)
 
 
 def _brand_with_tickets(

@@ -42,6 +42,7 @@ WIRE_FIELDS = {
     "lastFailureAt",
     "failingSince",
     "disabledReason",
+    "disabledAt",
     "previousSecretExpiresAt",
     "createdAt",
     "updatedAt",
@@ -168,6 +169,7 @@ def test_enabling_again_clears_failures_and_the_disabled_reason(
     disabled = api.ok("get", webhook_path(brand, webhook))
     assert (disabled["enabled"], disabled["failureCount"]) == (False, 2)
     assert disabled["disabledReason"] == "Endpoint answered 410 Gone"
+    assert disabled["disabledAt"] is not None
     assert disabled["failingSince"] is not None
 
     enabled = api.ok("patch", webhook_path(brand, webhook), json={"enabled": True})
@@ -176,6 +178,7 @@ def test_enabling_again_clears_failures_and_the_disabled_reason(
     assert enabled["failureCount"] == 0
     assert enabled["failingSince"] is None
     assert enabled["disabledReason"] is None
+    assert enabled["disabledAt"] is None
 
 
 def test_disabling_fails_the_deliveries_still_waiting(
@@ -185,8 +188,10 @@ def test_disabling_fails_the_deliveries_still_waiting(
     pending = add_delivery(session, webhook, status="PENDING", attempts=0)
     done = add_delivery(session, webhook, status="SUCCESS", response_code=200)
 
-    api.ok("patch", webhook_path(brand, webhook), json={"enabled": False})
+    disabled = api.ok("patch", webhook_path(brand, webhook), json={"enabled": False})
 
+    assert disabled["disabledAt"] is not None
+    assert disabled["disabledReason"] is None  # a person's choice needs no explanation
     for delivery in (waiting, pending):
         stopped = stored_delivery(session, delivery.id)
         assert (stopped.status, stopped.error) == ("FAILED", "Webhook disabled")

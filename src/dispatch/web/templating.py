@@ -47,19 +47,24 @@ def _vendored(name: str, file: str) -> str:
 
 
 def ago(moment: datetime | None) -> str:
-    """'just now', '5 min ago', '3 h ago', '2 d ago', then the date."""
+    """'just now', '5 min ago', '3 h ago', '2 d ago', then the date; a moment still to
+    come (a next attempt, an expiry) reads 'in a moment', 'in 5 min', 'in 3 h'."""
     if moment is None:
         return ""
     seconds = int((clock.now() - moment).total_seconds())
-    if seconds < 60:
-        return "just now"
+    if abs(seconds) >= 30 * 86400:
+        return moment.strftime("%Y-%m-%d")
+    if seconds < 0:
+        return "in a moment" if seconds > -60 else f"in {_span(-seconds)}"
+    return "just now" if seconds < 60 else f"{_span(seconds)} ago"
+
+
+def _span(seconds: int) -> str:
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        return f"{seconds // 60} min"
     if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    if seconds < 30 * 86400:
-        return f"{seconds // 86400} d ago"
-    return moment.strftime("%Y-%m-%d")
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
 
 
 def when(moment: datetime | None) -> str:

@@ -29,7 +29,10 @@ class Webhook(Base):
     previous_secret: Mapped[str | None] = mapped_column(String(100))
     previous_secret_expires_at: Mapped[datetime | None]
     enabled: Mapped[bool]
+    # Why and when it was last disabled (by a person, or by the worker: 410 Gone, failing
+    # for days); both cleared when it is enabled again.
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
+    disabled_at: Mapped[datetime | None]
     # Consecutive failed deliveries, and since when the endpoint has failed without a success.
     failure_count: Mapped[int]
     failing_since: Mapped[datetime | None]

@@ -1,5 +1,6 @@
-"""What a webhook receives: the subscribable event types, subscription patterns, and the
-exact JSON body sent for one event.
+"""What a webhook receives: the subscribable event types, subscription patterns, the
+exact JSON body sent for one event and the headers every attempt carries besides its
+signatures.
 
 The body is the reference envelope `{id, event, brand_id, timestamp, data}` plus `type`
 (the seed's receivers read `event.type`) and `sequence` (the ticket's version after the
@@ -15,7 +16,10 @@ from typing import Any
 
 from pydantic_core import to_json
 
+from dispatch import __version__
 from dispatch.core.events import INTERNAL_TYPES, Event
+
+USER_AGENT = f"Dispatch-Webhooks/{__version__}"
 
 EVENT_TYPES: frozenset[str] = frozenset(
     {
@@ -135,3 +139,15 @@ def render(event: Event) -> bytes:
     data = head.pop("data")
     inner = ",".join(f"{_dumps(key)}:{_dumps(value)}" for key, value in head.items())
     return f'{{{inner},"data":{_dumps(data, sort_keys=True)}}}'.encode()
+
+
+def request_headers(event_type: str, delivery_id: str) -> dict[str, str]:
+    """The headers of every attempt of a delivery except the signing ones
+    (`signing.signature_headers`, which change with each attempt's timestamp)."""
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Accept-Encoding": "identity",
+        "X-Dispatch-Event": event_type,
+        "X-Dispatch-Delivery": delivery_id,
+    }

@@ -75,6 +75,7 @@ class WebhookOut(ApiModel):
     last_failure_at: datetime | None
     failing_since: datetime | None
     disabled_reason: str | None
+    disabled_at: datetime | None
     # While a rotated-out secret still signs (both signatures are sent until then).
     previous_secret_expires_at: datetime | None
     created_at: datetime
@@ -112,6 +113,7 @@ def _fields(webhook: Webhook, now: datetime) -> dict[str, Any]:
         "last_failure_at": webhook.last_failure_at,
         "failing_since": webhook.failing_since,
         "disabled_reason": webhook.disabled_reason,
+        "disabled_at": webhook.disabled_at,
         "previous_secret_expires_at": expires if expires is not None and expires > now else None,
         "created_at": webhook.created_at,
         "updated_at": webhook.updated_at,

@@ -97,6 +97,7 @@ def create_webhook(
         previous_secret_expires_at=None,
         enabled=data.enabled,
         disabled_reason=None,
+        disabled_at=None if data.enabled else now,
         failure_count=0,
         failing_since=None,
         last_triggered_at=None,
@@ -155,7 +156,9 @@ def update_webhook(
             webhook.failure_count = 0
             webhook.failing_since = None
             webhook.disabled_reason = None
+            webhook.disabled_at = None
         else:
+            webhook.disabled_at = now
             stopped = repository.stop_open_deliveries(session, webhook.id, STOPPED_BY_DISABLE, now)
             metadata = {"stoppedDeliveryCount": stopped} if stopped else None
     session.flush()
@@ -367,6 +370,7 @@ def disable_webhook(
     now = clock.now()
     webhook.enabled = False
     webhook.disabled_reason = reason[:200]
+    webhook.disabled_at = now
     webhook.updated_at = now
     repository.stop_open_deliveries(session, webhook.id, f"{STOPPED_BY_DISABLE}: {reason}", now)
     session.flush()

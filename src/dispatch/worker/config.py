@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from dispatch import __version__
 from dispatch.core import backoff
 from dispatch.settings import Settings
 
-USER_AGENT = f"Dispatch-Webhooks/{__version__}"
 # At most this much of a response body is read and stored.
 RESPONSE_BODY_LIMIT = 4096
 # Events turned into deliveries per transaction.

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 
 from dispatch.core import backoff, clock, events
 from dispatch.core.ids import new_id
+from dispatch.webhooks import payloads, signing
 from dispatch.webhooks import service as webhooks
-from dispatch.webhooks import signing
 from dispatch.webhooks.models import DeliveryAttempt
 from dispatch.worker import repository
-from dispatch.worker.config import HEALTH_WRITE_INTERVAL, USER_AGENT, WorkerConfig
+from dispatch.worker.config import HEALTH_WRITE_INTERVAL, WorkerConfig
 from dispatch.worker.repository import Result
 from dispatch.worker.transport import Exchange, Sender
 
@@ -123,11 +123,7 @@ def claim(session: Session, config: WorkerConfig, *, worker: str, capacity: int)
 
 def request_headers(job: Job, timestamp: int) -> dict[str, str]:
     return {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "Accept-Encoding": "identity",
-        "X-Dispatch-Event": job.event_type,
-        "X-Dispatch-Delivery": job.delivery_id,
+        **payloads.request_headers(job.event_type, job.delivery_id),
         **signing.signature_headers(
             job.secret,
             job.delivery_id,

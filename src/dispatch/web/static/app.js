@@ -31,7 +31,26 @@
     }
     var close = event.target.closest("[data-close-dialog]");
     if (close) closeDialog(close.closest(".dialog"));
+    var copy = event.target.closest("[data-copy]");
+    if (copy) copyFrom(copy);
   });
+
+  // A button with data-copy="<input id>" copies that field's value (a secret shown once).
+  function copyFrom(button) {
+    var field = document.getElementById(button.dataset.copy);
+    var label = button.textContent;
+    function done(text) {
+      button.textContent = text;
+      setTimeout(function () { button.textContent = label; }, 2000);
+    }
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(function () { done("Copied"); },
+        function () { done("Press Ctrl+C"); });
+    } else {
+      done(document.execCommand("copy") ? "Copied" : "Press Ctrl+C");
+    }
+  }
 
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
