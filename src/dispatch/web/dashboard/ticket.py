@@ -44,6 +44,7 @@ from dispatch.tickets.loading import load_ticket
 from dispatch.tickets.schemas import TicketChanges, TicketOut
 from dispatch.watchers import service as watchers
 from dispatch.watchers.schemas import NewWatcher
+from dispatch.web.forms import EDITABLE_FIELD_TYPES, custom_fields_of, editable
 from dispatch.web.runner import Screen, WebError, run
 from dispatch.web.security import is_htmx
 from dispatch.web.templating import page
@@ -54,8 +55,6 @@ M = TypeVar("M", bound=BaseModel)
 PATH = "/brands/{brand_id}/tickets/{ticket_id}"
 HISTORY_PAGE = 25
 OTHER_TICKETS = 5
-# Custom field types edited in place; the others (lists, objects) are shown as they are.
-EDITABLE_FIELD_TYPES = frozenset({"text", "number", "boolean", "date", "select", "url"})
 # How the conflict message names a changed field, by its activity-log name.
 FIELD_LABELS = {
     "status": "status",
@@ -272,20 +271,6 @@ def _command(model: type[M], data: dict[str, Any]) -> M:
         raise ValidationFailed(where, message) from None
 
 
-def _custom_value(kind: str, raw: str) -> Any:
-    """A custom field's form value as its type; empty clears the field."""
-    if raw == "":
-        return None
-    if kind == "number":
-        try:
-            return float(raw) if any(c in raw for c in ".eE") else int(raw)
-        except ValueError:
-            raise ValidationFailed("customFields", f"{raw!r} is not a number") from None
-    if kind == "boolean":
-        return raw == "true"
-    return raw
-
-
 def _changes(form: FormData, field_types: dict[str, str]) -> dict[str, Any]:
     """What an edit form changes, as `TicketChanges` fields (only those it carries)."""
     data: dict[str, Any] = {}
@@ -301,11 +286,7 @@ def _changes(form: FormData, field_types: dict[str, str]) -> dict[str, Any]:
     if "set_tags" in form:
         names = [str(t).strip() for t in [*form.getlist("tags"), form.get("new_tag") or ""]]
         data["tags"] = [t for t in dict.fromkeys(names) if t]
-    custom = {
-        key: _custom_value(field_types.get(key, "text"), str(form[f"cf.{key}"]).strip())
-        for key in field_types
-        if f"cf.{key}" in form
-    }
+    custom = custom_fields_of(form, field_types)
     if custom:
         data["custom_fields"] = custom
     return data
@@ -392,8 +373,8 @@ async def update(request: Request, brand_id: str, ticket_id: str) -> Response:
     version = _version(form)
 
     def change(screen: Screen, brand: Brand) -> None:
-        types = {f.key: f.type for f in fields.list_fields(screen.session, brand.id, "ticket")}
-        data = _changes(form, {k: t for k, t in types.items() if t in EDITABLE_FIELD_TYPES})
+        types = editable(fields.list_fields(screen.session, brand.id, "ticket"))
+        data = _changes(form, types)
         tickets.update_ticket(
             screen.session, screen.actor, brand, ticket_id,
             _command(TicketChanges, data), expected_version=version,
