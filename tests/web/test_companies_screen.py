@@ -140,9 +140,7 @@ def test_the_page_edits_name_domain_and_custom_fields_and_lists_its_tickets(
     assert api_company(api, brand, acme)["domain"] == "acme-group.test"
 
 
-def test_deleting_keeps_its_contacts_without_a_company(
-    web: Browser, api: Api, brand: Json
-) -> None:
+def test_deleting_keeps_its_contacts_without_a_company(web: Browser, api: Api, brand: Json) -> None:
     acme = make_company(api, brand, "Acme Corp", "acme.test")
     ann = make_contact(api, brand, "ann@acme.test")
     url = companies_url(brand, f"/{acme['id']}")

@@ -247,12 +247,17 @@ def test_the_page_lists_their_tickets_and_bulk_actions_apply_to_them(
 
     page = web.get(url)
     assert TICKET_ROW.findall(page.text) == [second["id"], first["id"]]
-    assert 'class="badge"' in page.text and ">Open</span>" in page.text
+    assert 'class="badge"' in page.text
+    assert ">Open</span>" in page.text
     assert f'action="{url}/bulk"' in page.text
 
     done = web.post(
         f"{url}/bulk",
-        {"action": "setStatus", "status": "pending", "ticket_ids": [f"{brand['id']}:{first['id']}"]},
+        {
+            "action": "setStatus",
+            "status": "pending",
+            "ticket_ids": [f"{brand['id']}:{first['id']}"],
+        },
         headers=HTMX_TICKETS,
     )
     assert done.status_code == 200

@@ -197,7 +197,9 @@ def tickets_with_status(session: Session, status_id: str, *, batch: int) -> list
     return list(session.scalars(stmt))
 
 
-def tickets_of_customer_for_update(session: Session, brand_id: str, contact_id: str) -> list[Ticket]:
+def tickets_of_customer_for_update(
+    session: Session, brand_id: str, contact_id: str
+) -> list[Ticket]:
     """The contact's live tickets (spam and merged ones too), locked in id order."""
     stmt = (
         select(Ticket)
