@@ -256,14 +256,61 @@ CONTACT_WIRE = {
 
 def delete_contact(session: Session, actor: Actor, brand: Brand, contact_id: str) -> ContactOut:
     """Soft delete: the contact leaves every list and lookup; its address is free again.
+    Its tickets stay, with the requester's name and address they were written with.
     Returns the deleted contact."""
-    contact = get_contact(session, brand, contact_id)
+    return _soft_delete(session, actor, get_contact(session, brand, contact_id))
+
+
+def _soft_delete(
+    session: Session, actor: Actor, contact: Contact, metadata: dict[str, Any] | None = None
+) -> ContactOut:
     now = clock.now()
     contact.deleted_at = now
     contact.updated_at = now
     session.flush()
     out = render_contact(session, contact, company_of(session, contact))
-    record_contact(session, actor, out, ("contact.deleted",), extra={"deletedAt": now.isoformat()})
+    record_contact(
+        session,
+        actor,
+        out,
+        ("contact.deleted",),
+        metadata=metadata,
+        extra={"deletedAt": now.isoformat()},
+    )
+    return out
+
+
+def absorb_duplicate(
+    session: Session, actor: Actor, brand: Brand, kept: Contact, duplicate: Contact
+) -> ContactOut:
+    """The contact half of merging duplicates (`tickets/contact_merge.py` moves the
+    tickets first): what `kept` lacks — a name, an avatar, a company, custom field and
+    metadata keys — comes from `duplicate`, which is then deleted. Nothing `kept` already
+    has is overwritten: its address and email settings stay."""
+    values: dict[str, Any] = {}
+    for name in ("name", "avatar_url", "company_id"):
+        if getattr(kept, name) is None and getattr(duplicate, name) is not None:
+            values[name] = getattr(duplicate, name)
+    for name in ("custom_fields", "metadata_"):
+        own, other = getattr(kept, name), getattr(duplicate, name)
+        if set(other) - set(own):
+            values[name] = {**other, **own}
+    # Deleted first: a kept contact's company must still be live when it is rendered.
+    _soft_delete(session, actor, duplicate, metadata={"mergedIntoId": kept.id})
+    changes = apply(kept, values, CONTACT_WIRE)
+    if changes:
+        kept.updated_at = clock.now()
+        session.flush()
+    out = render_contact(session, kept, company_of(session, kept))
+    if changes:
+        record_contact(
+            session,
+            actor,
+            out,
+            ("contact.updated",),
+            changes=changes,
+            metadata={"mergedContactId": duplicate.id},
+        )
     return out
 
 

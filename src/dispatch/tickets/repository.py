@@ -35,6 +35,7 @@ class TicketFilter:
     search: str | None = None
     customer_id: str | None = None
     customer_email: str | None = None
+    company_id: str | None = None  # tickets of the company's live contacts
     category_id: str | None = None  # UNASSIGNED ("null") for uncategorized tickets
     tag_ids: Sequence[str] | None = None  # tickets with any of these tags
     has_attachments: bool | None = None
@@ -98,6 +99,11 @@ def _filtered(stmt: SelectT, brand_ids: Collection[str], f: TicketFilter) -> Sel
         stmt = stmt.where(Ticket.customer_id == f.customer_id)
     if f.customer_email is not None:
         stmt = stmt.where(Ticket.customer_email == f.customer_email.lower())
+    if f.company_id is not None:
+        members = select(Contact.id).where(
+            Contact.company_id == f.company_id, Contact.deleted_at.is_(None)
+        )
+        stmt = stmt.where(Ticket.customer_id.in_(members))
     if f.category_id == UNASSIGNED:
         stmt = stmt.where(Ticket.category_id.is_(None))
     elif f.category_id is not None:
@@ -186,6 +192,23 @@ def tickets_with_status(session: Session, status_id: str, *, batch: int) -> list
         .where(Ticket.status_id == status_id)
         .order_by(Ticket.id)
         .limit(batch)
+        .with_for_update()
+    )
+    return list(session.scalars(stmt))
+
+
+def tickets_of_customer_for_update(
+    session: Session, brand_id: str, contact_id: str
+) -> list[Ticket]:
+    """The contact's live tickets (spam and merged ones too), locked in id order."""
+    stmt = (
+        select(Ticket)
+        .where(
+            Ticket.brand_id == brand_id,
+            Ticket.customer_id == contact_id,
+            Ticket.deleted_at.is_(None),
+        )
+        .order_by(Ticket.id)
         .with_for_update()
     )
     return list(session.scalars(stmt))

@@ -410,6 +410,7 @@ class TicketQuery:
     search: str | None = None
     customer_id: str | None = None
     customer_email: str | None = None
+    company_id: str | None = None
     category_id: str | None = None
     tag_ids: str | None = None
     has_attachments: bool | None = None
@@ -522,6 +523,7 @@ def _list(
         search=q.search,
         customer_id=customer_id,
         customer_email=q.customer_email,
+        company_id=q.company_id,
         category_id=q.category_id,
         tag_ids=_split(q.tag_ids) if q.tag_ids else None,
         has_attachments=q.has_attachments,

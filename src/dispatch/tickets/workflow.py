@@ -42,6 +42,7 @@ class Trigger(StrEnum):
     BULK = "bulk"
     SPAM = "spam"
     MERGE = "merge"
+    CONTACT_MERGE = "contact_merge"
     RULE = "rule"
 
 

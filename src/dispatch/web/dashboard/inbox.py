@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, Request
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from dispatch.accounts import service as accounts
@@ -260,6 +261,23 @@ class BulkForm:
     priority: str = ""
     target: str = ""  # the merge target, "brandId:ticketId"
 
+    @classmethod
+    def of(cls, form: FormData) -> BulkForm:
+        def text(name: str) -> str:
+            value = form.get(name)
+            return value if isinstance(value, str) else ""
+
+        return cls(
+            action=text("action"),
+            selected=[v for v in form.getlist("ticket_ids") if isinstance(v, str)],
+            status=text("status"),
+            assignee=text("assignee").strip(),
+            category=text("category"),
+            tags=text("tags"),
+            priority=text("priority"),
+            target=text("target"),
+        )
+
     def by_brand(self) -> dict[str, list[str]]:
         grouped: dict[str, list[str]] = defaultdict(list)
         for value in self.selected:
@@ -300,7 +318,7 @@ def _summary(done: int, failures: list[str]) -> str:
     return text
 
 
-def _run_bulk(screen: Screen, form: BulkForm) -> tuple[str, bool]:
+def run_bulk(screen: Screen, form: BulkForm) -> tuple[str, bool]:
     """The action on the selection, brand by brand (All inboxes may mix brands), through
     the bulk service; a brand outside the member's reach is a 404 for the whole request."""
     grouped = form.by_brand()
@@ -332,7 +350,7 @@ def _merge_selection(form: BulkForm) -> tuple[str, list[str]]:
     return next(iter(grouped.items()))
 
 
-def _merge(screen: Screen, form: BulkForm) -> str:
+def run_merge(screen: Screen, form: BulkForm) -> str:
     brand_id, ticket_ids = _merge_selection(form)
     target = form.target.partition(":")[2]
     if target not in ticket_ids:
@@ -352,9 +370,9 @@ async def _bulk(request: Request, brand_id: str | None, form: BulkForm) -> Respo
         if form.action == "merge" and not form.target:
             return True, _merge_choice(screen, brand, filters, form)
         if form.action == "merge":
-            notice, failed = _merge(screen, form), False
+            notice, failed = run_merge(screen, form), False
         else:
-            notice, failed = _run_bulk(screen, form)
+            notice, failed = run_bulk(screen, form)
         return False, _inbox(screen, brand, filters, notice=notice, notice_failed=failed)
 
     choosing, context = await run(request, work, write=True)
@@ -365,46 +383,41 @@ def _merge_choice(
     screen: Screen, brand: Brand | None, filters: Filters, form: BulkForm
 ) -> dict[str, Any]:
     """Merge needs a target: a page listing the selected tickets to pick it from."""
-    brand_id, ticket_ids = _merge_selection(form)
-    owner = screen.brand(brand_id)
-    choices = [tickets.get_ticket(screen.session, screen.actor, owner, t) for t in ticket_ids]
     return {
         "member": screen.member,
         "brands": screen.brands(),
         "brand": brand,
         "nav": "inbox",
         "q": filters.q,
-        "choices": choices,
+        "choices": merge_choices(screen, form),
         "back": (f"/brands/{brand.id}/inbox" if brand else "/inbox"),
         "query": filters.url(cursor=filters.cursor),
     }
 
 
+def merge_choices(screen: Screen, form: BulkForm) -> list[TicketOut]:
+    """The selected tickets, for the page where the merge's target is chosen."""
+    brand_id, ticket_ids = _merge_selection(form)
+    owner = screen.brand(brand_id)
+    return [tickets.get_ticket(screen.session, screen.actor, owner, t) for t in ticket_ids]
+
+
+def bulk_choices(screen: Screen, brand: Brand) -> dict[str, Any]:
+    """What the bulk bar offers for one brand's tickets (inbox/_bulk.html)."""
+    team = accounts.list_members(screen.session, screen.actor)
+    return {
+        "statuses": statuses.stats(screen.session, brand),
+        "categories": categories.list_categories(screen.session, brand.id),
+        "priorities": PRIORITIES,
+        "team": team,
+        "team_names": {m.email: m.name or m.email for m in team},
+    }
+
+
 @router.post("/inbox/bulk")
 @router.post("/brands/{brand_id}/inbox/bulk")
-async def bulk(
-    request: Request,
-    action: Text,
-    brand_id: str | None = None,
-    ticket_ids: Annotated[list[str] | None, Form()] = None,
-    status: Text = "",
-    assignee: Text = "",
-    category: Text = "",
-    tags: Text = "",
-    priority: Text = "",
-    target: Text = "",
-) -> Response:
-    form = BulkForm(
-        action=action,
-        selected=ticket_ids or [],
-        status=status,
-        assignee=assignee.strip(),
-        category=category,
-        tags=tags,
-        priority=priority,
-        target=target,
-    )
-    return await _bulk(request, brand_id, form)
+async def bulk(request: Request, brand_id: str | None = None) -> Response:
+    return await _bulk(request, brand_id, BulkForm.of(await request.form()))
 
 
 # --- Saved views --------------------------------------------------------------------------

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from dispatch.core.actor import require_settings_manager
-from dispatch.core.errors import DomainError, NotFound
+from dispatch.core.errors import NotFound
 from dispatch.statuses import service as statuses
 from dispatch.statuses.rules import DEFAULT_COLOR
 from dispatch.statuses.schemas import NewStatus, StatusChanges, StatusStats
+from dispatch.web.forms import field_errors
 from dispatch.web.runner import Screen, WebError, command, run
 from dispatch.web.security import is_htmx
 from dispatch.web.templating import page
@@ -69,16 +70,6 @@ def _listing(screen: Screen, brand_id: str) -> dict[str, Any]:
         "palette": PALETTE,
         "nav": "statuses",
     }
-
-
-def _field_errors(error: DomainError) -> dict[str, str] | None:
-    """The refusal as {field: message} when it is about the form's fields, else None
-    (it is then shown like any other refusal)."""
-    if error.code in _FIELD_OF_CODE:
-        return {_FIELD_OF_CODE[error.code]: error.message}
-    if error.errors:
-        return {e["field"]: e["message"] for e in error.errors}
-    return None
 
 
 def _notice(request: Request, listed: list[StatusStats]) -> str | None:
@@ -134,7 +125,7 @@ async def _refused_form(
 ) -> Response:
     """Show the form again with the refusal by its fields (422); a refusal about
     something else (not allowed, not found) is shown the usual way."""
-    errors = _field_errors(refused.error)
+    errors = field_errors(refused.error, by_code=_FIELD_OF_CODE)
     if errors is None:
         raise refused
 

@@ -24,12 +24,12 @@ from dispatch.tickets.schemas import TicketChanges, TicketOut
 from dispatch.watchers import service as watchers
 from dispatch.watchers.schemas import NewWatcher
 from dispatch.web.dashboard.ticket.view import (
-    EDITABLE_FIELD_TYPES,
     PATH,
     page_url,
     performer,
     ticket_view,
 )
+from dispatch.web.forms import custom_fields_of, editable
 from dispatch.web.runner import Screen, WebError, command, run
 from dispatch.web.security import is_htmx
 from dispatch.web.templating import page
@@ -49,20 +49,6 @@ FIELD_LABELS = {
 }
 
 
-def _custom_value(kind: str, raw: str) -> Any:
-    """A custom field's form value as its type; empty clears the field."""
-    if raw == "":
-        return None
-    if kind == "number":
-        try:
-            return float(raw) if any(c in raw for c in ".eE") else int(raw)
-        except ValueError:
-            raise ValidationFailed("customFields", f"{raw!r} is not a number") from None
-    if kind == "boolean":
-        return raw == "true"
-    return raw
-
-
 def _changes(form: FormData, field_types: dict[str, str]) -> dict[str, Any]:
     """What an edit form changes, as `TicketChanges` fields (only those it carries)."""
     data: dict[str, Any] = {}
@@ -78,11 +64,7 @@ def _changes(form: FormData, field_types: dict[str, str]) -> dict[str, Any]:
     if "set_tags" in form:
         names = [str(t).strip() for t in [*form.getlist("tags"), form.get("new_tag") or ""]]
         data["tags"] = [t for t in dict.fromkeys(names) if t]
-    custom = {
-        key: _custom_value(field_types.get(key, "text"), str(form[f"cf.{key}"]).strip())
-        for key in field_types
-        if f"cf.{key}" in form
-    }
+    custom = custom_fields_of(form, field_types)
     if custom:
         data["custom_fields"] = custom
     return data
@@ -165,8 +147,8 @@ async def update(request: Request, brand_id: str, ticket_id: str) -> Response:
     version = _version(form)
 
     def change(screen: Screen, brand: Brand) -> None:
-        types = {f.key: f.type for f in fields.list_fields(screen.session, brand.id, "ticket")}
-        data = _changes(form, {k: t for k, t in types.items() if t in EDITABLE_FIELD_TYPES})
+        types = editable(fields.list_fields(screen.session, brand.id, "ticket"))
+        data = _changes(form, types)
         tickets.update_ticket(
             screen.session, screen.actor, brand, ticket_id,
             command(TicketChanges, **data), expected_version=version,

@@ -25,12 +25,11 @@ from dispatch.statuses import loading as statuses
 from dispatch.tickets import service as tickets
 from dispatch.tickets.schemas import TicketOut
 from dispatch.watchers import service as watchers
+from dispatch.web.forms import EDITABLE_FIELD_TYPES
 from dispatch.web.runner import Screen
 
 PATH = "/brands/{brand_id}/tickets/{ticket_id}"
 OTHER_TICKETS = 5
-# Custom field types edited in place; the others (lists, objects) are shown as they are.
-EDITABLE_FIELD_TYPES = frozenset({"text", "number", "boolean", "date", "select", "url"})
 
 
 def page_url(brand_id: str, ticket_id: str) -> str:
