@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from dispatch.brands.models import Brand
 from dispatch.contacts import companies, service
 from dispatch.contacts.schemas import ContactChanges, ContactOut, NewContact
+from dispatch.core.errors import ValidationFailed
 from dispatch.fields import service as fields
 from dispatch.tickets import service as tickets
 from dispatch.tickets.contact_merge import merge_contacts
@@ -281,8 +282,10 @@ async def bulk(request: Request, brand_id: str, contact_id: str) -> Response:
     cursor = request.query_params.get("cursor") or None
 
     def work(screen: Screen) -> tuple[str, dict[str, Any]]:
+        # The page's brand and contact first: another's are a 404 whatever the form says.
+        brand = screen.brand(brand_id)
+        service.read_contact(screen.session, brand, contact_id)
         if form.action == "merge" and not form.target:
-            brand = screen.brand(brand_id)
             return "inbox/_merge.html", {
                 **shell(screen, brand, "contacts"),
                 "choices": inbox.merge_choices(screen, form),
@@ -333,9 +336,13 @@ async def merge(request: Request, brand_id: str, contact_id: str) -> Response:
     duplicate_id = str(form.get("duplicate_id") or "")
 
     def work(screen: Screen) -> tuple[str, int]:
-        merged = merge_contacts(
-            screen.session, screen.actor, screen.brand(brand_id), contact_id, duplicate_id
-        )
+        brand = screen.brand(brand_id)
+        service.read_contact(screen.session, brand, contact_id)
+        if not duplicate_id:
+            raise ValidationFailed(
+                "duplicate_id", "Choose the duplicate to merge into this contact"
+            )
+        merged = merge_contacts(screen.session, screen.actor, brand, contact_id, duplicate_id)
         return merged.duplicate.email, merged.moved_tickets
 
     email, moved = await run(request, work, write=True)
