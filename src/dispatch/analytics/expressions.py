@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Float, Select, String, case, func, select
+from sqlalchemy import ColumnElement, Float, Integer, Select, String, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -72,6 +72,33 @@ def _side(clause: Any) -> str:
     if side not in ("old", "new"):
         raise ValueError(f"status_change side must be old or new, not {side!r}")
     return side
+
+
+class bucket_index(FunctionElement[int]):
+    """The 0-based index of the last of the ascending instants (after the first
+    argument) that is at or before the first argument, which must not precede the first
+    instant. PostgreSQL finds it by binary search (`width_bucket`); SQLite walks a CASE.
+    Assigning rows to buckets by arithmetic, not by a range join to a table of buckets,
+    keeps each report one index range scan whatever the number of buckets."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "bucket_index"
+
+
+@compiles(bucket_index, "postgresql")
+def _bucket_index_pg(element: bucket_index, compiler: SQLCompiler, **kw: Any) -> str:
+    value, *starts = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(width_bucket({value}, ARRAY[{', '.join(starts)}]) - 1)"
+
+
+@compiles(bucket_index, "sqlite")
+def _bucket_index_sqlite(element: bucket_index, compiler: SQLCompiler, **kw: Any) -> str:
+    value, _first, *later = (compiler.process(c, **kw) for c in element.clauses)
+    if not later:
+        return "0"
+    whens = " ".join(f"WHEN {value} < {start} THEN {k}" for k, start in enumerate(later))
+    return f"(CASE {whens} ELSE {len(later)} END)"
 
 
 class json_text(FunctionElement[str]):

@@ -20,13 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
     ColumnElement,
-    Integer,
     Select,
     and_,
     case,
-    column,
     exists,
     false,
     func,
@@ -35,12 +32,13 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
-    values,
 )
 from sqlalchemy.orm import Session, aliased
 
 from dispatch.analytics.expressions import (
+    bucket_index,
     duration_stats,
     is_public_agent_reply,
     is_status_change,
@@ -76,16 +74,17 @@ class Scope:
     filters: Filters
 
 
-Edges = Sequence[tuple[datetime, datetime]]
+def _bucket(t: Any, starts: Sequence[datetime]) -> ColumnElement[int]:
+    """Which bucket (by its start) `t` falls in; `t` must not precede the first."""
+    return bucket_index(t, *(literal(start, UTCDateTime()) for start in starts))
 
 
-def _edges(edges: Edges, name: str = "buckets") -> CTE:
-    """The buckets as a table (k, lo, hi): joined on lo <= t < hi, each bucket drives an
-    index range scan of its own rows."""
-    table = values(
-        column("k", Integer), column("lo", UTCDateTime()), column("hi", UTCDateTime()), name=name
-    )
-    return table.data([(k, lo, hi) for k, (lo, hi) in enumerate(edges)]).cte(name)
+def no_jit(session: Session) -> None:
+    """PostgreSQL's JIT compiler would spend far longer compiling a report's query than
+    running it (its cost estimates for JSON predicates are high): off for this
+    transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def _counted(t: Any, scope: Scope) -> list[ColumnElement[bool]]:
@@ -136,29 +135,35 @@ def _in(t: Any, lo: Any, hi: Any) -> ColumnElement[bool]:
 # --- volume ------------------------------------------------------------------------------
 
 
-def created_per_bucket(session: Session, scope: Scope, edges: Edges) -> dict[int, int]:
-    b, t = _edges(edges), aliased(Ticket)
-    stmt = (
-        select(b.c.k, func.count())
-        .select_from(b)
-        .join(t, _in(t.created_at, b.c.lo, b.c.hi))
-        .where(*_counted(t, scope))
-        .group_by(b.c.k)
+def created_per_bucket(
+    session: Session, scope: Scope, starts: Sequence[datetime], end: datetime
+) -> dict[int, int]:
+    t = aliased(Ticket)
+    rows = (
+        select(_bucket(t.created_at, starts).label("k"))
+        .where(_in(t.created_at, starts[0], end), *_counted(t, scope))
+        .subquery("created")
     )
-    return dict(session.execute(stmt).all())
+    return dict(session.execute(select(rows.c.k, func.count()).group_by(rows.c.k)).all())
 
 
-def resolved_per_bucket(session: Session, scope: Scope, edges: Edges) -> dict[int, int]:
-    b, a, t = _edges(edges), aliased(AuditLog), aliased(Ticket)
-    stmt = (
-        select(b.c.k, func.count())
-        .select_from(b)
-        .join(a, and_(*_status_changes(a, scope), _in(a.created_at, b.c.lo, b.c.hi)))
+def resolved_per_bucket(
+    session: Session, scope: Scope, starts: Sequence[datetime], end: datetime
+) -> dict[int, int]:
+    a, t = aliased(AuditLog), aliased(Ticket)
+    rows = (
+        select(_bucket(a.created_at, starts).label("k"))
+        .select_from(a)
         .join(t, t.id == a.ticket_id)
-        .where(_is_resolution(a), *_counted(t, scope))
-        .group_by(b.c.k)
+        .where(
+            *_status_changes(a, scope),
+            _in(a.created_at, starts[0], end),
+            _is_resolution(a),
+            *_counted(t, scope),
+        )
+        .subquery("resolved")
     )
-    return dict(session.execute(stmt).all())
+    return dict(session.execute(select(rows.c.k, func.count()).group_by(rows.c.k)).all())
 
 
 # --- backlog -----------------------------------------------------------------------------
@@ -177,13 +182,14 @@ def current_backlog(session: Session, scope: Scope) -> dict[str, int]:
     return dict(session.execute(stmt).all())
 
 
-def backlog_changes(session: Session, scope: Scope, edges: Edges) -> list[tuple[int, str, int]]:
-    """(k, status key, net change) of every status over each interval of `edges`: +1 for
-    each ticket created into it and each change into it, -1 for each change out of it.
-    A ticket's first status is the old status of its first change (its status now if it
-    never changed)."""
-    j, t, s = _edges(edges, "intervals"), aliased(Ticket), aliased(TicketStatus)
-    first = aliased(AuditLog)
+def backlog_changes(
+    session: Session, scope: Scope, starts: Sequence[datetime]
+) -> list[tuple[int, str, int]]:
+    """(k, status key, net change) of every status from `starts[k]` to the next start
+    (the last: to now): +1 for each ticket created into it and each change into it, -1
+    for each change out of it. A ticket's first status is the old status of its first
+    change (its status now if it never changed)."""
+    t, s, first = aliased(Ticket), aliased(TicketStatus), aliased(AuditLog)
     first_status = (
         select(_old(first))
         .where(first.ticket_id == t.id, is_status_change(first.changes))
@@ -192,19 +198,20 @@ def backlog_changes(session: Session, scope: Scope, edges: Edges) -> list[tuple[
         .scalar_subquery()
     )
     created = (
-        select(j.c.k, func.coalesce(first_status, s.key).label("key"))
-        .select_from(j)
-        .join(t, _in(t.created_at, j.c.lo, j.c.hi))
+        select(
+            _bucket(t.created_at, starts).label("k"),
+            func.coalesce(first_status, s.key).label("key"),
+        )
+        .select_from(t)
         .join(s, s.id == t.status_id)
-        .where(*_counted(t, scope))
+        .where(t.created_at >= starts[0], *_counted(t, scope))
     ).subquery("created")
     a, t2 = aliased(AuditLog), aliased(Ticket)
     moves = (
-        select(j.c.k, _old(a).label("old"), _new(a).label("new"))
-        .select_from(j)
-        .join(a, and_(*_status_changes(a, scope), _in(a.created_at, j.c.lo, j.c.hi)))
+        select(_bucket(a.created_at, starts).label("k"), _old(a).label("old"), _new(a).label("new"))
+        .select_from(a)
         .join(t2, t2.id == a.ticket_id)
-        .where(*_counted(t2, scope))
+        .where(*_status_changes(a, scope), a.created_at >= starts[0], *_counted(t2, scope))
     ).subquery("moves")
     deltas = union_all(
         select(created.c.k, created.c.key, literal(1).label("delta")),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -43,8 +42,6 @@ from dispatch.tickets.policy import require_staff
 
 # The distribution's bin edges: 15 minutes, 1, 4 and 8 hours, 1, 3 and 7 days.
 BIN_EDGES = (900, 3600, 4 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400)
-# The backlog's last interval runs to the end of time: every later change is undone.
-END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def account_brands(session: Session, actor: Actor, brand_ids: Sequence[str] | None) -> list[Brand]:
@@ -63,10 +60,10 @@ def account_brands(session: Session, actor: Actor, brand_ids: Sequence[str] | No
 
 def volume(session: Session, actor: Actor, brands: Sequence[Brand], q: ReportQuery) -> VolumeReport:
     """Tickets created and resolved per bucket."""
-    period, scope = _prepare(actor, brands, q)
-    edges = [(b.start, b.end) for b in period.buckets]
-    created = repository.created_per_bucket(session, scope, edges)
-    resolved = repository.resolved_per_bucket(session, scope, edges)
+    period, scope = _prepare(session, actor, brands, q)
+    starts = [b.start for b in period.buckets]
+    created = repository.created_per_bucket(session, scope, starts, period.end)
+    resolved = repository.resolved_per_bucket(session, scope, starts, period.end)
     data = [
         VolumePoint(
             date=b.date,
@@ -94,13 +91,13 @@ def backlog(
 
     Worked back from the live counts: the backlog at an instant is today's minus every
     change since, so only the history after the range's start is read."""
-    period, scope = _prepare(actor, brands, q)
+    period, scope = _prepare(session, actor, brands, q)
     now = clock.now()
     at = [min(b.end, now) for b in period.buckets]
-    intervals = list(zip(at, [*at[1:], END_OF_TIME], strict=True))
     current = repository.current_backlog(session, scope)
     changes: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for k, key, delta in repository.backlog_changes(session, scope, intervals):
+    # Changes from at[k] to at[k+1] (the last: to now) undo the backlog at at[k+1] on.
+    for k, key, delta in repository.backlog_changes(session, scope, at):
         changes[k][key] += delta
 
     counts: list[dict[str, int]] = []
@@ -138,7 +135,7 @@ def response_times(
     session: Session, actor: Actor, brands: Sequence[Brand], q: ReportQuery
 ) -> ResponseTimesReport:
     """First-response and resolution times over the range, overall and per group."""
-    period, scope = _prepare(actor, brands, q)
+    period, scope = _prepare(session, actor, brands, q)
     grouped = q.group_by is not None
     sources = {
         "first_response": repository.first_response_rows,
@@ -188,7 +185,7 @@ def time_in_status(
     session: Session, actor: Actor, brands: Sequence[Brand], q: ReportQuery
 ) -> TimeInStatusReport:
     """How long tickets stayed in each status, for the stays that ended in the range."""
-    period, scope = _prepare(actor, brands, q)
+    period, scope = _prepare(session, actor, brands, q)
     rows = repository.status_stay_rows(scope, period.start, period.end)
     by_key = {s.group: s for s in repository.stats(session, rows, BIN_EDGES, with_total=False)}
     statuses = [
@@ -206,7 +203,7 @@ def reopens(
 ) -> ReopensReport:
     """Of the tickets resolved or closed in the range, how many were reopened since, how
     often and through which channel."""
-    period, scope = _prepare(actor, brands, q)
+    period, scope = _prepare(session, actor, brands, q)
     found = repository.reopens(session, scope, period.start, period.end)
     return ReopensReport(
         period=_period_out(period),
@@ -237,8 +234,11 @@ _NO_GROUP = {
 }
 
 
-def _prepare(actor: Actor, brands: Sequence[Brand], q: ReportQuery) -> tuple[Period, Scope]:
+def _prepare(
+    session: Session, actor: Actor, brands: Sequence[Brand], q: ReportQuery
+) -> tuple[Period, Scope]:
     require_staff(actor, "read analytics")
+    repository.no_jit(session)
     period = periods.build(q.first, q.last, q.timezone, q.interval, clock.now())
     filters = Filters(
         assignee_id=q.assignee_id,
