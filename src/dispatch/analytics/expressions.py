@@ -23,6 +23,7 @@ from sqlalchemy.sql.sqltypes import NullType
 
 from dispatch.audit.models import STATUS_CHANGE_SQL
 from dispatch.comments.models import PUBLIC_AGENT_REPLY_SQL
+from dispatch.tickets.models import UNCOUNTED_SQL
 
 
 class seconds_between(FunctionElement[float]):
@@ -152,6 +153,15 @@ class is_public_agent_reply(_Predicate):
     name = "is_public_agent_reply"
     inherit_cache = True
     predicates = PUBLIC_AGENT_REPLY_SQL
+
+
+class is_uncounted(_Predicate):
+    """The ticket is left out of reports (arguments: `deleted_at`, `is_spam`,
+    `merged_into_id`, `close_reason`)."""
+
+    name = "is_uncounted"
+    inherit_cache = True
+    predicates = UNCOUNTED_SQL
 
 
 @compiles(_Predicate)

@@ -42,6 +42,7 @@ from dispatch.analytics.expressions import (
     duration_stats,
     is_public_agent_reply,
     is_status_change,
+    is_uncounted,
     json_text,
     seconds_between,
     status_change,
@@ -106,6 +107,17 @@ def _counted(t: Any, scope: Scope) -> list[ColumnElement[bool]]:
     return where
 
 
+def _ticket_counts(ticket_id: Any, scope: Scope) -> ColumnElement[bool]:
+    """For a row of another table: its ticket counts. Without filters, a check against
+    the few tickets that do not (`ix_tickets_uncounted`) rather than a join to every
+    ticket; with filters, the ticket's own row."""
+    t = aliased(Ticket)
+    if scope.filters == Filters():
+        uncounted = is_uncounted(t.deleted_at, t.is_spam, t.merged_into_id, t.close_reason)
+        return ~exists().where(t.id == ticket_id, uncounted)
+    return exists().where(t.id == ticket_id, *_counted(t, scope))
+
+
 def _old(entry: Any) -> ColumnElement[str]:
     return status_change(entry.changes, literal_column("old"))
 
@@ -150,16 +162,14 @@ def created_per_bucket(
 def resolved_per_bucket(
     session: Session, scope: Scope, starts: Sequence[datetime], end: datetime
 ) -> dict[int, int]:
-    a, t = aliased(AuditLog), aliased(Ticket)
+    a = aliased(AuditLog)
     rows = (
         select(_bucket(a.created_at, starts).label("k"))
-        .select_from(a)
-        .join(t, t.id == a.ticket_id)
         .where(
             *_status_changes(a, scope),
             _in(a.created_at, starts[0], end),
             _is_resolution(a),
-            *_counted(t, scope),
+            _ticket_counts(a.ticket_id, scope),
         )
         .subquery("resolved")
     )
@@ -185,10 +195,10 @@ def current_backlog(session: Session, scope: Scope) -> dict[str, int]:
 def backlog_changes(
     session: Session, scope: Scope, starts: Sequence[datetime]
 ) -> list[tuple[int, str, int]]:
-    """(k, status key, net change) of every status from `starts[k]` to the next start
-    (the last: to now): +1 for each ticket created into it and each change into it, -1
-    for each change out of it. A ticket's first status is the old status of its first
-    change (its status now if it never changed)."""
+    """(k, status key, net change) of every status (done ones too) from `starts[k]` to
+    the next start (the last: to now): +1 for each ticket created into it and each
+    change into it, -1 for each change out of it. A ticket's first status is the old
+    status of its first change (its status now if it never changed)."""
     t, s, first = aliased(Ticket), aliased(TicketStatus), aliased(AuditLog)
     first_status = (
         select(_old(first))
@@ -206,22 +216,25 @@ def backlog_changes(
         .join(s, s.id == t.status_id)
         .where(t.created_at >= starts[0], *_counted(t, scope))
     ).subquery("created")
-    a, t2 = aliased(AuditLog), aliased(Ticket)
+    a = aliased(AuditLog)
     moves = (
-        select(_bucket(a.created_at, starts).label("k"), _old(a).label("old"), _new(a).label("new"))
-        .select_from(a)
-        .join(t2, t2.id == a.ticket_id)
-        .where(*_status_changes(a, scope), a.created_at >= starts[0], *_counted(t2, scope))
+        select(
+            _bucket(a.created_at, starts).label("k"), _old(a).label("old"), _new(a).label("new")
+        ).where(
+            *_status_changes(a, scope),
+            a.created_at >= starts[0],
+            _ticket_counts(a.ticket_id, scope),
+        )
     ).subquery("moves")
     deltas = union_all(
         select(created.c.k, created.c.key, literal(1).label("delta")),
         select(moves.c.k, moves.c.new, literal(1)),
         select(moves.c.k, moves.c.old, literal(-1)),
     ).subquery("deltas")
-    stmt = (
-        select(deltas.c.k, deltas.c.key, func.sum(deltas.c.delta))
-        .where(deltas.c.key.not_in(DONE_KEYS))
-        .group_by(deltas.c.k, deltas.c.key)
+    # Resolved and closed are left to the caller: a filter here would be pushed into
+    # `created` and run its first-status lookup twice.
+    stmt = select(deltas.c.k, deltas.c.key, func.sum(deltas.c.delta)).group_by(
+        deltas.c.k, deltas.c.key
     )
     return [(k, key, int(n)) for k, key, n in session.execute(stmt)]
 
@@ -297,29 +310,40 @@ def resolution_rows(
 
 def status_stay_rows(scope: Scope, start: datetime, end: datetime) -> Select[Any, float]:
     """(status key, seconds) for each stay in a status that ended in the range: from the
-    change into it (or the ticket's creation) to the change out of it. Of two changes at
-    the same instant, the one into the status left is the stay's start."""
-    a, before, t = aliased(AuditLog), aliased(AuditLog), aliased(Ticket)
-    entered = (
+    change into it (the ticket's previous change in the range, else its last change
+    before, else its creation) to the change out of it."""
+    a = aliased(AuditLog)
+    changes = (
+        select(
+            a.ticket_id,
+            _old(a).label("grp"),
+            a.created_at.label("left_at"),
+            func.lag(a.created_at)
+            .over(partition_by=a.ticket_id, order_by=(a.created_at, a.id))
+            .label("previous"),
+        )
+        .where(*_status_changes(a, scope), _in(a.created_at, start, end))
+        .where(_ticket_counts(a.ticket_id, scope))
+    ).subquery("changes")
+    before, t = aliased(AuditLog), aliased(Ticket)
+    created = select(t.created_at).where(t.id == changes.c.ticket_id).scalar_subquery()
+    last_before = (
         select(func.max(before.created_at))
         .where(
-            before.ticket_id == a.ticket_id,
+            before.ticket_id == changes.c.ticket_id,
             is_status_change(before.changes),
-            before.created_at <= a.created_at,
-            before.id != a.id,
-            _new(before) == _old(a),
+            before.created_at < start,
         )
         .scalar_subquery()
     )
-    return (
-        select(
-            _old(a).label("grp"),
-            seconds_between(a.created_at, func.coalesce(entered, t.created_at)).label("seconds"),
-        )
-        .select_from(a)
-        .join(t, t.id == a.ticket_id)
-        .where(*_status_changes(a, scope), _in(a.created_at, start, end), *_counted(t, scope))
+    # Only a ticket's first change in the range looks further back, and only when the
+    # ticket is older than the range.
+    entered = case(
+        (changes.c.previous.is_not(None), changes.c.previous),
+        (created >= start, created),
+        else_=func.coalesce(last_before, created),
     )
+    return select(changes.c.grp, seconds_between(changes.c.left_at, entered).label("seconds"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,16 +403,14 @@ def reopens(session: Session, scope: Scope, start: datetime, end: datetime) -> R
     """The tickets resolved in the range, and their reopens since their first resolution
     in it, by channel: the entry's source, or for a customer's reply (auto-reopen) the
     channel of the reply itself."""
-    a, t = aliased(AuditLog), aliased(Ticket)
+    a = aliased(AuditLog)
     resolved = (
         select(a.ticket_id, func.min(a.created_at).label("resolved_at"))
-        .select_from(a)
-        .join(t, t.id == a.ticket_id)
         .where(
             *_status_changes(a, scope),
             _in(a.created_at, start, end),
             _is_resolution(a),
-            *_counted(t, scope),
+            _ticket_counts(a.ticket_id, scope),
         )
         .group_by(a.ticket_id)
     ).cte("resolved")

@@ -98,7 +98,8 @@ def backlog(
     changes: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     # Changes from at[k] to at[k+1] (the last: to now) undo the backlog at at[k+1] on.
     for k, key, delta in repository.backlog_changes(session, scope, at):
-        changes[k][key] += delta
+        if key not in INACTIVE_KEYS:
+            changes[k][key] += delta
 
     counts: list[dict[str, int]] = []
     running = dict(current)

@@ -1,10 +1,12 @@
-"""analytics: partial indexes over status changes and the team's public replies
+"""analytics: partial indexes over status changes, the team's public replies and the
+tickets reports leave out
 
 Reports read a brand's status changes over a period (`ix_audit_logs_status_changes`), a
 ticket's status changes in order (`ix_audit_logs_ticket_status_changes`) and a brand's
-public agent replies over a period (`ix_comments_public_agent_replies`). Each index holds
-only those rows; the predicates are the models' `STATUS_CHANGE_SQL` and
-`PUBLIC_AGENT_REPLY_SQL`, copied here as they were.
+public agent replies over a period (`ix_comments_public_agent_replies`), and check
+rows against the few tickets they leave out (`ix_tickets_uncounted`). Each index holds
+only those rows; the predicates are the models' `STATUS_CHANGE_SQL`,
+`PUBLIC_AGENT_REPLY_SQL` and `UNCOUNTED_SQL`, copied here as they were.
 
 Revision ID: 0018_analytics_indexes
 Revises: 0017_stream_events
@@ -53,9 +55,20 @@ def upgrade() -> None:
         "author_type = 'AGENT' AND NOT is_internal",
         "author_type = 'AGENT' AND is_internal = 0",
     )
+    uncounted = "deleted_at IS NOT NULL OR {spam} OR merged_into_id IS NOT NULL" + (
+        " OR close_reason = 'duplicate'"
+    )
+    _partial(
+        "ix_tickets_uncounted",
+        "tickets",
+        ["id"],
+        uncounted.format(spam="is_spam"),
+        uncounted.format(spam="is_spam = 1"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_uncounted", table_name="tickets")
     op.drop_index("ix_comments_public_agent_replies", table_name="comments")
     op.drop_index("ix_audit_logs_ticket_status_changes", table_name="audit_logs")
     op.drop_index("ix_audit_logs_status_changes", table_name="audit_logs")
