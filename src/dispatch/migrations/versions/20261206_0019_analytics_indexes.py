@@ -8,8 +8,8 @@ rows against the few tickets they leave out (`ix_tickets_uncounted`). Each index
 only those rows; the predicates are the models' `STATUS_CHANGE_SQL`,
 `PUBLIC_AGENT_REPLY_SQL` and `UNCOUNTED_SQL`, copied here as they were.
 
-Revision ID: 0018_analytics_indexes
-Revises: 0017_stream_events
+Revision ID: 0019_analytics_indexes
+Revises: 0018_webhook_disabled_at
 Create Date: 2026-12-06
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_analytics_indexes"
-down_revision: str | None = "0017_stream_events"
+revision: str = "0019_analytics_indexes"
+down_revision: str | None = "0018_webhook_disabled_at"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
