@@ -12,21 +12,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, insert
 
 from bench import wrk
-from bench.core import RESULTS, STATUS_MIX, Fixture, Server, prepare, save_report
+from bench.core import (
+    RESULTS,
+    STATUS_MIX,
+    Fixture,
+    Server,
+    prepare,
+    refresh_counts,
+    save_report,
+    settle,
+)
 from dispatch.comments.models import Comment
 from dispatch.core.db import Database
 from dispatch.core.ids import new_id
-from dispatch.statuses import counts
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.repository import count_by_status
 
 # The tables behind the models, for bulk inserts of plain rows.
 TICKETS = cast(Table, Ticket.__table__)
@@ -114,21 +120,25 @@ def seed(fixture: Fixture, tickets: int, words: Text) -> list[str]:
         if ticket_rows:
             session.execute(insert(TICKETS), ticket_rows)
             session.execute(insert(COMMENTS), comment_rows)
-        counts.replace(session, fixture.brand_id, count_by_status(session, fixture.brand_id))
+        refresh_counts(session, fixture.brand_id)
         session.commit()
-    # The state autovacuum keeps a live database in: the seed's comments rewrote each
-    # ticket's search document five times (PostgreSQL), leaving dead row versions.
-    with database.bind.connect().execution_options(  # type: ignore[union-attr]
-        isolation_level="AUTOCOMMIT"
-    ) as conn:
-        postgres = conn.dialect.name == "postgresql"
-        conn.execute(text("VACUUM ANALYZE" if postgres else "ANALYZE"))
-        if postgres:
-            # Flush what the load dirtied now, not under the measurement.
-            conn.execute(text("CHECKPOINT"))
-    os.sync()  # and the kernel's dirty pages (the database runs on this machine)
+    settle(database)
     database.dispose()
     return ids
+
+
+def search_queries(ranked: list[str]) -> list[str]:
+    """What agents search for, as URL query values: a common word, a mid-frequency one, a
+    rare one, or a pair (`ranked` is the vocabulary, most frequent first)."""
+    return (
+        [ranked[random.randrange(0, 20)] for _ in range(200)]
+        + [ranked[random.randrange(100, 1000)] for _ in range(400)]
+        + [ranked[random.randrange(1000, 3000)] for _ in range(200)]
+        + [
+            f"{ranked[random.randrange(0, 300)]}+{ranked[random.randrange(0, 300)]}"
+            for _ in range(200)
+        ]
+    )
 
 
 COMMENT = """
@@ -180,19 +190,8 @@ def main() -> None:
     ids = seed(fixture, args.tickets, words)
     ids_file = RESULTS / "conversation_ids.txt"
     ids_file.write_text("\n".join(random.sample(ids, min(len(ids), 20_000))) + "\n")
-    # One or two words: a common word, a mid-frequency one, a rare one, or a pair.
-    ranked = words.words
-    queries = (
-        [ranked[random.randrange(0, 20)] for _ in range(200)]
-        + [ranked[random.randrange(100, 1000)] for _ in range(400)]
-        + [ranked[random.randrange(1000, 3000)] for _ in range(200)]
-        + [
-            f"{ranked[random.randrange(0, 300)]}+{ranked[random.randrange(0, 300)]}"
-            for _ in range(200)
-        ]
-    )
     queries_file = RESULTS / "search_queries.txt"
-    queries_file.write_text("\n".join(queries) + "\n")
+    queries_file.write_text("\n".join(search_queries(words.words)) + "\n")
     prefix = f"/v1/brands/{fixture.brand_id}/tickets"
     server = Server(fixture.url, args.workers)
     search_script = SEARCH.format(key=fixture.key, queries_file=queries_file, prefix=prefix)

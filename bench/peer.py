@@ -28,15 +28,14 @@ from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, text, update
 
-from bench.core import RESULTS, Fixture, Server, drop_database, prepare
+from bench.core import RESULTS, Fixture, Server, drop_database, prepare, refresh_counts
+from bench.report import replace_section, uptime
 from dispatch.audit.models import AuditLog
 from dispatch.brands.models import Brand
 from dispatch.contacts.models import Contact
 from dispatch.core.db import Database
 from dispatch.core.ids import new_id
-from dispatch.statuses import counts
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.repository import count_by_status
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 PEER_DIR = Path(
@@ -44,7 +43,6 @@ PEER_DIR = Path(
 )
 # Where the peer's setup.sh installs it.
 PEER_PYTHON = Path("/tmp/peer-dh-venv/bin/python")  # noqa: S108 - the peer's fixed path
-REPORT = Path(__file__).parent / "RESULTS.md"
 
 # The peer README's shape of a grown brand: the status mix, ~20 tickets per requester and
 # one activity entry per ticket; plus one requester who owns a thousand tickets (reads
@@ -148,7 +146,7 @@ def seed(fixture: Fixture, target: int) -> dict[str, Any]:
             .where(Brand.id == fixture.brand_id)
             .values(next_ticket_number=number + missing)
         )
-        counts.replace(session, fixture.brand_id, count_by_status(session, fixture.brand_id))
+        refresh_counts(session, fixture.brand_id)
         active = [fixture.status_ids["open"], fixture.status_ids["pending"]]
         sample = list(
             session.scalars(
@@ -174,13 +172,8 @@ def _driver_python() -> str:
     return str(PEER_PYTHON) if PEER_PYTHON.exists() else sys.executable
 
 
-def _uptime() -> str:
-    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False)  # noqa: S607
-    return uptime.stdout.strip()
-
-
 def run_peer(db: str, stages: str, out: Path) -> list[Path]:
-    print(f"[peer] {_uptime()}", flush=True)
+    print(f"[peer] {uptime()}", flush=True)
     subprocess.run(  # noqa: S603 - the peer's own script
         ["bash", str(PEER_DIR / "run_bench.sh"), db],  # noqa: S607
         env={**os.environ, "STAGES": stages, "OUT": str(out)},
@@ -191,7 +184,7 @@ def run_peer(db: str, stages: str, out: Path) -> list[Path]:
 
 
 def run_dispatch(db: str, stages: str, workers: int, out: Path) -> list[Path]:
-    print(f"[dispatch] {_uptime()}", flush=True)
+    print(f"[dispatch] {uptime()}", flush=True)
     fixture = prepare(db, "dispatch_bench_peer")
     fixture_file = out / f"dispatch-{db}-fixture.json"
     fixture_file.write_text(json.dumps(asdict(fixture)))
@@ -216,7 +209,7 @@ def run_dispatch(db: str, stages: str, workers: int, out: Path) -> list[Path]:
         for stage in stages.split(","):
             path = out / f"dispatch-{db}-{stage}.jsonl"
             path.unlink(missing_ok=True)
-            print(f"[dispatch] {stage}: {_uptime()}", flush=True)
+            print(f"[dispatch] {stage}: {uptime()}", flush=True)
             subprocess.run(  # noqa: S603 - the peer's driver, our arguments
                 [*common, *stage_args[stage], "--out", str(path)],
                 cwd=REPOSITORY,
@@ -272,30 +265,18 @@ HEADER = (
 )
 
 
-# bench/RESULTS.md keeps every benchmark's last figures: this one owns the part between
-# these markers (added at the end the first time).
-START, END = "<!-- bench.peer:start -->", "<!-- bench.peer:end -->"
-
-
 def write_report(sections: dict[str, str], uptimes: list[str], command: str) -> None:
     body = "\n".join(section for section in sections.values() if section)
-    part = (
-        f"{START}\n## Beside django-helpdesk — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
+    replace_section(
+        "bench.peer",
+        f"## Beside django-helpdesk — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
         f"`{command}`: the peer's own benchmark, then Dispatch through the same driver and "
         "budgets, on this machine in one session. Ratio: req/s Dispatch ÷ peer for writes; "
         "p50 peer ÷ Dispatch for reads (get, list). Dispatch `update` is its audited status "
         "change, beside the peer's audited `update_fu`. Latencies in ms.\n\n"
         f"{HEADER}\n{body}\n\nLoad before each stage (`uptime`):\n\n"
-        + "\n".join(f"- {line}" for line in uptimes)
-        + f"\n{END}"
+        + "\n".join(f"- {line}" for line in uptimes),
     )
-    text = REPORT.read_text() if REPORT.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + part + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + part + "\n"
-    REPORT.write_text(text)
-    print(f"written {REPORT}")
 
 
 def main() -> None:
@@ -323,9 +304,9 @@ def main() -> None:
         if args.skip_peer:
             peer_files = [out / f"{db}-{stage}.jsonl" for stage in args.stages.split(",")]
         else:
-            uptimes.append(f"peer {db}: {_uptime()}")
+            uptimes.append(f"peer {db}: {uptime()}")
             peer_files = run_peer(db, args.stages, out)
-        uptimes.append(f"Dispatch {db}: {_uptime()}")
+        uptimes.append(f"Dispatch {db}: {uptime()}")
         ours = run_dispatch(db, args.stages, args.workers, out)
         sections[db] = table(db, _results(peer_files), _results(ours))
         print(f"{HEADER}\n{sections[db]}", flush=True)

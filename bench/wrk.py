@@ -58,6 +58,22 @@ end
 """
 
 
+# GET a path drawn at random from a file (one per line) with extra headers, e.g. a
+# signed-in dashboard session's cookie.
+PAGES = """
+local paths = {{}}
+init = function(args)
+  for line in io.lines("{paths_file}") do paths[#paths + 1] = line end
+  math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16))
+end
+request = function()
+  local headers = {{}}
+  headers["Cookie"] = "{cookie}"
+  return wrk.format("GET", paths[math.random(#paths)], headers)
+end
+"""
+
+
 @dataclass(frozen=True)
 class WrkResult:
     requests: int

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
+from dispatch.accounts import service as accounts
+from dispatch.tickets import service as tickets
 from tests.conftest import Api, make_status, make_ticket
 from tests.tickets.helpers import all_pages, patch_ticket, problem, tickets_path
 
@@ -297,3 +301,45 @@ def test_cursor_from_another_brand_of_the_account_is_400_invalid_cursor(
     response = api.get(f"/brands/{second['id']}/{listing}", params={"cursor": cursor, "limit": 1})
 
     problem(response, 400, "invalid_cursor")
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize("sort", list(SORT_VALUE))
+def test_the_cross_brand_queue_merges_each_brands_pages_in_order(
+    api: Api,
+    session: Session,
+    brand: dict[str, Any],
+    varied: list[dict[str, Any]],
+    sort: str,
+    order: str,
+) -> None:
+    # Each brand's page is read through its own index and the pages are merged; the
+    # second brand's priorities, titles and due dates interleave with the first's.
+    second = api.ok("post", "/brands", 201, json={"name": "Acme Wholesale"})
+    for t in varied[::2]:
+        due = {"dueAt": t["dueAt"]} if t["dueAt"] else {}
+        make_ticket(api, second, title=t["title"], priority=t["priority"], **due)
+    key, _ = accounts.authenticate(session, api.key)
+    actor = accounts.actor_for(key)
+
+    seen: list[Any] = []
+    cursor: str | None = None
+    for _ in range(20):
+        query = tickets.TicketQuery(sort=sort, order=order, cursor=cursor, limit=3)
+        page, cursor = tickets.list_account_tickets(session, actor, query)
+        seen += page
+        if cursor is None:
+            break
+
+    assert sorted(t.id for t in seen) == sorted(
+        [t["id"] for t in varied] + [t["id"] for t in api.ok("get", tickets_path(second))["data"]]
+    )
+    wire = [t.model_dump(mode="json", by_alias=True) for t in seen]
+    values = [SORT_VALUE[sort](t) for t in wire]
+    present = [v for v in values if v is not None]
+    assert values == present + [None] * (len(values) - len(present)), "nulls sort last"
+    descending = order == "desc"
+    for before, after in itertools.pairwise(wire):
+        if SORT_VALUE[sort](before) == SORT_VALUE[sort](after):
+            assert (before["id"] > after["id"]) is descending, "ties follow the id"
+    assert present == sorted(present, reverse=descending)

@@ -89,6 +89,15 @@ class Ticket(Base):
             sqlite_where=LIVE,
             postgresql_where=LIVE,
         ),
+        # The inbox sorted by priority (most urgent first, the id breaking ties).
+        Index(
+            "ix_tickets_live_priority",
+            "brand_id",
+            "priority",
+            "id",
+            sqlite_where=LIVE,
+            postgresql_where=LIVE,
+        ),
         # Moving every ticket off a status, and the foreign-key check when it is deleted.
         Index("ix_tickets_status_id", "status_id"),
         Index(

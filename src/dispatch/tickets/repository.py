@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Select, and_, func, select, union_all
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from dispatch.brands.models import Brand
 from dispatch.contacts.models import Company, Contact
@@ -132,6 +132,34 @@ def list_tickets(
 ) -> list[Ticket]:
     """One page plus one row, so the caller can tell whether another page follows; of one
     brand or, for the cross-brand queue, of several."""
+    if len(brand_ids) == 1 or sort == "status":
+        return list(session.scalars(_page(session, brand_ids, f, sort, descending, cursor, limit)))
+    # Across brands, each brand's page comes from its own keyset index and the pages are
+    # merged: one query over `brand_id IN (...)` cannot walk an index in the sort's order,
+    # and read and sorted every matching ticket of every brand (100 ms at 120k tickets).
+    # Sorting by status stays one query: its order comes from a join.
+    pages = union_all(
+        *(select(_page(session, [b], f, sort, descending, cursor, limit).subquery())
+          for b in sorted(brand_ids))
+    ).subquery()  # fmt: skip
+    merged = aliased(Ticket, pages)
+    column: ColumnElement[Any] = getattr(merged, SORT_KEYS[sort].column.key)
+    return list(
+        session.scalars(
+            select(merged).order_by(*_order(column, merged.id, descending)).limit(limit + 1)
+        )
+    )
+
+
+def _page(
+    session: Session,
+    brand_ids: Collection[str],
+    f: TicketFilter,
+    sort: str,
+    descending: bool,
+    cursor: Cursor | None,
+    limit: int,
+) -> Select[Ticket]:
     key = SORT_KEYS[sort]
     column: ColumnElement[Any] = key.column
     stmt = _filtered(select(Ticket), brand_ids, f)
@@ -141,14 +169,18 @@ def list_tickets(
         stmt = stmt.join(TicketStatus, TicketStatus.id == Ticket.status_id)
     if cursor is not None:
         stmt = stmt.where(after_cursor(column, Ticket.id, cursor, descending=descending))
+    return stmt.order_by(*_order(column, Ticket.id, descending)).limit(limit + 1)
+
+
+def _order(
+    column: ColumnElement[Any], id_column: Any, descending: bool
+) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     direction = column.desc() if descending else column.asc()
-    id_direction = Ticket.id.desc() if descending else Ticket.id.asc()
     if getattr(column, "nullable", False):
         # Only where NULLs exist: NULLS LAST on a NOT NULL column would stop an index
         # scan from delivering the order (PostgreSQL would sort the whole brand).
         direction = direction.nulls_last()
-    stmt = stmt.order_by(direction, id_direction).limit(limit + 1)
-    return list(session.scalars(stmt))
+    return direction, id_column.desc() if descending else id_column.asc()
 
 
 def _with_customer(*where: ColumnElement[bool]) -> Select[Ticket, Contact, Company]:
