@@ -106,6 +106,24 @@ def test_search_uses_the_apis_full_text_search(
     assert 'value="refu"' in page.text  # the search box keeps the words
 
 
+def test_the_company_filter_lists_the_tickets_of_its_contacts(
+    web: Browser, api: Api, brand: dict[str, Any]
+) -> None:
+    b = brand["id"]
+    acme = api.ok(
+        "post", f"/brands/{b}/companies", 201, json={"name": "Acme", "domain": "acme.test"}
+    )
+    ann = api.ok("post", f"/brands/{b}/contacts", 201, json={"email": "ann@acme.test"})
+    api.ok("patch", f"/brands/{b}/contacts/{ann['id']}", json={"companyId": acme["id"]})
+    theirs = make_ticket(api, brand, customerEmail="ann@acme.test")
+    make_ticket(api, brand, customerEmail="bob@elsewhere.test")
+
+    page = web.get(f"/brands/{b}/inbox?company={acme['id']}")
+
+    assert rows(page) == [theirs["id"]]
+    assert f'<option value="{acme["id"]}" selected>Acme</option>' in page.text
+
+
 def test_sorting_by_a_column_header(web: Browser, api: Api, brand: dict[str, Any]) -> None:
     made = [make_ticket(api, brand, title=t) for t in ("Bravo", "Alpha", "Charlie")]
     by_title = sorted(made, key=lambda t: t["title"])

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from dispatch.brands.models import Brand
-from dispatch.contacts import companies, service
+from dispatch.contacts import service
 from dispatch.contacts.schemas import ContactChanges, ContactOut, NewContact
 from dispatch.core.errors import ValidationFailed
 from dispatch.fields import service as fields
@@ -26,6 +26,7 @@ from dispatch.tickets.schemas import NewTicket
 from dispatch.web.dashboard import inbox
 from dispatch.web.forms import EDITABLE_FIELD_TYPES, custom_fields_of, editable, field_errors
 from dispatch.web.listing import QUERY_MAX, ListQuery, redirect_to, shell
+from dispatch.web.pickers import company_choices
 from dispatch.web.runner import Screen, WebError, command, run
 from dispatch.web.templating import page
 
@@ -34,29 +35,10 @@ router = APIRouter(include_in_schema=False)
 LIST = "/brands/{brand_id}/contacts"
 ONE = LIST + "/{contact_id}"
 PAGE_SIZE = 25
-# Companies offered by the pickers (by name); a brand with more filters from its
-# companies' pages (each links to its contacts).
-COMPANY_CHOICES = 200
 # Refusals without `errors` that are about one field of a contact form.
 _FIELD_OF_CODE = {"contact_exists": "email", "unknown_company": "company_id"}
 # Without htmx, a part comes inside its whole page.
 _WHOLE = {"inbox/_merge.html": "inbox/merge.html", "contacts/_tickets.html": "contacts/detail.html"}
-
-
-def _company_choices(screen: Screen, brand: Brand, current: str | None) -> list[Any]:
-    """The companies a picker offers, by name, with the current one always among them."""
-    found, _ = companies.list_companies(
-        screen.session,
-        brand,
-        search=None,
-        sort="name",
-        order="asc",
-        cursor=None,
-        limit=COMPANY_CHOICES,
-    )
-    if current and current != "null" and all(c.id != current for c in found):
-        found.append(companies.read_company(screen.session, brand, current))
-    return found
 
 
 def _listing(screen: Screen, brand_id: str, view: ListQuery, **extra: Any) -> dict[str, Any]:
@@ -74,7 +56,7 @@ def _listing(screen: Screen, brand_id: str, view: ListQuery, **extra: Any) -> di
         "view": view,
         "contacts": found,
         "next_cursor": next_cursor,
-        "companies": _company_choices(screen, brand, view.company),
+        "companies": company_choices(screen, brand, view.company),
         "values": {},
         "errors": {},
         **extra,
@@ -163,7 +145,7 @@ def _contact_page(
         "contact": contact,
         "base": ONE.format(brand_id=brand.id, contact_id=contact.id),
         "list_url": LIST.format(brand_id=brand.id),
-        "companies": _company_choices(screen, brand, contact.company_id),
+        "companies": company_choices(screen, brand, contact.company_id),
         "fields": [
             f for f in fields.list_fields(screen.session, brand.id, "contact") if f.show_in_detail
         ],

@@ -32,6 +32,7 @@ from dispatch.tickets.priority import Priority
 from dispatch.tickets.schemas import SortField, TicketOut
 from dispatch.views import service as views
 from dispatch.views.schemas import NewView
+from dispatch.web.pickers import company_choices
 from dispatch.web.runner import Screen, run
 from dispatch.web.templating import page
 
@@ -57,6 +58,7 @@ class Filters:
     category: str = ""  # a category id, "null" for none
     tag: str = ""  # a tag id
     contact: str = ""  # the contact's email address
+    company: str = ""  # a company id: tickets of its contacts
     created_from: str = ""  # YYYY-MM-DD, inclusive
     created_to: str = ""  # YYYY-MM-DD, inclusive
     q: str = ""
@@ -99,7 +101,7 @@ class Filters:
 
     def filtered(self) -> int:
         """How many filters beyond the status pill are set (shown on the filters toggle)."""
-        names = ("priority", "assignee", "category", "tag", "contact")
+        names = ("priority", "assignee", "category", "tag", "contact", "company")
         return sum(bool(getattr(self, name)) for name in (*names, "created_from", "created_to"))
 
     def ticket_query(self, member_email: str) -> tickets.TicketQuery:
@@ -109,6 +111,7 @@ class Filters:
             assignee_id="null" if self.view == "unassigned" else None,
             assignee_email=member_email if self.view == "mine" else (self.assignee or None),
             customer_email=self.contact or None,
+            company_id=self.company or None,
             category_id=self.category or None,
             tag_ids=self.tag or None,
             created_after=_day(self.created_from, "created_from"),
@@ -210,6 +213,7 @@ def _inbox(screen: Screen, brand: Brand | None, filters: Filters, **extra: Any) 
         "team_names": {m.email: m.name or m.email for m in team},
         "categories": categories.list_categories(session, brand.id) if brand else [],
         "tags": tags.list_tags(session, brand.id) if brand else [],
+        "companies": company_choices(screen, brand, filters.company) if brand else [],
         "views": views.list_views(session, screen.actor, brand),
         **extra,
     }
