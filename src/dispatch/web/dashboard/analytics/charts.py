@@ -38,16 +38,29 @@ FALLBACK_COLORS = ("#6366f1", "#0891b2", "#ca8a04", "#db2777", "#65a30d", "#9333
 class Column:
     label: str
     kind: Kind = "count"
+    group: str = ""  # a heading over several columns ("First response")
 
     @property
     def csv_header(self) -> str:
-        return f"{self.label} (seconds)" if self.kind == "duration" else self.label
+        label = f"{self.group} {self.label.lower()}" if self.group else self.label
+        return f"{label} (seconds)" if self.kind == "duration" else label
 
 
 @dataclass(frozen=True, slots=True)
 class Table:
     columns: list[Column]
     rows: list[list[Any]]
+
+    @property
+    def groups(self) -> list[tuple[str, int]]:
+        """The heading row over the columns' groups: (group, span), "" for none."""
+        spans: list[tuple[str, int]] = []
+        for c in self.columns:
+            if spans and spans[-1][0] == c.group:
+                spans[-1] = (c.group, spans[-1][1] + 1)
+            else:
+                spans.append((c.group, 1))
+        return spans if any(group for group, _ in spans) else []
 
     def csv(self) -> str:
         """The rows as CSV: dates in ISO form, durations in seconds, rates as fractions,
@@ -157,12 +170,12 @@ def volume(reports: Reports) -> Chart:
     created = [p.created for p in report.data]
     resolved = [p.resolved for p in report.data]
     busiest = max(report.data, key=lambda p: p.created)
+    when = "on" if report.period.interval == "day" else "in the week from"
     summary = (
         f"{_plural(report.totals.created, 'ticket')} created and "
         f"{report.totals.resolved} resolved"
         + (
-            f"; the most created in one {report.period.interval}: {busiest.created}, "
-            f"from {day_label(busiest.date)}."
+            f"; the most created: {busiest.created}, {when} {day_label(busiest.date)}."
             if busiest.created
             else "."
         )
@@ -403,12 +416,15 @@ def agents(reports: Reports) -> Chart:
         table=Table(
             [
                 Column("Agent", "text"),
-                Column("First responses"),
-                Column("First response median", "duration"),
-                Column("First response 90th percentile", "duration"),
-                Column("Resolved"),
-                Column("Resolution median", "duration"),
-                Column("Resolution 90th percentile", "duration"),
+                *(
+                    Column(label, kind, group)
+                    for group in ("First response", "Resolution")
+                    for label, kind in (
+                        ("Tickets", "count"),
+                        ("Median", "duration"),
+                        ("90th percentile", "duration"),
+                    )
+                ),
             ],
             rows,
         ),

@@ -85,10 +85,11 @@ class Bar:
 
 
 def nice_step(span: float, count: int = 4) -> float:
-    """A round step (1, 2, 2.5 or 5 times a power of ten) cutting `span` in ~`count`."""
+    """A round step (1, 2, 2.5 or 5 times a power of ten) cutting `span` in ~`count`;
+    never below 1: every axis counts tickets or whole units of time."""
     raw = span / count if span > 0 else 1
     power = 10 ** math.floor(math.log10(raw))
-    return float(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw))
+    return max(1.0, float(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)))
 
 
 def value_ticks(top: float, to_px: Callable[[float], float], fmt: Format) -> list[Tick]:
