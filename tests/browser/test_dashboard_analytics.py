@@ -109,7 +109,8 @@ def test_the_page_on_a_phone(live_server: LiveServer, phone_page: Page) -> None:
     chart = phone_page.locator("section[data-chart='backlog'] svg")
     expect(chart).to_be_visible()
     box = chart.bounding_box()
-    assert box is not None and box["width"] <= 390
+    assert box is not None
+    assert box["width"] <= 390
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
     axe_check(phone_page)
     screenshot(phone_page, "dashboard/analytics-phone")

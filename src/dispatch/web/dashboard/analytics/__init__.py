@@ -8,7 +8,7 @@ analytics services, called with the member's actor like every screen's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -34,27 +34,21 @@ BRAND = "/brands/{brand_id}/analytics"
 REPORT_TARGET = "analytics-report"
 
 
-def _labels(brand: Brand | None) -> Callable[[str, str], str]:
-    """Category labels name their brand when the page covers several."""
-    return (lambda _brand, name: name) if brand else (lambda brand, name: f"{brand} · {name}")
-
-
 def _shell(screen: Screen, brand_id: str | None) -> tuple[dict[str, Any], list[Brand]]:
     """The page's shell and the brands its reports cover."""
     brand = screen.brand(brand_id) if brand_id is not None else None
     covered = [brand] if brand else analytics.account_brands(screen.session, screen.actor, None)
-    label = _labels(brand)
     shell = {
         "member": screen.member,
         "brands": screen.brands(),
         "brand": brand,
         "nav": "analytics",
         "base": BRAND.format(brand_id=brand.id) if brand else ALL,
-        "agents": [
-            m for m in accounts.list_members(screen.session, screen.actor) if not m.deactivated_at
-        ],
+        # Deactivated members too: their tickets stay in the history.
+        "agents": accounts.list_members(screen.session, screen.actor),
+        # Across brands, a category names its brand.
         "categories": [
-            (c.id, label(b.name, c.name))
+            (c.id, c.name if brand else f"{b.name} · {c.name}")
             for b in covered
             for c in categories.list_categories(screen.session, b.id)
         ],
@@ -71,7 +65,14 @@ def _build(
     """The page's context with the charts `names`; a wrong control gives the form's
     field errors and no charts."""
     shell, covered = _shell(screen, brand_id)
-    context = {**shell, "controls": controls, "errors": {}, "charts": [], "cell": cell, "box": svg.BOX}
+    context = {
+        **shell,
+        "controls": controls,
+        "errors": {},
+        "charts": [],
+        "cell": cell,
+        "box": svg.BOX,
+    }
     try:
         reports = Reports(screen.session, screen.actor, covered, controls.report_query())
         context["charts"] = [CHARTS[name](reports) for name in names]

@@ -21,6 +21,7 @@ from dispatch.analytics.schemas import (
     PeriodOut,
     ReopensReport,
     ReportQuery,
+    ResponseTimes,
     ResponseTimesReport,
     TimeInStatusReport,
     VolumeReport,
@@ -190,7 +191,8 @@ def volume(reports: Reports) -> Chart:
             [[p.date, p.created, p.resolved] for p in report.data],
         ),
         figure=svg.line_chart(
-            labels, [("Created", "series-created", created), ("Resolved", "series-resolved", resolved)]
+            labels,
+            [("Created", "series-created", created), ("Resolved", "series-resolved", resolved)],
         ),
         kind="lines",
         empty=not (report.totals.created or report.totals.resolved),
@@ -239,10 +241,14 @@ def time_in_status(reports: Reports) -> Chart:
     highest = max((s.time.p90_seconds or 0 for s in shown), default=0)
     unit, symbol = svg.duration_unit(highest)
     rows = [
-        (s.name, (s.time.median_seconds or 0) / unit, duration(s.time.median_seconds),
-         (s.time.p90_seconds or 0) / unit)
+        (
+            s.name,
+            (s.time.median_seconds or 0) / unit,
+            duration(s.time.median_seconds),
+            (s.time.p90_seconds or 0) / unit,
+        )
         for s in shown
-    ]  # fmt: skip
+    ]
     summary = (
         "Median time in each status: "
         + "; ".join(
@@ -323,11 +329,17 @@ def _distribution(
         period=period,
         summary=summary,
         table=Table(
-            [Column("Time", "text"), Column("From", "duration"), Column("To", "duration"),
-             Column("Tickets")],
-            [[_bin_label(b.min_seconds, b.max_seconds), b.min_seconds, b.max_seconds, b.count]
-             for b in bins],
-        ),  # fmt: skip
+            [
+                Column("Time", "text"),
+                Column("From", "duration"),
+                Column("To", "duration"),
+                Column("Tickets"),
+            ],
+            [
+                [_bin_label(b.min_seconds, b.max_seconds), b.min_seconds, b.max_seconds, b.count]
+                for b in bins
+            ],
+        ),
         figure=svg.histogram(
             [(_bin_label(b.min_seconds, b.max_seconds), b.count) for b in bins],
             [(b.min_seconds, _short(b.min_seconds)) for b in bins],
@@ -355,9 +367,12 @@ def first_response(reports: Reports) -> Chart:
 def resolution(reports: Reports) -> Chart:
     report = reports.response_times
     return _distribution(
-        "resolution", "Time to resolution", "resolved for the first time", report.resolution,
+        "resolution",
+        "Time to resolution",
+        "resolved for the first time",
+        report.resolution,
         report.period,
-    )  # fmt: skip
+    )
 
 
 def reopens(reports: Reports) -> Chart:
@@ -394,19 +409,29 @@ def reopens(reports: Reports) -> Chart:
     )
 
 
+# Per agent: tickets, median and 90th percentile, of first responses then of resolutions.
+_AGENT_COLUMNS: tuple[tuple[str, Kind], ...] = (
+    ("Tickets", "count"),
+    ("Median", "duration"),
+    ("90th percentile", "duration"),
+)
+
+
+def _agent_row(label: str, times: ResponseTimes) -> list[Any]:
+    return [
+        label,
+        *(
+            value
+            for stats in (times.first_response, times.resolution)
+            for value in (stats.count, stats.median_seconds, stats.p90_seconds)
+        ),
+    ]
+
+
 def agents(reports: Reports) -> Chart:
     report = reports.response_times
-    rows = [
-        [g.label, g.first_response.count, g.first_response.median_seconds,
-         g.first_response.p90_seconds, g.resolution.count, g.resolution.median_seconds,
-         g.resolution.p90_seconds]
-        for g in report.groups
-    ]  # fmt: skip
-    overall = report.first_response, report.resolution
-    rows.append(
-        ["All tickets", overall[0].count, overall[0].median_seconds, overall[0].p90_seconds,
-         overall[1].count, overall[1].median_seconds, overall[1].p90_seconds]
-    )  # fmt: skip
+    rows = [_agent_row(g.label, g) for g in report.groups]
+    rows.append(_agent_row("All tickets", report))
     return Chart(
         name="agents",
         title="By agent",
@@ -419,11 +444,7 @@ def agents(reports: Reports) -> Chart:
                 *(
                     Column(label, kind, group)
                     for group in ("First response", "Resolution")
-                    for label, kind in (
-                        ("Tickets", "count"),
-                        ("Median", "duration"),
-                        ("90th percentile", "duration"),
-                    )
+                    for label, kind in _AGENT_COLUMNS
                 ),
             ],
             rows,
