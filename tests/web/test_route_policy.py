@@ -31,6 +31,7 @@ from dispatch.core.db import Database
 from dispatch.settings import Settings
 from dispatch.views import service as views
 from dispatch.views.schemas import NewView
+from dispatch.web.dashboard.analytics.charts import CHARTS
 from tests.conftest import Api, _new_account, bind_app, make_status, make_ticket, settings_in
 from tests.contacts.helpers import make_company, make_contact
 from tests.web.conftest import Browser, Person, add_member
@@ -67,6 +68,11 @@ EXEMPT = {
     "POST /account/password": "no id: the member's own password",
     "POST /account/signout-others": "no id: the member's own sessions",
     "GET /events": "no id in the path: ?brand= meets the brand policy (test_live_updates.py)",
+    "GET /analytics": "no id: reports only reachable brands (tests/web/test_analytics_page.py)",
+    **{
+        f"GET /analytics/{chart}.csv": "no id: a CSV of the member's reachable brands' reports"
+        for chart in CHARTS
+    },
 }
 
 # Parameters naming something of the whole account rather than of one brand: another
