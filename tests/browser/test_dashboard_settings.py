@@ -28,7 +28,9 @@ def _brand(live_server: LiveServer) -> tuple[dict[str, Any], dict[str, Any]]:
             f"/brands/{b}/fields/ticket",
             json={"key": "plan", "label": "Plan", "type": "select", "options": ["Free", "Pro"]},
         )
-        api.post(f"/brands/{b}/fields/ticket", json={"key": "order", "label": "Order", "type": "text"})
+        api.post(
+            f"/brands/{b}/fields/ticket", json={"key": "order", "label": "Order", "type": "text"}
+        )
         ticket = api.post(
             f"/brands/{b}/tickets",
             json={"title": "Parcel lost", "categoryId": ids["Shipping"], "tags": ["vip", "late"]},

@@ -118,7 +118,7 @@ def test_a_refused_category_shows_by_its_field_and_nothing_is_created(
 
     assert refused.status_code == 422
     assert f'id="category-{field}-error"' in refused.text
-    assert "<details class=\"new-record\" open>" in refused.text
+    assert '<details class="new-record" open>' in refused.text
     assert [c["id"] for c in api_categories(api, brand)] == [billing["id"]]
 
 
@@ -236,15 +236,17 @@ def test_members_see_categories_without_controls_and_cannot_change_them(
         refused = member.post(settings_url(brand, "categories", path), form)
         assert refused.status_code == 403, path
         assert REFUSED in refused.text
-    assert member.get(settings_url(brand, "categories", f"/{billing['id']}/edit")).status_code == 403
+    assert (
+        member.get(settings_url(brand, "categories", f"/{billing['id']}/edit")).status_code == 403
+    )
     assert [c["name"] for c in api_categories(api, brand)] == ["Billing"]
 
 
-def test_another_brands_category_is_not_found(
-    web: Browser, api: Api, brand: Json
-) -> None:
+def test_another_brands_category_is_not_found(web: Browser, api: Api, brand: Json) -> None:
     elsewhere = make_category(api, api.ok("post", "/brands", 201, json={"name": "B"}), "X")
 
     assert web.get(settings_url(brand, "categories", f"/{elsewhere['id']}/edit")).status_code == 404
     web.get(settings_url(brand, "categories"))
-    assert web.post(settings_url(brand, "categories", f"/{elsewhere['id']}/delete")).status_code == 404
+    assert (
+        web.post(settings_url(brand, "categories", f"/{elsewhere['id']}/delete")).status_code == 404
+    )

@@ -121,9 +121,7 @@ def test_a_refused_definition_shows_by_its_field_and_nothing_is_created(
     assert [f["key"] for f in api_fields(api, brand)] == ["order_number"]
 
 
-def test_editing_a_field_keeps_its_key(
-    web: Browser, api: Api, brand: Json, plan: Json
-) -> None:
+def test_editing_a_field_keeps_its_key(web: Browser, api: Api, brand: Json, plan: Json) -> None:
     page = web.get(settings_url(brand, "fields", f"/{plan['id']}/edit"))
     assert page.status_code == 200
     assert "Free\nPro</textarea>" in page.text

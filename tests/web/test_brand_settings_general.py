@@ -200,7 +200,7 @@ def test_members_see_general_read_only_and_cannot_save(
 
     assert page.status_code == 200
     assert READ_ONLY in page.text
-    assert "<fieldset class=\"settings-fieldset\" disabled>" in page.text
+    assert '<fieldset class="settings-fieldset" disabled>' in page.text
     assert ">Save</button>" not in page.text
     refused = member.post(settings_url(brand, "general"), general_form(brand, name="Mine"))
     assert refused.status_code == 403
@@ -303,9 +303,7 @@ def test_saving_a_bad_schema_shows_the_problem_and_keeps_the_text(
     assert api.ok("get", f"/brands/{brand['id']}/schema") == SCHEMA
 
 
-def test_members_see_the_schema_read_only(
-    member: Browser, api: Api, brand: Json
-) -> None:
+def test_members_see_the_schema_read_only(member: Browser, api: Api, brand: Json) -> None:
     page = member.get(settings_url(brand, "schema"))
 
     assert page.status_code == 200

@@ -69,7 +69,9 @@ def test_creating_a_tag(web: Browser, api: Api, brand: Json) -> None:
     assert api_tags(api, brand)["Returns"]["color"] == "#14b8a6"
 
 
-def test_a_taken_name_is_refused_by_its_field(web: Browser, api: Api, brand: Json, vip: Json) -> None:
+def test_a_taken_name_is_refused_by_its_field(
+    web: Browser, api: Api, brand: Json, vip: Json
+) -> None:
     web.get(settings_url(brand, "tags"))
 
     refused = web.post(settings_url(brand, "tags"), {"name": "VIP", "color": "#14b8a6"})

@@ -142,7 +142,7 @@ async def create_field(
     entity_type: Annotated[str, Form()] = "ticket",
     label: Annotated[str, Form()] = "",
     key: Annotated[str, Form()] = "",
-    type: Annotated[str, Form()] = "text",  # noqa: A002 - the form's field name
+    type: Annotated[str, Form()] = "text",
     options: Annotated[str, Form()] = "",
     required: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
@@ -196,7 +196,7 @@ async def edit_field(
     brand_id: str,
     field_id: str,
     label: Annotated[str, Form()] = "",
-    type: Annotated[str, Form()] = "text",  # noqa: A002 - the form's field name
+    type: Annotated[str, Form()] = "text",
     options: Annotated[str, Form()] = "",
     required: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
