@@ -28,7 +28,6 @@ router = APIRouter(include_in_schema=False)
 
 NAV = "categories"
 BASE = "/brands/{brand_id}/settings/categories"
-DEFAULT_COLOR = "#6b7280"
 _FIELD_OF_CODE = {"category_key_taken": "key", "category_name_taken": "name"}
 
 
