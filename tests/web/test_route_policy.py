@@ -96,6 +96,8 @@ PROBE: dict[str, Callable[[Realm], Any]] = {
     "member_id": lambda ids: ids["member_id"],
     "ref": lambda ids: ids["member_id"],
     "status_ids": lambda ids: [ids["status_id"]],
+    "category_ids": lambda ids: [ids["category_id"]],
+    "field_ids": lambda ids: [ids["field_id"]],
 }
 PROBE_FILE = {"file": ("probe.txt", b"probe", "text/plain")}
 
@@ -222,6 +224,18 @@ REALM: dict[str, Callable[[Makings], str]] = {
     "company_id": lambda m: make_company(m.api, m.brand)["id"],
     "webhook_id": lambda m: m.webhook["id"],
     "delivery_id": Makings.delivery,
+    "category_id": lambda m: m.api.ok(
+        "post", f"/brands/{m.brand['id']}/categories", 201, json={"name": "Probe category"}
+    )["id"],
+    "tag_id": lambda m: m.api.ok(
+        "post", f"/brands/{m.brand['id']}/tags", 201, json={"name": "probe"}
+    )["id"],
+    "field_id": lambda m: m.api.ok(
+        "post",
+        f"/brands/{m.brand['id']}/fields/ticket",
+        201,
+        json={"key": "probe", "label": "Probe", "type": "text"},
+    )["id"],
 }
 
 

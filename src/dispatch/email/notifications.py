@@ -61,6 +61,8 @@ log = logging.getLogger("dispatch.email.notifications")
 
 DEFAULT_AUTORESPONSE_SUBJECT = "We've received your request [{{ticketNumber}}]"
 DEFAULT_AUTORESPONSE_BODY = "Thanks for contacting us. We'll reach back out soon! - {{brandName}}"
+# What `autoresponse_texts` fills in (the reference's placeholders).
+AUTORESPONSE_PLACEHOLDERS = ("ticketNumber", "ticketTitle", "customerName", "brandName")
 AUTORESPONSE_LIMIT = 3
 AUTORESPONSE_WINDOW = timedelta(hours=1)
 
@@ -291,6 +293,28 @@ def _from_robot(ticket: Ticket) -> bool:
     return bool(source_data.get("autoSubmitted"))
 
 
+def autoresponse_texts(
+    brand: Brand,
+    ticket: Ticket,
+    customer_name: str,
+    *,
+    subject_template: str | None,
+    body_template: str | None,
+) -> tuple[str, str]:
+    """The autoresponse's subject and text for a ticket, from the brand's templates (the
+    defaults when unset); the dashboard previews the templates being typed with it."""
+    values = {
+        "ticketNumber": brand.public_id(ticket.ticket_number),
+        "ticketTitle": ticket.title,
+        "customerName": customer_name,
+        "brandName": brand.name,
+    }
+    subject = compose.with_public_id(
+        brand, ticket, fill_placeholders(subject_template or DEFAULT_AUTORESPONSE_SUBJECT, values)
+    )
+    return subject, fill_placeholders(body_template or DEFAULT_AUTORESPONSE_BODY, values)
+
+
 def _autoresponse(context: _Context, brand: Brand, ticket: Ticket, event: Event) -> None:
     if not brand.autoresponse_enabled or _from_robot(ticket):
         return
@@ -306,18 +330,13 @@ def _autoresponse(context: _Context, brand: Brand, ticket: Ticket, event: Event)
     ):
         log.info("autoresponse to %s skipped: limit reached", contact.email)
         return
-    values = {
-        "ticketNumber": brand.public_id(ticket.ticket_number),
-        "ticketTitle": ticket.title,
-        "customerName": ticket.customer_name or contact.name or "",
-        "brandName": brand.name,
-    }
-    subject = compose.with_public_id(
+    subject, text = autoresponse_texts(
         brand,
         ticket,
-        fill_placeholders(brand.autoresponse_subject or DEFAULT_AUTORESPONSE_SUBJECT, values),
+        ticket.customer_name or contact.name or "",
+        subject_template=brand.autoresponse_subject,
+        body_template=brand.autoresponse_body,
     )
-    text = fill_placeholders(brand.autoresponse_body or DEFAULT_AUTORESPONSE_BODY, values)
     body = render(
         AUTORESPONSE,
         **_common(brand, ticket, subject),
