@@ -98,6 +98,7 @@ PROBE: dict[str, Callable[[Realm], Any]] = {
     "status_ids": lambda ids: [ids["status_id"]],
     "category_ids": lambda ids: [ids["category_id"]],
     "field_ids": lambda ids: [ids["field_id"]],
+    "enabled": lambda ids: "false",
 }
 PROBE_FILE = {"file": ("probe.txt", b"probe", "text/plain")}
 

@@ -17,10 +17,10 @@ from dispatch.web.dashboard.webhooks.picker import events_summary
 from dispatch.web.dashboard.webhooks.screen import (
     BASE,
     LIVE_WITHIN,
-    field_errors,
     one,
     url_of,
 )
+from dispatch.web.forms import field_errors
 from dispatch.web.runner import Screen, WebError, run
 from dispatch.web.security import is_htmx
 from dispatch.web.templating import page

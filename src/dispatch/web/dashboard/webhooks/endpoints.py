@@ -19,12 +19,12 @@ from dispatch.web.dashboard.webhooks.picker import (
 from dispatch.web.dashboard.webhooks.screen import (
     BASE,
     allow_private,
-    field_errors,
     managing,
     one,
     shell,
     url_of,
 )
+from dispatch.web.forms import field_errors
 from dispatch.web.runner import Screen, WebError, command, run
 from dispatch.web.templating import page
 from dispatch.webhooks import payloads, service
@@ -120,8 +120,9 @@ async def _refused_form(
 @router.get(f"{BASE}/new")
 async def new_form(request: Request, brand_id: str) -> Response:
     def work(screen: Screen) -> dict[str, Any]:
+        context = shell(screen, brand_id)  # another's brand is a 404 before any role check
         require_settings_manager(screen.actor, "manage webhooks")
-        return {**shell(screen, brand_id), "webhook": None}
+        return {**context, "webhook": None}
 
     context = await run(request, work)
     return _form(request, context, {"events": []})
@@ -138,8 +139,8 @@ async def create(
     values = {"url": url, "events": events or [], "description": description}
 
     def work(screen: Screen) -> dict[str, Any]:
-        require_settings_manager(screen.actor, "manage webhooks")
         context = shell(screen, brand_id)
+        require_settings_manager(screen.actor, "manage webhooks")
         data = command(
             NewWebhook, url=url.strip(), events=events_given(events or []), description=description
         )
@@ -179,6 +180,8 @@ async def edit(
     values = {"url": url, "events": events or [], "description": description}
 
     def work(screen: Screen) -> None:
+        brand = screen.brand(brand_id)
+        service.get_webhook(screen.session, brand, webhook_id)
         require_settings_manager(screen.actor, "manage webhooks")
         data = command(
             WebhookChanges,
@@ -189,7 +192,7 @@ async def edit(
         service.update_webhook(
             screen.session,
             screen.actor,
-            screen.brand(brand_id),
+            brand,
             webhook_id,
             data,
             allow_private=allow_private(screen),

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from dispatch.core import clock
 from dispatch.core.actor import require_settings_manager
-from dispatch.core.errors import DomainError
 from dispatch.web.runner import Screen
 from dispatch.webhooks import service
 from dispatch.webhooks.schemas import WebhookOut
@@ -44,17 +43,12 @@ def one(screen: Screen, brand_id: str, webhook_id: str) -> dict[str, Any]:
 
 
 def managing(screen: Screen, brand_id: str, webhook_id: str, action: str) -> dict[str, Any]:
-    """`one` for the form of a change only owners and admins make."""
+    """`one` for the form of a change only owners and admins make (another's brand or
+    webhook is a 404 before the role is checked)."""
+    context = one(screen, brand_id, webhook_id)
     require_settings_manager(screen.actor, action)
-    return one(screen, brand_id, webhook_id)
+    return context
 
 
 def allow_private(screen: Screen) -> bool:
     return screen.settings.webhooks_allow_private
-
-
-def field_errors(error: DomainError) -> dict[str, str] | None:
-    """A refusal as {field: message} when it is about a form's fields, else None."""
-    if error.errors:
-        return {e["field"]: e["message"] for e in error.errors}
-    return None
