@@ -111,8 +111,8 @@ class Filters:
             customer_email=self.contact or None,
             category_id=self.category or None,
             tag_ids=self.tag or None,
-            created_after=_day(self.created_from, "created_from"),
-            created_before=_day(self.created_to, "created_to", next_day=True),
+            created_after=day_bound(self.created_from, "created_from"),
+            created_before=day_bound(self.created_to, "created_to", next_day=True),
             search=self.q or None,
             sort=self.sort,
             order=self.order,
@@ -121,7 +121,7 @@ class Filters:
         )
 
 
-def _day(value: str, field: str, *, next_day: bool = False) -> datetime | None:
+def day_bound(value: str, field: str, *, next_day: bool = False) -> datetime | None:
     """The start of a YYYY-MM-DD day in UTC (of the next day, for an inclusive end)."""
     if not value:
         return None
@@ -306,7 +306,7 @@ class BulkForm:
 
 ACTIONS = {
     "setStatus", "assign", "setCategory", "addTags", "removeTags", "setPriority", "resolve",
-    "spam", "delete",
+    "spam", "notSpam", "delete",
 }  # fmt: skip
 
 
