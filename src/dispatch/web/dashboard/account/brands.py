@@ -59,7 +59,8 @@ async def create(
     values = {"name": name, "ticket_prefix": ticket_prefix}
 
     def work(screen: Screen) -> str:
-        data = command(NewBrand, name=name.strip(), ticket_prefix=ticket_prefix.strip() or None)
+        prefix = {"ticket_prefix": ticket_prefix.strip()} if ticket_prefix.strip() else {}
+        data = command(NewBrand, name=name.strip(), **prefix)
         return brands.create_brand(screen.session, screen.actor, data).name
 
     try:
