@@ -29,6 +29,7 @@ from dispatch.brands import service as brands
 from dispatch.core.actor import OwnerOrAdminRequired
 from dispatch.core.db import Database
 from dispatch.settings import Settings
+from dispatch.spam import service as spam
 from dispatch.views import service as views
 from dispatch.views.schemas import NewView
 from tests.conftest import Api, _new_account, bind_app, make_status, make_ticket, settings_in
@@ -67,11 +68,18 @@ EXEMPT = {
     "POST /account/password": "no id: the member's own password",
     "POST /account/signout-others": "no id: the member's own sessions",
     "GET /events": "no id in the path: ?brand= meets the brand policy (test_live_updates.py)",
+    "GET /account/keys": "no id: the account's own keys",
+    "POST /account/keys": "no id: a key of the member's own account (brands checked)",
+    "GET /account/brands": "no id: the brands the member reaches",
+    "POST /account/brands": "no id: a brand of the member's own account",
+    "GET /account/inbound": "no id: the account's own inbound settings",
+    "POST /account/inbound/reveal": "no id: the account's own inbound secret",
+    "POST /account/inbound/rotate": "no id: the account's own inbound secret",
 }
 
 # Parameters naming something of the whole account rather than of one brand: another
 # brand's value means nothing, so they are checked with another account's ids only.
-ACCOUNT_WIDE = {"member_id"}
+ACCOUNT_WIDE = {"member_id", "key_id"}
 
 # How a settings page refuses a member without settings rights on their own brand.
 MANAGERS_ONLY = OwnerOrAdminRequired("").message.strip()
@@ -90,6 +98,7 @@ PROBE: dict[str, Callable[[Realm], Any]] = {
     "member_id": lambda ids: ids["member_id"],
     "ref": lambda ids: ids["member_id"],
     "status_ids": lambda ids: [ids["status_id"]],
+    "role": lambda ids: "member",
 }
 PROBE_FILE = {"file": ("probe.txt", b"probe", "text/plain")}
 
@@ -204,6 +213,17 @@ class Makings:
             return add_delivery(s, self.webhook).id
 
 
+def _blocked_sender(m: Makings) -> str:
+    with m.database.session() as s:
+        member = s.get(Member, m.member.id)
+        assert member is not None
+        actor = member_actor(member)
+        brand = brands.get_brand(s, actor, m.brand["id"])
+        blocked = spam.block_sender(s, actor, brand, "blocked@spam.test")
+        s.commit()
+        return blocked.id
+
+
 # Each path parameter a dashboard route may name, and how a realm makes its object: the
 # one table to extend when a screen brings a new id.
 REALM: dict[str, Callable[[Makings], str]] = {
@@ -216,6 +236,8 @@ REALM: dict[str, Callable[[Makings], str]] = {
     "company_id": lambda m: make_company(m.api, m.brand)["id"],
     "webhook_id": lambda m: m.webhook["id"],
     "delivery_id": Makings.delivery,
+    "blocked_id": _blocked_sender,
+    "key_id": lambda m: m.api.ok("post", "/accounts/me/api-keys", 201, json={"name": "K"})["id"],
 }
 
 
