@@ -53,7 +53,8 @@ def test_the_list_shows_each_live_key_with_its_scope(web: Browser, api: Api, bra
     assert set(key_rows(page.text)) == {k["id"] for k in live_keys(api)}
     assert f"{scoped['prefix']}…" in page.text
     row = page.text.split(f'data-key-id="{scoped["id"]}"')[1].split("</tr>")[0]
-    assert "Acme Store" in row and "Never" in row
+    assert "Acme Store" in row
+    assert "Never" in row
     assert "sk_live_" not in row.replace(scoped["prefix"], "")  # no secret, only the prefix
 
 
@@ -66,7 +67,8 @@ def test_a_created_key_is_shown_once_and_works(web: Browser, api: Api, brand: Js
     secret = secret_on(created.text)
     assert "Shown this once" in created.text
     made = next(k for k in live_keys(api) if k["name"] == "Billing sync")
-    assert made["allBrands"] is False and made["brandIds"] == [brand["id"]]
+    assert made["allBrands"] is False
+    assert made["brandIds"] == [brand["id"]]
     # The key works, for its brand only.
     client = web.client
     own = client.get(f"/v1/brands/{brand['id']}", headers={"Authorization": f"Bearer {secret}"})

@@ -48,7 +48,8 @@ def test_the_team_links_each_member_to_their_page(web: Browser, agent: Person) -
     assert f'href="/team/{agent.id}"' in web.get("/team").text
     page = web.get(f"/team/{agent.id}")
     assert page.status_code == 200
-    assert "agent@acme.test" in page.text and "Change role" in page.text
+    assert "agent@acme.test" in page.text
+    assert "Change role" in page.text
 
 
 def test_an_owner_changes_a_role(web: Browser, agent: Person, database: Database) -> None:
@@ -146,7 +147,8 @@ def test_a_member_sees_a_teammate_but_changes_nothing(
 ) -> None:
     browser = signed_in(browsers, agent)
     page = browser.get(f"/team/{owner.id}")
-    assert page.status_code == 200 and "Change role" not in page.text
+    assert page.status_code == 200
+    assert "Change role" not in page.text
     assert browser.post(f"/team/{owner.id}/deactivate").status_code == 403
     assert browser.post(f"/team/{agent.id}/role", {"role": "admin"}).status_code == 403
     assert stored(database, agent.id)[0] == "member"

@@ -41,7 +41,7 @@ def parsed(text: str) -> list[dict[str, str]]:
 
 @pytest.fixture
 def history(web: Browser, api: Api, brand: Json) -> list[Json]:
-    """Two tickets by the API, one of them changed; a sender blocked by the owner in the dashboard."""
+    """Two tickets by the API, one of them changed; a sender blocked in the dashboard."""
     first = make_ticket(api, brand, title="=SUM(A1:A2)")
     second = make_ticket(api, brand, title="Second")
     api.ok("patch", f"/brands/{brand['id']}/tickets/{first['id']}", json={"priority": "high"})
@@ -104,10 +104,12 @@ def test_pages_follow_the_cursor(
     first = web.get(log_of(brand))
     assert len(events(first.text)) == 3
     link = next_link(first.text)
-    assert link is not None and "cursor=" in link
+    assert link is not None
+    assert "cursor=" in link
     second = web.get(link, headers={"HX-Request": "true", "HX-Target": "activity-results"})
     assert events(second.text) == ["ticket.created"]
-    assert 'id="activity-results"' in second.text and "<html" not in second.text
+    assert 'id="activity-results"' in second.text
+    assert "<html" not in second.text
 
 
 def test_the_csv_holds_every_page_of_the_filtered_log(
@@ -122,9 +124,11 @@ def test_the_csv_holds_every_page_of_the_filtered_log(
     assert [r["event"] for r in rows] == ["sender.blocked", "ticket.updated", "ticket.created",
                                           "ticket.created"]  # fmt: skip
     blocked, updated = rows[0], rows[1]
-    assert blocked["performerEmail"] == "owner@acme.test" and blocked["source"] == "dashboard"
+    assert blocked["performerEmail"] == "owner@acme.test"
+    assert blocked["source"] == "dashboard"
     assert '"email": "bot@spam.test"' in blocked["metadata"]
-    assert updated["performerType"] == "api" and updated["apiKeyPrefix"].startswith("sk_live_")
+    assert updated["performerType"] == "api"
+    assert updated["apiKeyPrefix"].startswith("sk_live_")
     assert '"new": "high"' in updated["changes"]
     filtered = parsed(web.get(log_of(brand, "event=ticket.created", csv_export=True)).text)
     assert {r["entityId"] for r in filtered} == {t["id"] for t in history}
@@ -138,9 +142,7 @@ def test_csv_cells_never_run_as_formulas() -> None:
     assert activity._cell(None) == ""
 
 
-def test_another_brands_log_is_not_found(
-    web: Browser, other_api: Api, other_brand: Json
-) -> None:
+def test_another_brands_log_is_not_found(web: Browser, other_api: Api, other_brand: Json) -> None:
     make_ticket(other_api, other_brand)
     assert web.get(log_of(other_brand)).status_code == 404
     assert web.get(log_of(other_brand, csv_export=True)).status_code == 404
