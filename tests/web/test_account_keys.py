@@ -127,5 +127,45 @@ def test_members_cannot_see_or_make_keys(member: Browser, api: Api) -> None:
     member.get("/inbox")
     assert member.post("/account/keys", {"name": "Mine", "access": "all"}).status_code == 403
     assert member.post(f"/account/keys/{before[0]['id']}/revoke").status_code == 403
+    assert member.post(f"/account/keys/{before[0]['id']}/scope", {"access": "all"}).status_code == 403
     assert ids(live_keys(api)) == ids(before)
     assert 'href="/account/keys"' not in member.get("/inbox").text
+
+
+def test_changing_a_keys_brands(web: Browser, api: Api, brand: Json) -> None:
+    issued = api.ok("post", "/accounts/me/api-keys", 201, json={"name": "Sync"})
+    web.get("/account/keys")
+    done = web.post(
+        f"/account/keys/{issued['id']}/scope", {"access": "some", "brand_ids": [brand["id"]]}
+    )
+    assert done.status_code == 303
+    assert "Saved the brands Sync may use" in web.get(done.headers["location"]).text
+    changed = next(k for k in live_keys(api) if k["id"] == issued["id"])
+    assert changed["allBrands"] is False
+    assert changed["brandIds"] == [brand["id"]]
+    web.post(f"/account/keys/{issued['id']}/scope", {"access": "all"})
+    assert next(k for k in live_keys(api) if k["id"] == issued["id"])["allBrands"] is True
+
+
+@pytest.mark.parametrize("chosen", [[], ["br_nope"]])
+def test_a_scope_without_known_brands_is_refused_by_its_field(
+    web: Browser, api: Api, chosen: list[str]
+) -> None:
+    issued = api.ok("post", "/accounts/me/api-keys", 201, json={"name": "Sync"})
+    web.get("/account/keys")
+    refused = web.post(
+        f"/account/keys/{issued['id']}/scope", {"access": "some", "brand_ids": chosen}
+    )
+    assert refused.status_code == 422
+    assert re.search(r'id="scope-\d+-brands-error"', refused.text)
+    assert next(k for k in live_keys(api) if k["id"] == issued["id"])["allBrands"] is True
+
+
+def test_another_accounts_key_keeps_its_scope(
+    web: Browser, other_api: Api, other_brand: Json
+) -> None:
+    theirs = other_api.ok("post", "/accounts/me/api-keys", 201, json={"name": "Theirs"})
+    web.get("/account/keys")
+    form = {"access": "some", "brand_ids": [other_brand["id"]]}
+    assert web.post(f"/account/keys/{theirs['id']}/scope", form).status_code == 404
+    assert next(k for k in live_keys(other_api) if k["id"] == theirs["id"])["allBrands"] is True

@@ -1,6 +1,6 @@
 """Account → API keys: the live keys (name, prefix, brand scope, created, last used),
 creating one scoped to all brands or some (its secret shown on the next page only,
-with a copy button), and revoking one after a confirmation."""
+with a copy button), changing a key's brands, and revoking one after a confirmation."""
 
 from __future__ import annotations
 
@@ -36,8 +36,21 @@ def _keys(screen: Screen, **extra: Any) -> dict[str, Any]:
 
 
 def _notice(request: Request) -> str | None:
-    revoked = request.query_params.get("revoked")
-    return f"Revoked {revoked[:200]}: requests with it are refused from now on" if revoked else None
+    query = request.query_params
+    if revoked := query.get("revoked"):
+        return f"Revoked {revoked[:200]}: requests with it are refused from now on"
+    if scoped := query.get("scoped"):
+        return f"Saved the brands {scoped[:200]} may use"
+    return None
+
+
+def _scope(access: str, brand_ids: list[str] | None) -> list[str] | None:
+    """The brands a form chose: None for all; a refusal for "only these" with none."""
+    if access == "all":
+        return None
+    if not brand_ids:
+        raise ValidationFailed("brand_ids", "Choose the brands it may use, or all brands")
+    return brand_ids
 
 
 @router.get(BASE)
@@ -56,14 +69,9 @@ async def create(
     values = {"name": name, "access": access, "brand_ids": brand_ids or []}
 
     def work(screen: Screen) -> dict[str, Any]:
-        scoped = access != "all"
-        if scoped and not brand_ids:
-            raise ValidationFailed("brand_ids", "Choose the brands it may use, or all brands")
+        scope = _scope(access, brand_ids)
         data = command(
-            NewApiKey,
-            name=name.strip() or "API key",
-            all_brands=not scoped,
-            brand_ids=(brand_ids or []) if scoped else None,
+            NewApiKey, name=name.strip() or "API key", all_brands=scope is None, brand_ids=scope
         )
         issued = accounts.create_key(
             screen.session,
@@ -85,6 +93,33 @@ async def create(
         context = await run(request, lambda s: _keys(s, values=values, errors=shown))
         return page(request, "account/keys.html", status_code=422, **context)
     return page(request, "account/key_created.html", **context)
+
+
+@router.post(BASE + "/{key_id}/scope")
+async def change_scope(
+    request: Request,
+    key_id: str,
+    access: Annotated[str, Form()] = "all",
+    brand_ids: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    def work(screen: Screen) -> str:
+        accounts.get_key(screen.session, screen.actor, key_id)  # another's is a 404 first
+        scope = _scope(access, brand_ids)
+        key = accounts.update_key_scope(
+            screen.session, screen.actor, key_id, all_brands=scope is None, brand_ids=scope
+        )
+        return key.name
+
+    try:
+        name = await run(request, work, write=True)
+    except WebError as refused:
+        errors = field_errors(refused.error)
+        if errors is None:
+            raise
+        shown = {"scope": next(iter(errors.values())), "scope_key": key_id}
+        context = await run(request, lambda s: _keys(s, errors=shown))
+        return page(request, "account/keys.html", status_code=422, **context)
+    return redirect_to(BASE, scoped=name)
 
 
 @router.post(BASE + "/{key_id}/revoke")
