@@ -9,6 +9,7 @@ import pytest
 
 from tests.categories.helpers import make_category
 from tests.conftest import Api, make_status, make_ticket
+from tests.contacts.helpers import make_company, make_contact
 from tests.tags.helpers import make_tag
 from tests.webhooks.helpers import make_webhook
 
@@ -443,3 +444,16 @@ def test_delete_with_an_invalid_confirm_value_is_422(api: Api, brand: dict[str, 
     response = api.delete(f"/brands/{brand['id']}", params={"confirm": "maybe"})
     assert response.status_code == 422
     api.ok("get", f"/brands/{brand['id']}")
+
+
+def test_delete_preview_counts_live_contacts_and_companies(
+    api: Api, brand: dict[str, Any], other_brand: dict[str, Any], other_api: Api
+) -> None:
+    make_contact(api, brand, email="ann@customer.test")
+    gone = make_contact(api, brand, email="bob@customer.test")
+    api.ok("delete", f"/brands/{brand['id']}/contacts/{gone['id']}")
+    make_company(api, brand)
+    make_contact(other_api, other_brand, email="cy@customer.test")
+    preview = api.ok("delete", f"/brands/{brand['id']}")
+    assert preview["contactCount"] == 1
+    assert preview["companyCount"] == 1

@@ -29,6 +29,7 @@ from dispatch.brands import service as brands
 from dispatch.core.actor import OwnerOrAdminRequired
 from dispatch.core.db import Database
 from dispatch.settings import Settings
+from dispatch.spam import service as spam
 from dispatch.views import service as views
 from dispatch.views.schemas import NewView
 from dispatch.web.dashboard.analytics.charts import CHARTS
@@ -73,11 +74,18 @@ EXEMPT = {
         f"GET /analytics/{chart}.csv": "no id: a CSV of the member's reachable brands' reports"
         for chart in CHARTS
     },
+    "GET /account/keys": "no id: the account's own keys",
+    "POST /account/keys": "no id: a key of the member's own account (brands checked)",
+    "GET /account/brands": "no id: the brands the member reaches",
+    "POST /account/brands": "no id: a brand of the member's own account",
+    "GET /account/inbound": "no id: the account's own inbound settings",
+    "POST /account/inbound/reveal": "no id: the account's own inbound secret",
+    "POST /account/inbound/rotate": "no id: the account's own inbound secret",
 }
 
 # Parameters naming something of the whole account rather than of one brand: another
 # brand's value means nothing, so they are checked with another account's ids only.
-ACCOUNT_WIDE = {"member_id"}
+ACCOUNT_WIDE = {"member_id", "key_id"}
 
 # How a settings page refuses a member without settings rights on their own brand.
 MANAGERS_ONLY = OwnerOrAdminRequired("").message.strip()
@@ -99,6 +107,7 @@ PROBE: dict[str, Callable[[Realm], Any]] = {
     "category_ids": lambda ids: [ids["category_id"]],
     "field_ids": lambda ids: [ids["field_id"]],
     "enabled": lambda ids: "false",
+    "role": lambda ids: "member",
 }
 PROBE_FILE = {"file": ("probe.txt", b"probe", "text/plain")}
 
@@ -213,6 +222,17 @@ class Makings:
             return add_delivery(s, self.webhook).id
 
 
+def _blocked_sender(m: Makings) -> str:
+    with m.database.session() as s:
+        member = s.get(Member, m.member.id)
+        assert member is not None
+        actor = member_actor(member)
+        brand = brands.get_brand(s, actor, m.brand["id"])
+        blocked = spam.block_sender(s, actor, brand, "blocked@spam.test")
+        s.commit()
+        return blocked.id
+
+
 # Each path parameter a dashboard route may name, and how a realm makes its object: the
 # one table to extend when a screen brings a new id.
 REALM: dict[str, Callable[[Makings], str]] = {
@@ -237,6 +257,8 @@ REALM: dict[str, Callable[[Makings], str]] = {
         201,
         json={"key": "probe", "label": "Probe", "type": "text"},
     )["id"],
+    "blocked_id": _blocked_sender,
+    "key_id": lambda m: m.api.ok("post", "/accounts/me/api-keys", 201, json={"name": "K"})["id"],
 }
 
 

@@ -84,3 +84,13 @@ def get_member(session: Session, account_id: str, member_id: str) -> Member | No
 def list_members(session: Session, account_id: str) -> list[Member]:
     stmt = select(Member).where(Member.account_id == account_id).order_by(Member.email)
     return list(session.scalars(stmt))
+
+
+def count_active_owners(session: Session, account_id: str, *, except_id: str) -> int:
+    stmt = select(func.count()).where(
+        Member.account_id == account_id,
+        Member.role == "owner",
+        Member.deactivated_at.is_(None),
+        Member.id != except_id,
+    )
+    return session.scalar(stmt) or 0

@@ -15,7 +15,7 @@ from dispatch.brands import repository as brands_repository
 from dispatch.brands.models import Brand
 from dispatch.core import clock
 from dispatch.core.actor import Actor, Channel, Role
-from dispatch.core.errors import Conflict, InvalidApiKey, NotFound, ValidationFailed
+from dispatch.core.errors import Conflict, Forbidden, InvalidApiKey, NotFound, ValidationFailed
 from dispatch.core.ids import new_id, random_token
 from dispatch.tickets import repository as tickets_repository
 
@@ -182,6 +182,14 @@ def list_keys(session: Session, actor: Actor) -> list[ApiKey]:
     return repository.list_keys(session, actor.account_id)
 
 
+def get_key(session: Session, actor: Actor, key_id: str) -> ApiKey:
+    policy.require_account_admin(actor, "manage API keys")
+    key = repository.get_key(session, actor.account_id, key_id)
+    if key is None:
+        raise NotFound("api_key", key_id)
+    return key
+
+
 def update_key_scope(
     session: Session,
     actor: Actor,
@@ -203,13 +211,11 @@ def update_key_scope(
     return key
 
 
-def revoke_key(session: Session, actor: Actor, key_id: str) -> None:
-    policy.require_account_admin(actor, "manage API keys")
-    key = repository.get_key(session, actor.account_id, key_id)
-    if key is None:
-        raise NotFound("api_key", key_id)
+def revoke_key(session: Session, actor: Actor, key_id: str) -> ApiKey:
+    key = get_key(session, actor, key_id)
     key.revoked_at = clock.now()
     session.flush()
+    return key
 
 
 def add_member(session: Session, account_id: str, data: NewMember) -> Member:
@@ -267,3 +273,91 @@ def find_member(
     if email is not None:
         return repository.find_member_by_email(session, account_id, email)
     return None
+
+
+# --- the team: roles, brand access, deactivation ------------------------------------------
+
+
+def _managed_member(session: Session, actor: Actor, member_id: str) -> Member:
+    """A teammate the actor may change: owners change anyone; an admin changes members
+    and themselves, never another admin or an owner (the reference's rule)."""
+    policy.require_account_admin(actor, "manage team members")
+    member = repository.get_member(session, actor.account_id, member_id)
+    if member is None:
+        raise NotFound("member", member_id)
+    if (
+        actor.role is not Role.OWNER
+        and member.role in (Role.OWNER, Role.ADMIN)
+        and member.id != actor.member_id
+    ):
+        raise Forbidden(f"Only an owner can change another {member.role}")
+    return member
+
+
+def _keep_an_owner(session: Session, member: Member) -> None:
+    """The account always keeps an active owner to manage it."""
+    if member.role == Role.OWNER and member.deactivated_at is None:
+        others = repository.count_active_owners(session, member.account_id, except_id=member.id)
+        if others == 0:
+            raise Conflict(
+                "The account's last owner stays an active owner: make another member owner first",
+                code="last_owner",
+            )
+
+
+def change_role(session: Session, actor: Actor, member_id: str, role: str) -> Member:
+    member = _managed_member(session, actor, member_id)
+    if role not in tuple(Role):
+        raise ValidationFailed("role", f"Unknown role {role!r}")
+    if role == member.role:
+        return member
+    if Role.OWNER in (role, member.role) and actor.role is not Role.OWNER:
+        raise Forbidden("Only an owner can make or unmake owners")
+    _keep_an_owner(session, member)
+    member.role = role
+    member.updated_at = clock.now()
+    session.flush()
+    return member
+
+
+def set_brand_access(
+    session: Session, actor: Actor, member_id: str, *, all_brands: bool, brand_ids: list[str]
+) -> Member:
+    """Which brands a member (role `member`) works in; owners and admins reach all."""
+    member = _managed_member(session, actor, member_id)
+    if not all_brands and not brand_ids:
+        raise ValidationFailed("brand_ids", "Choose at least one brand, or all brands")
+    scope = [] if all_brands else _check_brand_scope(session, actor.account_id, brand_ids)
+    member.all_brands, member.brand_ids = all_brands, scope
+    member.updated_at = clock.now()
+    session.flush()
+    return member
+
+
+def deactivate_member(session: Session, actor: Actor, member_id: str) -> Member:
+    """The member can no longer sign in (their sessions and links stop working at once);
+    their tickets, comments and history stay theirs."""
+    member = _managed_member(session, actor, member_id)
+    if member.id == actor.member_id:
+        raise Conflict("You cannot deactivate yourself", code="cannot_deactivate_self")
+    if member.deactivated_at is None:
+        _keep_an_owner(session, member)
+        member.deactivated_at = member.updated_at = clock.now()
+        session.flush()
+    return member
+
+
+def reactivate_member(session: Session, actor: Actor, member_id: str) -> Member:
+    member = _managed_member(session, actor, member_id)
+    if member.deactivated_at is not None:
+        member.deactivated_at = None
+        member.updated_at = clock.now()
+        session.flush()
+    return member
+
+
+def get_member(session: Session, actor: Actor, member_id: str) -> Member:
+    member = repository.get_member(session, actor.account_id, member_id)
+    if member is None:
+        raise NotFound("member", member_id)
+    return member

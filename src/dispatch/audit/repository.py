@@ -18,6 +18,7 @@ class LogFilter:
     start: datetime | None = None
     end: datetime | None = None
     performer_type: str | None = None
+    performer_email: str | None = None
     ticket_id: str | None = None
 
 
@@ -40,6 +41,8 @@ def list_logs(
         stmt = stmt.where(AuditLog.created_at <= f.end)
     if f.performer_type is not None:
         stmt = stmt.where(AuditLog.performed_by["type"].as_string() == f.performer_type)
+    if f.performer_email is not None:
+        stmt = stmt.where(AuditLog.performed_by["email"].as_string() == f.performer_email)
     if cursor is not None:
         stmt = stmt.where(after_cursor(AuditLog.created_at, AuditLog.id, cursor, descending=True))
     stmt = stmt.order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(limit + 1)

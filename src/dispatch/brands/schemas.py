@@ -226,4 +226,6 @@ class BrandDeletePreview(ApiModel):
     webhook_count: int
     category_count: int
     tag_count: int
+    contact_count: int
+    company_count: int
     confirm_required: bool = True

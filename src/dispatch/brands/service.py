@@ -17,6 +17,7 @@ from dispatch.brands.models import DEFAULT_TICKET_NUMBER_START, Brand
 from dispatch.brands.policy import in_scope
 from dispatch.brands.schemas import BrandChanges, BrandDeletePreview, NewBrand
 from dispatch.categories import repository as categories_repository
+from dispatch.contacts import repository as contacts_repository
 from dispatch.core import clock
 from dispatch.core.actor import Actor, require_settings_manager
 from dispatch.core.errors import Conflict, ValidationFailed
@@ -206,6 +207,7 @@ def _move_ticket_counter(session: Session, brand: Brand, start: int) -> None:
 
 
 def preview_delete(session: Session, brand: Brand) -> BrandDeletePreview:
+    contact_count, company_count = contacts_repository.count_live(session, brand.id)
     return BrandDeletePreview(
         brand_id=brand.id,
         ticket_count=tickets_repository.count_live_tickets(session, brand.id),
@@ -213,6 +215,8 @@ def preview_delete(session: Session, brand: Brand) -> BrandDeletePreview:
         webhook_count=webhooks_repository.count_live(session, brand.id),
         category_count=categories_repository.count_live(session, brand.id),
         tag_count=tags_repository.count_live(session, brand.id),
+        contact_count=contact_count,
+        company_count=company_count,
     )
 
 

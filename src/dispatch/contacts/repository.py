@@ -355,3 +355,18 @@ def contact_counts(session: Session, brand_id: str, company_ids: Collection[str]
         .group_by(Contact.company_id)
     )
     return {str(company_id): int(n) for company_id, n in session.execute(stmt)}
+
+
+def count_live(session: Session, brand_id: str) -> tuple[int, int]:
+    """The brand's live contacts and companies (what its deletion preview reports)."""
+    contacts = (
+        select(func.count())
+        .select_from(Contact)
+        .where(Contact.brand_id == brand_id, Contact.deleted_at.is_(None))
+    )
+    companies = (
+        select(func.count())
+        .select_from(Company)
+        .where(Company.brand_id == brand_id, Company.deleted_at.is_(None))
+    )
+    return session.scalar(contacts) or 0, session.scalar(companies) or 0

@@ -11,6 +11,8 @@ from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
 from dispatch.core import clock
 from dispatch.core.actor import Actor
+from dispatch.core.email_address import InvalidEmailAddress, normalize_email
+from dispatch.core.errors import Conflict, NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.spam.models import BlockedSender
 from dispatch.tickets.models import Ticket
@@ -73,5 +75,68 @@ def follow_ticket(session: Session, actor: Actor, brand: Brand, ticket: Ticket) 
         entity_type="blocked_sender",
         entity_id=ticket.id,
         ticket_id=ticket.id,
+        metadata={"email": email},
+    )
+
+
+# --- the blocked senders list, managed by hand -----------------------------------------------
+
+
+def list_blocked(session: Session, brand: Brand) -> list[BlockedSender]:
+    stmt = (
+        select(BlockedSender)
+        .where(BlockedSender.brand_id == brand.id)
+        .order_by(BlockedSender.created_at.desc(), BlockedSender.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def block_sender(session: Session, actor: Actor, brand: Brand, email: str) -> BlockedSender:
+    """Block an address by hand: their new tickets arrive as spam."""
+    try:
+        address = normalize_email(email).lower()
+    except InvalidEmailAddress as error:
+        raise ValidationFailed("email", str(error)) from None
+    if is_blocked(session, brand.id, address):
+        raise Conflict(f"{address} is blocked already", code="sender_blocked")
+    row = BlockedSender(
+        id=new_id("blk"),
+        brand_id=brand.id,
+        email=address,
+        ticket_id=None,
+        created_by=actor.performed_by(),
+        created_at=clock.now(),
+    )
+    session.add(row)
+    session.flush()
+    _record(session, actor, brand, "sender.blocked", row.id, address)
+    return row
+
+
+def unblock_sender(session: Session, actor: Actor, brand: Brand, blocked_id: str) -> str:
+    """Let the sender's new tickets in again (their spam tickets stay spam); their address."""
+    row = session.scalar(
+        select(BlockedSender).where(
+            BlockedSender.brand_id == brand.id, BlockedSender.id == blocked_id
+        )
+    )
+    if row is None:
+        raise NotFound("blocked_sender", blocked_id)
+    session.delete(row)
+    session.flush()
+    _record(session, actor, brand, "sender.unblocked", row.id, row.email)
+    return row.email
+
+
+def _record(
+    session: Session, actor: Actor, brand: Brand, event: str, entity_id: str, email: str
+) -> None:
+    audit.record(
+        session,
+        actor,
+        brand_id=brand.id,
+        event=event,
+        entity_type="blocked_sender",
+        entity_id=entity_id,
         metadata={"email": email},
     )

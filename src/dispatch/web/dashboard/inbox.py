@@ -114,8 +114,8 @@ class Filters:
             company_id=self.company or None,
             category_id=self.category or None,
             tag_ids=self.tag or None,
-            created_after=_day(self.created_from, "created_from"),
-            created_before=_day(self.created_to, "created_to", next_day=True),
+            created_after=day_bound(self.created_from, "created_from"),
+            created_before=day_bound(self.created_to, "created_to", next_day=True),
             search=self.q or None,
             sort=self.sort,
             order=self.order,
@@ -124,7 +124,7 @@ class Filters:
         )
 
 
-def _day(value: str, field: str, *, next_day: bool = False) -> datetime | None:
+def day_bound(value: str, field: str, *, next_day: bool = False) -> datetime | None:
     """The start of a YYYY-MM-DD day in UTC (of the next day, for an inclusive end)."""
     if not value:
         return None
@@ -310,7 +310,7 @@ class BulkForm:
 
 ACTIONS = {
     "setStatus", "assign", "setCategory", "addTags", "removeTags", "setPriority", "resolve",
-    "spam", "delete",
+    "spam", "notSpam", "delete",
 }  # fmt: skip
 
 

@@ -1,19 +1,26 @@
-"""Team: who is on it, inviting members (owners and admins), and the member's own
-password and sessions."""
+"""Team: who is on it, inviting members (owners and admins), a member's page (role,
+brand access, deactivate or reactivate, resend the invitation), and the member's own
+password and sessions. Changes go through the accounts services, whose rules are the
+API's: an admin changes members only, only owners make owners, the last active owner
+stays one, nobody deactivates themselves."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from dispatch.accounts import service as accounts
 from dispatch.accounts.schemas import NewMember
-from dispatch.core.actor import Role
+from dispatch.core.actor import Actor, Role
 from dispatch.signin import service as signin
 from dispatch.web.dashboard.auth import base_url
-from dispatch.web.runner import Screen, command, run
+from dispatch.web.forms import field_errors
+from dispatch.web.listing import redirect_to
+from dispatch.web.runner import Screen, WebError, command, run
 from dispatch.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -71,6 +78,89 @@ async def resend(request: Request, member_id: str) -> Response:
         return {**_team(screen), "notice": f"Invitation sent again to {member.email}"}
 
     return page(request, "team.html", **await run(request, work, write=True))
+
+
+# --- one member -------------------------------------------------------------------------
+
+MEMBER = "/team/{member_id}"
+DONE = {
+    "role": "Role changed",
+    "access": "Brand access saved",
+    "deactivated": "Deactivated: they can no longer sign in",
+    "reactivated": "Reactivated: they can sign in again",
+}
+
+
+def _member_page(screen: Screen, member_id: str) -> dict[str, Any]:
+    teammate = accounts.get_member(screen.session, screen.actor, member_id)
+    manages = screen.actor.role is Role.OWNER or (
+        screen.actor.role is Role.ADMIN
+        and (teammate.role == Role.MEMBER or teammate.id == screen.member.id)
+    )
+    return {
+        "member": screen.member,
+        "brands": screen.brands(),
+        "teammate": teammate,
+        "can_manage": manages,
+        "nav": "team",
+    }
+
+
+@router.get(MEMBER)
+async def member_page(request: Request, member_id: str) -> Response:
+    done = DONE.get(request.query_params.get("done", ""))
+    context = await run(request, lambda s: _member_page(s, member_id))
+    return page(request, "team/member.html", notice=done, **context)
+
+
+Change = Callable[[Session, Actor, str], object]
+
+
+async def _change(request: Request, member_id: str, change: Change, done: str) -> Response:
+    """Run a change of the member; back to their page, which says what happened. A
+    refusal about the form's fields shows the page with them (422), nothing changed."""
+    try:
+        await run(request, lambda s: change(s.session, s.actor, member_id), write=True)
+    except WebError as refused:
+        errors = field_errors(refused.error)
+        if errors is None:
+            raise
+        context = await run(request, lambda s: _member_page(s, member_id))
+        return page(request, "team/member.html", status_code=422, errors=errors, **context)
+    return redirect_to(MEMBER.format(member_id=member_id), done=done)
+
+
+@router.post(MEMBER + "/role")
+async def change_role(request: Request, member_id: str, role: Annotated[str, Form()]) -> Response:
+    def change(session: Session, actor: Actor, target: str) -> None:
+        accounts.change_role(session, actor, target, role)
+
+    return await _change(request, member_id, change, "role")
+
+
+@router.post(MEMBER + "/access")
+async def change_access(
+    request: Request,
+    member_id: str,
+    access: Annotated[str, Form()] = "all",
+    brand_ids: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    def change(session: Session, actor: Actor, target: str) -> None:
+        everything = access == "all"
+        chosen = [] if everything else brand_ids or []
+        accounts.set_brand_access(session, actor, target, all_brands=everything, brand_ids=chosen)
+
+    return await _change(request, member_id, change, "access")
+
+
+@router.post(MEMBER + "/deactivate")
+async def deactivate(request: Request, member_id: str) -> Response:
+    return await _change(request, member_id, accounts.deactivate_member, "deactivated")
+
+
+@router.post(MEMBER + "/reactivate")
+async def reactivate(request: Request, member_id: str) -> Response:
+    return await _change(request, member_id, accounts.reactivate_member, "reactivated")
 
 
 @router.get("/account/security")
