@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
+from starlette.routing import Mount, Route
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, select
 
@@ -158,6 +159,9 @@ def _dashboard_cases() -> list[Case]:
         app.state.database.dispose()
     cases = []
     for route in app.routes:
+        # Anything else would hide routes from this test (an included router stays
+        # wrapped): the app's routes are flat routes and the /static mount.
+        assert isinstance(route, APIRoute | Route | Mount), f"{route!r}: add its routes flat"
         if not isinstance(route, APIRoute) or not route.endpoint.__module__.startswith(
             DASHBOARD_MODULE
         ):
