@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
-from starlette.routing import Mount, Route
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, select
+from starlette.routing import Mount, Route
 
 from dispatch import models
 from dispatch.accounts.models import Member
