@@ -89,6 +89,11 @@ def merge_tickets(
             metadata={"mergedIntoId": target.id},
         )
         history.append(f"- {brand.public_id(source.ticket_number)}: {source.title}")
+        # The source's replies are the target's now: its first response may be earlier.
+        target.first_response_at = min(
+            (t for t in (target.first_response_at, source.first_response_at) if t is not None),
+            default=None,
+        )
 
     body = (target.body or "").rstrip()
     merged_note = "Merged into this ticket:\n" + "\n".join(history)
