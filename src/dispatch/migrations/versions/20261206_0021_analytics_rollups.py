@@ -23,22 +23,23 @@ down_revision: str | None = "0020_tickets_priority_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# By dialect: the entry's old and new status keys, the reply id of an auto-reopen, the
-# status-change predicate (as the partial indexes declare it) and a false boolean.
+# By dialect: an entry's old and new status keys and the reply id of an auto-reopen;
+# what changes a status and what is the team's public reply (unqualified: the predicates
+# of 0019's partial indexes, and unambiguous in the queries below).
 _SQL = {
     "postgresql": {
         "old": "a.changes #>> '{status,old}'",
         "new": "a.changes #>> '{status,new}'",
         "comment": "a.metadata ->> 'commentId'",
-        "is_change": "(a.changes -> 'status') IS NOT NULL",
-        "public_agent": "c.author_type = 'AGENT' AND NOT c.is_internal",
+        "status_change": "(changes -> 'status') IS NOT NULL",
+        "public_agent_reply": "author_type = 'AGENT' AND NOT is_internal",
     },
     "sqlite": {
         "old": "json_extract(a.changes, '$.status.old')",
         "new": "json_extract(a.changes, '$.status.new')",
         "comment": "json_extract(a.metadata, '$.commentId')",
-        "is_change": "json_extract(a.changes, '$.status') IS NOT NULL",
-        "public_agent": "c.author_type = 'AGENT' AND c.is_internal = 0",
+        "status_change": "json_extract(changes, '$.status') IS NOT NULL",
+        "public_agent_reply": "author_type = 'AGENT' AND is_internal = 0",
     },
 }
 
@@ -58,14 +59,14 @@ SELECT a.id, a.brand_id, a.ticket_id, {old}, {new},
             ELSE a.source END,
        a.source = 'auto-reopen'
 FROM audit_logs a JOIN tickets t ON t.id = a.ticket_id
-WHERE {is_change}
+WHERE {status_change}
 """
 
 TICKETS = """
 UPDATE tickets SET
     first_response_at = (
         SELECT min(c.created_at) FROM comments c
-        WHERE c.ticket_id = tickets.id AND {public_agent}
+        WHERE c.ticket_id = tickets.id AND {public_agent_reply}
     ),
     first_resolved_at = (
         SELECT min(s.left_at) FROM status_stays s
@@ -77,16 +78,23 @@ UPDATE tickets SET
 """
 
 
-# 0019's indexes over the history, which the reports read before.
+# 0019's indexes over the history, which the reports read before: name, table, columns,
+# predicate.
 _HISTORY_INDEXES = (
-    ("ix_audit_logs_status_changes", "audit_logs"),
-    ("ix_audit_logs_ticket_status_changes", "audit_logs"),
-    ("ix_comments_public_agent_replies", "comments"),
+    ("ix_audit_logs_status_changes", "audit_logs", ["brand_id", "created_at"], "status_change"),
+    (
+        "ix_audit_logs_ticket_status_changes",
+        "audit_logs",
+        ["ticket_id", "created_at"],
+        "status_change",
+    ),
+    (
+        "ix_comments_public_agent_replies",
+        "comments",
+        ["brand_id", "created_at"],
+        "public_agent_reply",
+    ),
 )
-_STATUS_CHANGE = {
-    "postgresql": "(changes -> 'status') IS NOT NULL",
-    "sqlite": "json_extract(changes, '$.status') IS NOT NULL",
-}
 
 
 def backfill(connection: sa.Connection) -> None:
@@ -143,27 +151,14 @@ def upgrade() -> None:
     )
     # Reports no longer read the history's JSON nor the comments: their indexes would
     # only cost every write.
-    for name, table in _HISTORY_INDEXES:
+    for name, table, _columns, _predicate in _HISTORY_INDEXES:
         op.drop_index(name, table_name=table)
 
 
 def downgrade() -> None:
-    status_change = _STATUS_CHANGE[op.get_bind().dialect.name]
-    _partial(
-        "ix_audit_logs_status_changes", "audit_logs", ["brand_id", "created_at"], status_change
-    )
-    _partial(
-        "ix_audit_logs_ticket_status_changes",
-        "audit_logs",
-        ["ticket_id", "created_at"],
-        status_change,
-    )
-    _partial(
-        "ix_comments_public_agent_replies",
-        "comments",
-        ["brand_id", "created_at"],
-        _SQL[op.get_bind().dialect.name]["public_agent"].replace("c.", ""),
-    )
+    sql = _SQL[op.get_bind().dialect.name]
+    for name, table, columns, predicate in _HISTORY_INDEXES:
+        _partial(name, table, columns, sql[predicate])
     op.drop_index("ix_tickets_first_resolved", table_name="tickets")
     op.drop_index("ix_tickets_first_response", table_name="tickets")
     op.drop_table("status_stays")
