@@ -181,41 +181,31 @@ def backlog_changes(
     session: Session, scope: Scope, starts: Sequence[datetime]
 ) -> list[tuple[int, str, int]]:
     """(k, status key, net change) of every status (done ones too) from `starts[k]` to
-    the next start (the last: to now): +1 for each ticket created into it and each
-    change into it, -1 for each change out of it. A ticket's first status is the one of
-    its first stay (its status now if it never changed)."""
-    t, s, first = aliased(Ticket), aliased(TicketStatus), aliased(StatusStay)
-    first_status = (
-        select(first.status_key)
-        .where(first.ticket_id == t.id)
-        .order_by(first.left_at)
-        .limit(1)
-        .scalar_subquery()
-    )
-    created = (
-        select(
-            _bucket(t.created_at, starts).label("k"),
-            func.coalesce(first_status, s.key).label("key"),
-        )
+    the next start (the last: to now). Each stay counts +1 for its status when it began
+    (the ticket's creation or the change into it) and -1 when it ended; each ticket's
+    current stay +1 when it began. No ticket's history is looked up: the stays carry
+    both ends."""
+    t, s = aliased(Ticket), aliased(TicketStatus)
+    since = func.coalesce(t.status_changed_at, t.created_at)
+    current = (
+        select(_bucket(since, starts).label("k"), s.key.label("key"), literal(1).label("delta"))
         .select_from(t)
         .join(s, s.id == t.status_id)
-        .where(t.created_at >= starts[0], *_counted(t, scope))
-    ).subquery("created")
-    m = aliased(StatusStay)
-    moves = (
-        select(
-            _bucket(m.left_at, starts).label("k"),
-            m.status_key.label("old"),
-            m.next_key.label("new"),
-        ).where(_stays(m, scope), m.left_at >= starts[0], _ticket_counts(m.ticket_id, scope))
-    ).subquery("moves")
+        .where(since >= starts[0], *_counted(t, scope))
+    )
+    st = aliased(StatusStay)
+    stays = (
+        select(st.status_key, st.entered_at, st.left_at).where(
+            _stays(st, scope), st.left_at >= starts[0], _ticket_counts(st.ticket_id, scope)
+        )
+    ).subquery("stays")
     deltas = union_all(
-        select(created.c.k, created.c.key, literal(1).label("delta")),
-        select(moves.c.k, moves.c.new, literal(1)),
-        select(moves.c.k, moves.c.old, literal(-1)),
+        current,
+        select(_bucket(stays.c.left_at, starts), stays.c.status_key, literal(-1)),
+        select(_bucket(stays.c.entered_at, starts), stays.c.status_key, literal(1)).where(
+            stays.c.entered_at >= starts[0]
+        ),
     ).subquery("deltas")
-    # Resolved and closed are left to the caller: a filter here would be pushed into
-    # `created` and run its first-status lookup twice.
     stmt = select(deltas.c.k, deltas.c.key, func.sum(deltas.c.delta)).group_by(
         deltas.c.k, deltas.c.key
     )
