@@ -4,8 +4,8 @@ Every caller (API update, status deletion, bulk actions, email replies, the port
 rules, auto-reopen) hands a `TicketChange` of resolved values to `apply_changes`. It
 reads the ticket's current status, works out what really changed, bumps the version
 (`Ticket.new_version`, the one place versions grow), keeps status counts, writes one activity
-entry and the events and, when the status changes, a SYSTEM comment and the watchers'
-notifications — all in the caller's transaction.
+entry and the events and, when the status changes, the analytics rollup (`stays`), a SYSTEM
+comment and the watchers' notifications — all in the caller's transaction.
 """
 
 from __future__ import annotations
