@@ -7,7 +7,9 @@ The history is bulk-inserted as the services would have written it: tickets crea
 evenly over the last 365 days; a first public agent reply on most; status changes as
 activity entries (`changes.status`), each with its SYSTEM comment; resolutions, some
 reopened (by a customer's emailed reply or by the API) and resolved again; a share still
-open, pending or in a custom status. Each report is then requested `--repeat` times, one
+open, pending or in a custom status. The analytics rollups are written alongside, as the
+services keep them: each change's `status_stays` row, and each ticket's first response,
+first resolution and last status change. Each report is then requested `--repeat` times, one
 at a time, after one unmeasured request (target: < 500 ms each). Results go to
 bench/results/ as JSON.
 """
@@ -32,13 +34,15 @@ from dispatch.comments.models import Comment
 from dispatch.core.db import Database
 from dispatch.core.ids import new_id
 from dispatch.statuses import counts
-from dispatch.tickets.models import Ticket
+from dispatch.tickets.models import StatusStay, Ticket
 from dispatch.tickets.repository import count_by_status
+from dispatch.tickets.stays import is_resolution
 
 TICKETS = cast(Table, Ticket.__table__)
 COMMENTS = cast(Table, Comment.__table__)
 ENTRIES = cast(Table, AuditLog.__table__)
-DB_NAME = "dispatch_wt_analytics_bench"
+STAYS = cast(Table, StatusStay.__table__)
+DB_NAME = "dispatch_bench_analytics"
 TARGET_MS = 500
 DAYS = 365
 BATCH = 5_000
@@ -54,7 +58,8 @@ REPORTS = [
 
 
 class History:
-    """One ticket's rows: the ticket, its comments and its activity entries."""
+    """One ticket's rows: the ticket, its comments, its activity entries and its status
+    stays, with the ticket's rollup marks."""
 
     def __init__(self, fixture: Fixture, number: int, created: datetime, now: datetime) -> None:
         self.fixture = fixture
@@ -63,6 +68,10 @@ class History:
         self.now = now
         self.at = created
         self.status = "open"
+        self.status_changed_at: datetime | None = None
+        self.first_response_at: datetime | None = None
+        self.first_resolved_at: datetime | None = None
+        self.stays: list[dict[str, Any]] = []
         self.comments: list[dict[str, Any]] = []
         self.entries: list[dict[str, Any]] = [
             self._entry("ticket.created", None, "api", {"status": "open"}, created)
@@ -121,12 +130,37 @@ class History:
 
     def reply(self, author: str, source: str = "api") -> str:
         self.entries.append(self._entry("comment.created", None, source, None, self.at))
+        if author == "AGENT" and self.first_response_at is None:
+            self.first_response_at = self.at
         return self._comment(author, source, self.at)
 
-    def move(self, to: str, source: str = "api", metadata: dict[str, Any] | None = None) -> None:
+    def move(
+        self,
+        to: str,
+        source: str = "api",
+        metadata: dict[str, Any] | None = None,
+        reply_channel: str | None = None,
+    ) -> None:
         changes = {"status": {"old": self.status, "new": to}}
-        self.entries.append(self._entry("ticket.updated", changes, source, metadata, self.at))
+        entry = self._entry("ticket.updated", changes, source, metadata, self.at)
+        self.entries.append(entry)
         self._comment("SYSTEM", "system", self.at + timedelta(microseconds=1), kind="status")
+        self.stays.append(
+            {
+                "id": entry["id"],
+                "brand_id": self.fixture.brand_id,
+                "ticket_id": self.ticket_id,
+                "status_key": self.status,
+                "next_key": to,
+                "entered_at": self.status_changed_at or self.created,
+                "left_at": self.at,
+                "channel": reply_channel or source,
+                "by_reply": source == "auto-reopen",
+            }
+        )
+        if self.first_resolved_at is None and is_resolution(self.status, to):
+            self.first_resolved_at = self.at
+        self.status_changed_at = self.at
         self.status = to
 
 
@@ -153,7 +187,12 @@ def play(history: History, rng: random.Random) -> None:
     if rng.random() < 0.12 and history.wait(rng.expovariate(1 / 30)):
         if rng.random() < 0.5:
             comment_id = history.reply("CUSTOMER", "email")
-            history.move("open", "auto-reopen", {"trigger": "auto-reopen", "commentId": comment_id})
+            history.move(
+                "open",
+                "auto-reopen",
+                {"trigger": "auto-reopen", "commentId": comment_id},
+                reply_channel="email",
+            )
         else:
             history.move("open")
         if not history.wait(rng.expovariate(1 / 12)):
@@ -169,11 +208,12 @@ def seed(fixture: Fixture, tickets: int, now: datetime) -> dict[str, int]:
     start = now - timedelta(days=DAYS)
     step = timedelta(days=DAYS) / tickets
     priorities = ["low", "normal", "high", "urgent"]
-    rows: dict[str, list[dict[str, Any]]] = {"tickets": [], "comments": [], "entries": []}
-    written = {"tickets": 0, "comments": 0, "entries": 0}
+    tables = {"tickets": TICKETS, "comments": COMMENTS, "entries": ENTRIES, "stays": STAYS}
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
+    written = dict.fromkeys(tables, 0)
 
     def flush(session: Any) -> None:
-        for name, table in (("tickets", TICKETS), ("comments", COMMENTS), ("entries", ENTRIES)):
+        for name, table in tables.items():
             if rows[name]:
                 session.execute(insert(table), rows[name])
                 written[name] += len(rows[name])
@@ -203,10 +243,14 @@ def seed(fixture: Fixture, tickets: int, now: datetime) -> dict[str, int]:
                     "version": 1,
                     "created_at": history.created,
                     "updated_at": history.at,
+                    "first_response_at": history.first_response_at,
+                    "first_resolved_at": history.first_resolved_at,
+                    "status_changed_at": history.status_changed_at,
                 }
             )
             rows["comments"] += history.comments
             rows["entries"] += history.entries
+            rows["stays"] += history.stays
             if len(rows["tickets"]) == BATCH:
                 flush(session)
         flush(session)

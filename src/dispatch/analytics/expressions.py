@@ -1,5 +1,5 @@
-"""SQL that reads the same on SQLite and PostgreSQL: durations, JSON fields, the partial
-indexes' predicates, and percentiles.
+"""SQL that reads the same on SQLite and PostgreSQL: durations, buckets, a partial index's
+predicate, and percentiles.
 
 Percentiles: PostgreSQL has `percentile_cont`, SQLite has nothing alike. Both have window
 functions, so each group's values are numbered in order (`row_number`) and counted
@@ -14,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Float, Integer, Select, String, case, func, select
+from sqlalchemy import ColumnElement, Float, Integer, Select, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import Subquery
 from sqlalchemy.sql.sqltypes import NullType
 
-from dispatch.audit.models import STATUS_CHANGE_SQL
-from dispatch.comments.models import PUBLIC_AGENT_REPLY_SQL
 from dispatch.tickets.models import UNCOUNTED_SQL
 
 
@@ -44,35 +42,6 @@ def _seconds_pg(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> s
 def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
     return f"ROUND((julianday({later}) - julianday({earlier})) * 86400.0)"
-
-
-class status_change(FunctionElement[str]):
-    """The old or new status key of an activity entry's `changes` (its first argument),
-    NULL when the entry changed no status. The side is `literal_column("old")` or
-    `literal_column("new")`: part of the statement, so of its cache key too."""
-
-    type = String()
-    inherit_cache = True
-    name = "status_change"
-
-
-@compiles(status_change, "postgresql")
-def _status_change_pg(element: status_change, compiler: SQLCompiler, **kw: Any) -> str:
-    changes, side = element.clauses
-    return f"({compiler.process(changes, **kw)} #>> '{{status,{_side(side)}}}')"
-
-
-@compiles(status_change, "sqlite")
-def _status_change_sqlite(element: status_change, compiler: SQLCompiler, **kw: Any) -> str:
-    changes, side = element.clauses
-    return f"json_extract({compiler.process(changes, **kw)}, '$.status.{_side(side)}')"
-
-
-def _side(clause: Any) -> str:
-    side = str(clause.name)
-    if side not in ("old", "new"):
-        raise ValueError(f"status_change side must be old or new, not {side!r}")
-    return side
 
 
 class bucket_index(FunctionElement[int]):
@@ -102,33 +71,6 @@ def _bucket_index_sqlite(element: bucket_index, compiler: SQLCompiler, **kw: Any
     return f"(CASE {whens} ELSE {len(later)} END)"
 
 
-class json_text(FunctionElement[str]):
-    """A top-level text member of a JSON column, named by a `literal_column`."""
-
-    type = String()
-    inherit_cache = True
-    name = "json_text"
-
-
-@compiles(json_text, "postgresql")
-def _json_text_pg(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
-    column, member = element.clauses
-    return f"({compiler.process(column, **kw)} ->> '{_member(member)}')"
-
-
-@compiles(json_text, "sqlite")
-def _json_text_sqlite(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
-    column, member = element.clauses
-    return f"json_extract({compiler.process(column, **kw)}, '$.{_member(member)}')"
-
-
-def _member(clause: Any) -> str:
-    name = str(clause.name)
-    if not name.isidentifier():
-        raise ValueError(f"not a JSON member name: {name!r}")
-    return name
-
-
 class _Predicate(FunctionElement[Any]):
     """A partial index's predicate over one table (or alias), rendered exactly as the
     index declares it so that both planners use the index. (Untyped: a Boolean would
@@ -137,22 +79,6 @@ class _Predicate(FunctionElement[Any]):
     type = NullType()
     inherit_cache = True
     predicates: ClassVar[dict[str, str]] = {}
-
-
-class is_status_change(_Predicate):
-    """The activity entry changed a ticket's status (argument: the entry's `changes`)."""
-
-    name = "is_status_change"
-    inherit_cache = True
-    predicates = STATUS_CHANGE_SQL
-
-
-class is_public_agent_reply(_Predicate):
-    """The comment is the team's public reply (arguments: `author_type`, `is_internal`)."""
-
-    name = "is_public_agent_reply"
-    inherit_cache = True
-    predicates = PUBLIC_AGENT_REPLY_SQL
 
 
 class is_uncounted(_Predicate):

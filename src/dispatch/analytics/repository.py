@@ -5,11 +5,12 @@ Which tickets count: those of the scope's brands that normal lists show (not del
 not spam, not merged away) and not closed as duplicates, judged by their state now.
 The filters (assignee, category, priority, channel) are the ticket's values now too.
 
-Where the history lives: a ticket's creation is its `created_at`; each status change is
-an activity entry whose `changes.status` holds the old and new keys (made by the one
+Where the history lives: the rollups kept in the transaction of each change. A ticket's
+creation is its `created_at`, its first public agent reply its `first_response_at`, its
+first resolution its `first_resolved_at`; each status change (made by the one
 ticket-change function, whoever changed it: API, dashboard, bulk action, auto-reopen on
-a customer's reply, a status deletion moving tickets to its replacement); first responses
-are the team's public comments.
+a customer's reply, a status deletion moving tickets to its replacement) is a
+`StatusStay`: the status left, since when, the status entered and through which channel.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    literal_column,
     null,
     or_,
     select,
@@ -40,25 +40,17 @@ from sqlalchemy.orm import Session, aliased
 from dispatch.analytics.expressions import (
     bucket_index,
     duration_stats,
-    is_public_agent_reply,
-    is_status_change,
     is_uncounted,
-    json_text,
     seconds_between,
-    status_change,
 )
-from dispatch.audit.models import AuditLog
-from dispatch.comments.models import Comment
 from dispatch.core.types import UTCDateTime
 from dispatch.statuses.models import TicketStatus
 from dispatch.statuses.rules import INACTIVE_KEYS
-from dispatch.tickets.models import Ticket
+from dispatch.tickets.models import StatusStay, Ticket
 
 # A filter value meaning "not set" (unassigned, no category).
 NONE = "none"
 DONE_KEYS = tuple(sorted(INACTIVE_KEYS))
-# The channel recorded for a customer's reply that reopened a ticket.
-AUTO_REOPEN = "auto-reopen"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,26 +110,19 @@ def _ticket_counts(ticket_id: Any, scope: Scope) -> ColumnElement[bool]:
     return exists().where(t.id == ticket_id, *_counted(t, scope))
 
 
-def _old(entry: Any) -> ColumnElement[str]:
-    return status_change(entry.changes, literal_column("old"))
+def _stays(stay: Any, scope: Scope) -> ColumnElement[bool]:
+    in_scope: ColumnElement[bool] = stay.brand_id.in_(scope.brand_ids)
+    return in_scope
 
 
-def _new(entry: Any) -> ColumnElement[str]:
-    return status_change(entry.changes, literal_column("new"))
-
-
-def _status_changes(entry: Any, scope: Scope) -> list[ColumnElement[bool]]:
-    return [entry.brand_id.in_(scope.brand_ids), is_status_change(entry.changes)]
-
-
-def _is_resolution(entry: Any) -> ColumnElement[bool]:
+def _is_resolution(stay: Any) -> ColumnElement[bool]:
     """From an active status to resolved or closed."""
-    return and_(_new(entry).in_(DONE_KEYS), _old(entry).not_in(DONE_KEYS))
+    return and_(stay.status_key.not_in(DONE_KEYS), stay.next_key.in_(DONE_KEYS))
 
 
-def _is_reopen(entry: Any) -> ColumnElement[bool]:
+def _is_reopen(stay: Any) -> ColumnElement[bool]:
     """From resolved or closed back to an active status."""
-    return and_(_old(entry).in_(DONE_KEYS), _new(entry).not_in(DONE_KEYS))
+    return and_(stay.status_key.in_(DONE_KEYS), stay.next_key.not_in(DONE_KEYS))
 
 
 def _in(t: Any, lo: Any, hi: Any) -> ColumnElement[bool]:
@@ -162,14 +147,14 @@ def created_per_bucket(
 def resolved_per_bucket(
     session: Session, scope: Scope, starts: Sequence[datetime], end: datetime
 ) -> dict[int, int]:
-    a = aliased(AuditLog)
+    s = aliased(StatusStay)
     rows = (
-        select(_bucket(a.created_at, starts).label("k"))
+        select(_bucket(s.left_at, starts).label("k"))
         .where(
-            *_status_changes(a, scope),
-            _in(a.created_at, starts[0], end),
-            _is_resolution(a),
-            _ticket_counts(a.ticket_id, scope),
+            _stays(s, scope),
+            _in(s.left_at, starts[0], end),
+            _is_resolution(s),
+            _ticket_counts(s.ticket_id, scope),
         )
         .subquery("resolved")
     )
@@ -196,43 +181,31 @@ def backlog_changes(
     session: Session, scope: Scope, starts: Sequence[datetime]
 ) -> list[tuple[int, str, int]]:
     """(k, status key, net change) of every status (done ones too) from `starts[k]` to
-    the next start (the last: to now): +1 for each ticket created into it and each
-    change into it, -1 for each change out of it. A ticket's first status is the old
-    status of its first change (its status now if it never changed)."""
-    t, s, first = aliased(Ticket), aliased(TicketStatus), aliased(AuditLog)
-    first_status = (
-        select(_old(first))
-        .where(first.ticket_id == t.id, is_status_change(first.changes))
-        .order_by(first.created_at)
-        .limit(1)
-        .scalar_subquery()
-    )
-    created = (
-        select(
-            _bucket(t.created_at, starts).label("k"),
-            func.coalesce(first_status, s.key).label("key"),
-        )
+    the next start (the last: to now). Each stay counts +1 for its status when it began
+    (the ticket's creation or the change into it) and -1 when it ended; each ticket's
+    current stay +1 when it began. No ticket's history is looked up: the stays carry
+    both ends."""
+    t, s = aliased(Ticket), aliased(TicketStatus)
+    since = func.coalesce(t.status_changed_at, t.created_at)
+    current = (
+        select(_bucket(since, starts).label("k"), s.key.label("key"), literal(1).label("delta"))
         .select_from(t)
         .join(s, s.id == t.status_id)
-        .where(t.created_at >= starts[0], *_counted(t, scope))
-    ).subquery("created")
-    a = aliased(AuditLog)
-    moves = (
-        select(
-            _bucket(a.created_at, starts).label("k"), _old(a).label("old"), _new(a).label("new")
-        ).where(
-            *_status_changes(a, scope),
-            a.created_at >= starts[0],
-            _ticket_counts(a.ticket_id, scope),
+        .where(since >= starts[0], *_counted(t, scope))
+    )
+    st = aliased(StatusStay)
+    stays = (
+        select(st.status_key, st.entered_at, st.left_at).where(
+            _stays(st, scope), st.left_at >= starts[0], _ticket_counts(st.ticket_id, scope)
         )
-    ).subquery("moves")
+    ).subquery("stays")
     deltas = union_all(
-        select(created.c.k, created.c.key, literal(1).label("delta")),
-        select(moves.c.k, moves.c.new, literal(1)),
-        select(moves.c.k, moves.c.old, literal(-1)),
+        current,
+        select(_bucket(stays.c.left_at, starts), stays.c.status_key, literal(-1)),
+        select(_bucket(stays.c.entered_at, starts), stays.c.status_key, literal(1)).where(
+            stays.c.entered_at >= starts[0]
+        ),
     ).subquery("deltas")
-    # Resolved and closed are left to the caller: a filter here would be pushed into
-    # `created` and run its first-status lookup twice.
     stmt = select(deltas.c.k, deltas.c.key, func.sum(deltas.c.delta)).group_by(
         deltas.c.k, deltas.c.key
     )
@@ -253,97 +226,41 @@ def group_column(t: Any, group_by: str | None) -> ColumnElement[Any]:
     return columns[group_by]  # type: ignore[no-any-return]
 
 
+def _first_rows(
+    scope: Scope, t: Any, at: Any, start: datetime, end: datetime, group_by: str | None
+) -> Select[Any, float]:
+    """(grp, seconds) for each ticket `t` whose `at` (one of its first-time marks) is in
+    the range: seconds since the ticket's creation. One range scan of the mark's index;
+    the group and the filters are on the same row."""
+    return select(
+        group_column(t, group_by).label("grp"),
+        seconds_between(at, t.created_at).label("seconds"),
+    ).where(_in(at, start, end), *_counted(t, scope))
+
+
 def first_response_rows(
     scope: Scope, start: datetime, end: datetime, group_by: str | None
 ) -> Select[Any, float]:
     """(grp, seconds) for each ticket whose first public agent reply is in the range."""
-    c, earlier, t = aliased(Comment), aliased(Comment), aliased(Ticket)
-    first = ~exists().where(
-        earlier.ticket_id == c.ticket_id,
-        is_public_agent_reply(earlier.author_type, earlier.is_internal),
-        earlier.created_at < c.created_at,
-    )
-    return (
-        select(
-            group_column(t, group_by).label("grp"),
-            seconds_between(c.created_at, t.created_at).label("seconds"),
-        )
-        .select_from(c)
-        .join(t, t.id == c.ticket_id)
-        .where(
-            c.brand_id.in_(scope.brand_ids),
-            is_public_agent_reply(c.author_type, c.is_internal),
-            _in(c.created_at, start, end),
-            first,
-            *_counted(t, scope),
-        )
-    )
+    t = aliased(Ticket)
+    return _first_rows(scope, t, t.first_response_at, start, end, group_by)
 
 
 def resolution_rows(
     scope: Scope, start: datetime, end: datetime, group_by: str | None
 ) -> Select[Any, float]:
     """(grp, seconds) for each ticket first resolved (or closed) in the range."""
-    a, earlier, t = aliased(AuditLog), aliased(AuditLog), aliased(Ticket)
-    first = ~exists().where(
-        earlier.ticket_id == a.ticket_id,
-        is_status_change(earlier.changes),
-        _is_resolution(earlier),
-        earlier.created_at < a.created_at,
-    )
-    return (
-        select(
-            group_column(t, group_by).label("grp"),
-            seconds_between(a.created_at, t.created_at).label("seconds"),
-        )
-        .select_from(a)
-        .join(t, t.id == a.ticket_id)
-        .where(
-            *_status_changes(a, scope),
-            _in(a.created_at, start, end),
-            _is_resolution(a),
-            first,
-            *_counted(t, scope),
-        )
-    )
+    t = aliased(Ticket)
+    return _first_rows(scope, t, t.first_resolved_at, start, end, group_by)
 
 
 def status_stay_rows(scope: Scope, start: datetime, end: datetime) -> Select[Any, float]:
     """(status key, seconds) for each stay in a status that ended in the range: from the
-    change into it (the ticket's previous change in the range, else its last change
-    before, else its creation) to the change out of it."""
-    a = aliased(AuditLog)
-    changes = (
-        select(
-            a.ticket_id,
-            _old(a).label("grp"),
-            a.created_at.label("left_at"),
-            func.lag(a.created_at)
-            .over(partition_by=a.ticket_id, order_by=(a.created_at, a.id))
-            .label("previous"),
-        )
-        .where(*_status_changes(a, scope), _in(a.created_at, start, end))
-        .where(_ticket_counts(a.ticket_id, scope))
-    ).subquery("changes")
-    before, t = aliased(AuditLog), aliased(Ticket)
-    created = select(t.created_at).where(t.id == changes.c.ticket_id).scalar_subquery()
-    last_before = (
-        select(func.max(before.created_at))
-        .where(
-            before.ticket_id == changes.c.ticket_id,
-            is_status_change(before.changes),
-            before.created_at < start,
-        )
-        .scalar_subquery()
-    )
-    # Only a ticket's first change in the range looks further back, and only when the
-    # ticket is older than the range.
-    entered = case(
-        (changes.c.previous.is_not(None), changes.c.previous),
-        (created >= start, created),
-        else_=func.coalesce(last_before, created),
-    )
-    return select(changes.c.grp, seconds_between(changes.c.left_at, entered).label("seconds"))
+    change into it (or the ticket's creation) to the change out of it."""
+    s = aliased(StatusStay)
+    return select(
+        s.status_key.label("grp"), seconds_between(s.left_at, s.entered_at).label("seconds")
+    ).where(_stays(s, scope), _in(s.left_at, start, end), _ticket_counts(s.ticket_id, scope))
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,37 +318,30 @@ class Reopens:
 
 def reopens(session: Session, scope: Scope, start: datetime, end: datetime) -> Reopens:
     """The tickets resolved in the range, and their reopens since their first resolution
-    in it, by channel: the entry's source, or for a customer's reply (auto-reopen) the
-    channel of the reply itself."""
-    a = aliased(AuditLog)
+    in it, by channel (for a customer's reply that reopened the ticket, the reply's)."""
+    s = aliased(StatusStay)
     resolved = (
-        select(a.ticket_id, func.min(a.created_at).label("resolved_at"))
+        select(s.ticket_id, func.min(s.left_at).label("resolved_at"))
         .where(
-            *_status_changes(a, scope),
-            _in(a.created_at, start, end),
-            _is_resolution(a),
-            _ticket_counts(a.ticket_id, scope),
+            _stays(s, scope),
+            _in(s.left_at, start, end),
+            _is_resolution(s),
+            _ticket_counts(s.ticket_id, scope),
         )
-        .group_by(a.ticket_id)
+        .group_by(s.ticket_id)
     ).cte("resolved")
-    r, reply = aliased(AuditLog), aliased(Comment)
-    channel = case((r.source == AUTO_REOPEN, func.coalesce(reply.source, r.source)), else_=r.source)
+    r = aliased(StatusStay)
     reopened = (
         select(
             resolved.c.ticket_id,
-            channel.label("channel"),
-            case((r.source == AUTO_REOPEN, 1), else_=0).label("by_reply"),
+            r.channel,
+            case((r.by_reply, 1), else_=0).label("by_reply"),
         )
         .select_from(resolved)
         .join(
             r,
-            and_(
-                r.ticket_id == resolved.c.ticket_id,
-                is_status_change(r.changes),
-                r.created_at > resolved.c.resolved_at,
-            ),
+            and_(r.ticket_id == resolved.c.ticket_id, r.left_at > resolved.c.resolved_at),
         )
-        .outerjoin(reply, reply.id == json_text(r.metadata_, literal_column("commentId")))
         .where(_is_reopen(r))
     ).cte("reopened")
     by_channel = session.execute(

@@ -3,27 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, text
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.core.db import Base
 from dispatch.core.types import JSONType
-
-# The entries that change a ticket's status (`changes.status`), by dialect: the predicate
-# of the partial indexes analytics reads them through (its queries repeat it exactly).
-STATUS_CHANGE_SQL = {
-    "postgresql": "(changes -> 'status') IS NOT NULL",
-    "sqlite": "json_extract(changes, '$.status') IS NOT NULL",
-}
-
-
-def _status_changes(name: str, *columns: str) -> Index:
-    return Index(
-        name,
-        *columns,
-        postgresql_where=text(STATUS_CHANGE_SQL["postgresql"]),
-        sqlite_where=text(STATUS_CHANGE_SQL["sqlite"]),
-    )
 
 
 class AuditLog(Base):
@@ -49,7 +33,4 @@ class AuditLog(Base):
         Index("ix_audit_logs_brand_created", "brand_id", "created_at", "id"),
         Index("ix_audit_logs_ticket_created", "ticket_id", "created_at", "id"),
         Index("ix_audit_logs_entity", "brand_id", "entity_type", "entity_id"),
-        # Analytics: a brand's status changes over a period, and one ticket's in order.
-        _status_changes("ix_audit_logs_status_changes", "brand_id", "created_at"),
-        _status_changes("ix_audit_logs_ticket_status_changes", "ticket_id", "created_at"),
     )

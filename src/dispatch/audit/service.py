@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,7 +31,10 @@ def record(
     changes: Mapping[str, tuple[Any, Any]] | None = None,
     source: str | None = None,
     metadata: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> AuditLog:
+    """An activity entry, written at commit; `at` (default: now) when the caller keeps
+    the same instant elsewhere."""
     entry = AuditLog(
         id=new_id("log"),
         account_id=actor.account_id,
@@ -45,7 +49,7 @@ def record(
         performed_by=actor.performed_by(),
         source=source or actor.source,
         metadata_=metadata,
-        created_at=clock.now(),
+        created_at=at or clock.now(),
     )
     transaction.record(session, ENTRIES, entry)
     return entry

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.core.db import Base
@@ -11,13 +11,6 @@ from dispatch.core.types import JSONType
 
 # Who wrote a comment (`authorType`).
 CUSTOMER, AGENT, SYSTEM = "CUSTOMER", "AGENT", "SYSTEM"
-
-# The team's public replies (what "first response" measures), by dialect: the predicate
-# of the partial index analytics reads them through (its queries repeat it exactly).
-PUBLIC_AGENT_REPLY_SQL = {
-    "postgresql": "author_type = 'AGENT' AND NOT is_internal",
-    "sqlite": "author_type = 'AGENT' AND is_internal = 0",
-}
 
 
 class Comment(Base):
@@ -43,14 +36,12 @@ class Comment(Base):
     updated_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
 
+    @property
+    def is_public_agent_reply(self) -> bool:
+        """The team's public reply: what a ticket's first response is."""
+        return self.author_type == AGENT and not self.is_internal
+
     __table_args__ = (
         Index("ix_comments_ticket_created", "ticket_id", "created_at", "id"),
         Index("ix_comments_source_id", "brand_id", "source_id"),
-        Index(
-            "ix_comments_public_agent_replies",
-            "brand_id",
-            "created_at",
-            postgresql_where=text(PUBLIC_AGENT_REPLY_SQL["postgresql"]),
-            sqlite_where=text(PUBLIC_AGENT_REPLY_SQL["sqlite"]),
-        ),
     )

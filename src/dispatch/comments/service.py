@@ -261,6 +261,9 @@ def create_comment(
             updated_at=created_at,
         ),
     )
+    if comment.is_public_agent_reply and ticket.first_response_at is None:
+        # The analytics rollup, in the ticket's UPDATE below.
+        ticket.first_response_at = created_at
     _bump(ticket, comments=1, at=created_at)
     session.flush()
     out = _record(
@@ -297,6 +300,7 @@ def create_comment(
             source=Trigger.AUTO_REOPEN.value,
             trigger=Trigger.AUTO_REOPEN,
             metadata=link,
+            reply_channel=comment.source,
         )
     return out
 

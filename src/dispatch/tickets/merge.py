@@ -76,6 +76,13 @@ def merge_tickets(
     history = []
     for source in sources:
         moved_comments += comments_repository.move_to_ticket(session, brand.id, source, target)
+        # The source's replies are the target's now. Analytics, in the tickets' UPDATEs
+        # below: the target's first response may be earlier, the source has none left.
+        target.first_response_at = min(
+            (t for t in (target.first_response_at, source.first_response_at) if t is not None),
+            default=None,
+        )
+        source.first_response_at = None
         moved_files += attachments.move_to_ticket(session, actor, brand, source, target)
         _carry_over(session, actor, brand, source, target)
         apply_changes(

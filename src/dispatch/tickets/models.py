@@ -60,6 +60,12 @@ class Ticket(Base):
     updated_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
     deleted_by: Mapped[dict[str, Any] | None]
+    # Analytics rollups, kept in the same UPDATE as the change that sets them: the first
+    # public agent reply, the first resolution (active to resolved or closed), the last
+    # status change (NULL: none since creation; where the current stay began).
+    first_response_at: Mapped[datetime | None]
+    first_resolved_at: Mapped[datetime | None]
+    status_changed_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("brand_id", "ticket_number"),
@@ -108,6 +114,21 @@ class Ticket(Base):
             sqlite_where=LIVE,
             postgresql_where=LIVE,
         ),
+        # Analytics: a brand's first responses and first resolutions over a period.
+        Index(
+            "ix_tickets_first_response",
+            "brand_id",
+            "first_response_at",
+            sqlite_where=text("first_response_at IS NOT NULL"),
+            postgresql_where=text("first_response_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_tickets_first_resolved",
+            "brand_id",
+            "first_resolved_at",
+            sqlite_where=text("first_resolved_at IS NOT NULL"),
+            postgresql_where=text("first_resolved_at IS NOT NULL"),
+        ),
         Index(
             "ix_tickets_uncounted",
             "id",
@@ -130,3 +151,28 @@ class Ticket(Base):
         place versions grow."""
         self.version += 1
         self.updated_at = at or clock.now()
+
+
+class StatusStay(Base):
+    """One stay of a ticket in a status, written when it ends (the analytics rollup of
+    status changes): the status it was in, from when to when, the status it went to and
+    the channel of the change (for a customer's reply that reopened the ticket, the
+    reply's own channel). Its id is the id of the activity entry of that change."""
+
+    __tablename__ = "status_stays"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    brand_id: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    status_key: Mapped[str] = mapped_column(String(50))
+    next_key: Mapped[str] = mapped_column(String(50))
+    entered_at: Mapped[datetime]
+    left_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(32))
+    by_reply: Mapped[bool]
+
+    __table_args__ = (
+        # A brand's stays (and so its status changes) over a period; one ticket's in order.
+        Index("ix_status_stays_brand_left", "brand_id", "left_at"),
+        Index("ix_status_stays_ticket_left", "ticket_id", "left_at"),
+    )

@@ -4,8 +4,8 @@ Every caller (API update, status deletion, bulk actions, email replies, the port
 rules, auto-reopen) hands a `TicketChange` of resolved values to `apply_changes`. It
 reads the ticket's current status, works out what really changed, bumps the version
 (`Ticket.new_version`, the one place versions grow), keeps status counts, writes one activity
-entry and the events and, when the status changes, a SYSTEM comment and the watchers'
-notifications — all in the caller's transaction.
+entry and the events and, when the status changes, the analytics rollup (`stays`), a SYSTEM
+comment and the watchers' notifications — all in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 from dispatch.audit import service as audit
 from dispatch.brands.models import Brand
 from dispatch.contacts import counts as contact_counts
-from dispatch.core import events
+from dispatch.core import clock, events
 from dispatch.core.actor import Actor
 from dispatch.statuses import counts
 from dispatch.statuses import repository as statuses_repository
 from dispatch.statuses.models import TicketStatus
-from dispatch.tickets import rendering, status_log
+from dispatch.tickets import rendering, status_log, stays
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import TicketOut
 from dispatch.watchers import notifications
@@ -151,12 +151,15 @@ def apply_changes(
     metadata: dict[str, Any] | None = None,
     activity_event: str = "ticket.updated",
     applied_elsewhere: dict[str, tuple[Any, Any]] | None = None,
+    reply_channel: str | None = None,
 ) -> Applied:
     """Apply a change; report what changed, old and new, by wire name.
 
     `applied_elsewhere` names changes the caller already made to related records (a
     ticket's tags) so they are part of this change's version, entry and event. Nothing
     is written when nothing differs: no version bump, no entry, no event.
+    `reply_channel`: the channel of the customer's reply that caused the change (an
+    auto-reopen), which analytics counts the reopen under.
     """
     current_status = next(
         s for s in statuses_repository.list_statuses(session, brand.id) if s.id == ticket.status_id
@@ -183,11 +186,13 @@ def apply_changes(
 
     ticket.status_id = status.id
     keep_counts(session, brand.id, before, Counted.of(ticket))
-    ticket.new_version()
+    at = clock.now()
+    entered = stays.mark(ticket, current_status, status, at) if "status" in changes else None
+    ticket.new_version(at)
     session.flush()
 
     entry_metadata = {**(metadata or {}), **({"trigger": trigger.value} if trigger else {})}
-    audit.record(
+    entry = audit.record(
         session,
         actor,
         brand_id=brand.id,
@@ -198,7 +203,20 @@ def apply_changes(
         changes=changes,
         source=source,
         metadata=entry_metadata or None,
+        at=at,
     )
+    if entered is not None:
+        stays.record(
+            session,
+            entry.id,
+            ticket,
+            current_status,
+            status,
+            entered=entered,
+            at=at,
+            channel=reply_channel or entry.source,
+            by_reply=trigger is Trigger.AUTO_REOPEN,
+        )
     rendered = rendering.render_one(session, brand, ticket, status)
     payload = rendering.updated_payload(rendering.wire(rendered), changes)
     if trigger:
