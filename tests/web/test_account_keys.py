@@ -5,10 +5,12 @@ made, revoking; members are refused; another account's key is not found."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from dispatch.core import clock
 from dispatch.core.db import Database
 from tests.conftest import Api
 from tests.web.conftest import Browser, add_member
@@ -90,6 +92,8 @@ def test_an_all_brands_key_by_default(web: Browser, api: Api) -> None:
         ({"name": "Scoped", "access": "some"}, "key-brands-error"),
         ({"name": "x" * 201, "access": "all"}, "key-name-error"),
         ({"name": "Ghost", "access": "some", "brand_ids": ["br_nope"]}, "key-brands-error"),
+        ({"name": "Old", "access": "all", "expires_on": "2020-01-31"}, "key-expires-error"),
+        ({"name": "Odd", "access": "all", "expires_on": "31/01/2030"}, "key-expires-error"),
     ],
 )
 def test_bad_input_shows_the_form_with_its_error_and_makes_nothing(
@@ -101,6 +105,24 @@ def test_bad_input_shows_the_form_with_its_error_and_makes_nothing(
     assert refused.status_code == 422
     assert f'id="{field_id}"' in refused.text
     assert ids(live_keys(api)) == ids(before)
+
+
+def test_a_key_can_expire_at_the_end_of_a_chosen_day(web: Browser, api: Api) -> None:
+    web.get("/account/keys")
+    tomorrow = (clock.now() + timedelta(days=1)).date().isoformat()
+
+    created = web.post("/account/keys", {"name": "Temp", "access": "all", "expires_on": tomorrow})
+
+    assert created.status_code == 200
+    made = next(k for k in live_keys(api) if k["name"] == "Temp")
+    assert made["expiresAt"].startswith(
+        (clock.now() + timedelta(days=2)).date().isoformat() + "T00:00:00"
+    )
+    row = re.search(
+        rf'<tr data-key-id="{made["id"]}">.*?</tr>', web.get("/account/keys").text, re.S
+    )
+    assert row is not None
+    assert 'data-label="Expires"><time' in row.group(0)
 
 
 def test_revoking_a_key_refuses_it_from_then_on(web: Browser, api: Api) -> None:

@@ -4,6 +4,7 @@ with a copy button), changing a key's brands, and revoking one after a confirmat
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -11,8 +12,10 @@ from starlette.responses import Response
 
 from dispatch.accounts import service as accounts
 from dispatch.accounts.schemas import NewApiKey
+from dispatch.core import clock
 from dispatch.core.errors import ValidationFailed
 from dispatch.web.dashboard.account.shell import account_shell
+from dispatch.web.dashboard.inbox import day_bound
 from dispatch.web.forms import field_errors
 from dispatch.web.listing import redirect_to
 from dispatch.web.runner import Screen, WebError, command, run
@@ -22,7 +25,12 @@ router = APIRouter(include_in_schema=False)
 
 BASE = "/account/keys"
 # The service's field names, as the form's.
-_FIELDS = {"brandIds": "brand_ids", "brand_ids": "brand_ids", "name": "name"}
+_FIELDS = {
+    "brandIds": "brand_ids",
+    "brand_ids": "brand_ids",
+    "name": "name",
+    "expires_on": "expires_on",
+}
 
 
 def _keys(screen: Screen, **extra: Any) -> dict[str, Any]:
@@ -42,6 +50,14 @@ def _notice(request: Request) -> str | None:
     if scoped := query.get("scoped"):
         return f"Saved the brands {scoped[:200]} may use"
     return None
+
+
+def _expiry(expires_on: str) -> datetime | None:
+    """The end of the chosen day (UTC): the key works through that day. None: never."""
+    expires_at = day_bound(expires_on.strip(), "expires_on", next_day=True)
+    if expires_at is not None and expires_at <= clock.now():
+        raise ValidationFailed("expires_on", "Choose today or a later day")
+    return expires_at
 
 
 def _scope(access: str, brand_ids: list[str] | None) -> list[str] | None:
@@ -65,10 +81,17 @@ async def create(
     name: Annotated[str, Form()] = "",
     access: Annotated[str, Form()] = "all",
     brand_ids: Annotated[list[str] | None, Form()] = None,
+    expires_on: Annotated[str, Form()] = "",
 ) -> Response:
-    values = {"name": name, "access": access, "brand_ids": brand_ids or []}
+    values = {
+        "name": name,
+        "access": access,
+        "brand_ids": brand_ids or [],
+        "expires_on": expires_on,
+    }
 
     def work(screen: Screen) -> dict[str, Any]:
+        expires_at = _expiry(expires_on)
         scope = _scope(access, brand_ids)
         data = command(
             NewApiKey, name=name.strip() or "API key", all_brands=scope is None, brand_ids=scope
@@ -79,7 +102,7 @@ async def create(
             name=data.name,
             all_brands=data.all_brands,
             brand_ids=data.brand_ids,
-            expires_at=None,
+            expires_at=expires_at,
         )
         return {**account_shell(screen, "keys"), "key": issued.record, "secret": issued.secret}
 
