@@ -107,6 +107,18 @@ def test_defining_a_select_field_with_options(web: Browser, api: Api, brand: Jso
         ({"label": "Plan", "key": "9lives"}, "key"),
         ({"label": "Plan", "key": "tier", "type": "select", "options": ""}, "options"),
         ({"label": "", "key": "blank"}, "label"),
+        ({"label": "Seats", "key": "seats", "type": "number", "default_value": "ten"}, "default"),
+        (
+            {
+                "label": "Tiers",
+                "key": "tiers",
+                "type": "select",
+                "options": "A",
+                "default_value": "B",
+            },
+            "default",
+        ),
+        ({"label": "Meta", "key": "meta", "type": "object", "default_value": "{oops"}, "default"),
     ],
 )
 def test_a_refused_definition_shows_by_its_field_and_nothing_is_created(
@@ -119,6 +131,45 @@ def test_a_refused_definition_shows_by_its_field_and_nothing_is_created(
     assert refused.status_code == 422
     assert f'id="field-{field}-error"' in refused.text
     assert [f["key"] for f in api_fields(api, brand)] == ["order_number"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "given", "stored", "shown"),
+    [
+        ("number", "", "10", 10, "10"),
+        ("boolean", "", "true", True, "true"),
+        ("multiselect", "A\nB\nC", "A, C", ["A", "C"], "A, C"),
+        ("array", "", '["x", 2]', ["x", 2], "[&#34;x&#34;, 2]"),
+    ],
+)
+def test_a_default_value_is_stored_as_the_fields_type(
+    web: Browser,
+    api: Api,
+    brand: Json,
+    kind: str,
+    options: str,
+    given: str,
+    stored: Any,
+    shown: str,
+) -> None:
+    web.get(settings_url(brand, "fields"))
+    form = {"entity_type": "ticket", "label": "Probe", "key": "probe", "type": kind}
+
+    created = web.post(
+        settings_url(brand, "fields"), {**form, "options": options, "default_value": given}
+    )
+
+    assert created.status_code == 303, created.text
+    [field] = api_fields(api, brand)
+    assert field["defaultValue"] == stored
+    edit = web.get(settings_url(brand, "fields", f"/{field['id']}/edit"))
+    assert f'name="default_value" type="text" maxlength="2000" value="{shown}"' in edit.text
+    cleared = web.post(
+        settings_url(brand, "fields", f"/{field['id']}"),
+        {"label": "Probe", "type": kind, "options": options, "default_value": ""},
+    )
+    assert cleared.status_code == 303
+    assert api_fields(api, brand)[0]["defaultValue"] is None
 
 
 def test_editing_a_field_keeps_its_key(web: Browser, api: Api, brand: Json, plan: Json) -> None:

@@ -5,6 +5,7 @@ of select types, required, where they show), edit them (keys never change), reor
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -24,6 +25,7 @@ from dispatch.web.dashboard.brand_settings.screen import (
     shell,
     url_of,
 )
+from dispatch.web.forms import custom_value
 from dispatch.web.runner import Screen, WebError, command, run
 from dispatch.web.templating import page
 
@@ -49,6 +51,8 @@ SHOW = (
     ("show_in_table", "Table columns", False),
     ("show_in_detail", "Detail view", True),
 )
+# Types whose default is written as JSON.
+JSON_TYPES = frozenset({"array", "object"})
 _FIELD_OF_CODE = {"field_key_taken": "key", "field_key_immutable": "key"}
 
 
@@ -105,7 +109,40 @@ def _values(definition: FieldDefinition) -> dict[str, Any]:
         **{name: getattr(definition, name) for name in names},
         **shown,
         "options": "\n".join(definition.options or []),
+        "default_value": _default_text(definition.type, definition.default_value),
     }
+
+
+def _default_text(kind: str, value: Any) -> str:
+    """A stored default as its form input shows it (the inverse of `_default`)."""
+    if value is None:
+        return ""
+    if kind == "multiselect":
+        return ", ".join(value)
+    if kind in JSON_TYPES or isinstance(value, bool):
+        return json.dumps(value)
+    return str(value)
+
+
+def _default(kind: str, raw: str) -> Any:
+    """The form's default value as the field's type (the service then checks it against
+    the type and options); empty: no default."""
+    text = raw.strip()
+    if not text:
+        return None
+    if kind == "multiselect":
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if kind in JSON_TYPES:
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ValidationFailed(
+                "default_value", 'Write it as JSON: ["a", "b"] or {"a": 1}'
+            ) from None
+    try:
+        return custom_value("default_value", kind, text)
+    except ValidationFailed as refused:
+        raise ValidationFailed("default_value", refused.message) from None
 
 
 @router.get(BASE)
@@ -147,6 +184,7 @@ async def create_field(
     required: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     placeholder: Annotated[str, Form()] = "",
+    default_value: Annotated[str, Form()] = "",
     show_on_create: Annotated[str, Form()] = "",
     show_in_table: Annotated[str, Form()] = "",
     show_in_detail: Annotated[str, Form()] = "",
@@ -168,7 +206,12 @@ async def create_field(
         brand = screen.brand(brand_id)
         # A key left empty comes from the label ("Order number" -> order_number).
         given = {**typed, "key": key.strip() or derive_key(label)}
-        data = command(NewField, **given, options=_options(options, type))
+        data = command(
+            NewField,
+            **given,
+            options=_options(options, type),
+            default_value=_default(type, default_value),
+        )
         return fields.create_field(screen.session, screen.actor, brand, kind, data).label
 
     try:
@@ -176,7 +219,8 @@ async def create_field(
     except WebError as refused:
         errors = form_errors(refused, _FIELD_OF_CODE)
         context = await run(request, lambda screen: _listing(screen, brand_id, kind))
-        context.update(values={**typed, "options": options}, errors=errors, creating=True)
+        values = {**typed, "options": options, "default_value": default_value}
+        context.update(values=values, errors=errors, creating=True)
         return page(request, "settings/fields.html", 422, **context)
     return done(url_of(brand_id, NAV), "created", created, type=kind)
 
@@ -201,6 +245,7 @@ async def edit_field(
     required: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
     placeholder: Annotated[str, Form()] = "",
+    default_value: Annotated[str, Form()] = "",
     show_on_create: Annotated[str, Form()] = "",
     show_in_table: Annotated[str, Form()] = "",
     show_in_detail: Annotated[str, Form()] = "",
@@ -218,7 +263,7 @@ async def edit_field(
 
     def work(screen: Screen) -> tuple[str, str]:
         definition = _find(screen, brand_id, field_id)
-        changes = dict(typed)
+        changes = {**typed, "default_value": _default(type, default_value)}
         if type in SELECT_TYPES:
             changes["options"] = _options(options, type)
         data = command(FieldChanges, **changes)
@@ -239,7 +284,8 @@ async def edit_field(
         context = await run(
             request, lambda screen: _one(screen, brand_id, field_id, "change custom fields")
         )
-        context.update(values={**typed, "options": options}, errors=errors)
+        values = {**typed, "options": options, "default_value": default_value}
+        context.update(values=values, errors=errors)
         return page(request, "settings/field_edit.html", 422, **context)
     return done(url_of(brand_id, NAV), "saved", saved, type=kind)
 
