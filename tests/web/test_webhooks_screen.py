@@ -9,6 +9,7 @@ import html
 import re
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -456,6 +457,45 @@ def test_recover_sends_again_what_failed_since_a_time(
     shown = since.replace("T", " ")
     page = web.get(recovered.headers["location"])
     assert f"2 failed deliveries since {shown} UTC queued to send again" in page.text
+
+
+def test_recover_reads_the_time_in_the_browsers_time_zone(
+    web: Browser, brand: Json, webhook: Json, session: Session
+) -> None:
+    now = clock.now().replace(second=0, microsecond=0)
+    before = add_delivery(session, webhook, created_at=now - timedelta(minutes=90))
+    after = add_delivery(session, webhook, created_at=now - timedelta(minutes=30))
+    web.get(page_of(brand, f"/{webhook['id']}"))
+    # An hour ago, as a clock in UTC+14 reads it.
+    local = (now - timedelta(hours=1)).astimezone(ZoneInfo("Pacific/Kiritimati"))
+    since = local.strftime("%Y-%m-%dT%H:%M")
+
+    recovered = web.post(
+        page_of(brand, f"/{webhook['id']}/recover"),
+        {"since": since, "timezone": "Pacific/Kiritimati"},
+    )
+
+    assert recovered.status_code == 303
+    assert stored_delivery(session, after.id).status == "PENDING"
+    assert stored_delivery(session, before.id).status == "FAILED"
+    page = web.get(recovered.headers["location"])
+    assert f"since {since.replace('T', ' ')} Pacific/Kiritimati queued" in page.text
+
+
+def test_an_unknown_time_zone_is_refused_and_recovers_nothing(
+    web: Browser, brand: Json, webhook: Json, session: Session
+) -> None:
+    failed = add_delivery(session, webhook)
+    web.get(page_of(brand, f"/{webhook['id']}"))
+
+    response = web.post(
+        page_of(brand, f"/{webhook['id']}/recover"),
+        {"since": "2026-01-15T09:00", "timezone": "Mars/Olympus"},
+    )
+
+    assert response.status_code == 422
+    assert "Unknown time zone" in response.text
+    assert stored_delivery(session, failed.id).status == "FAILED"
 
 
 def test_a_bad_recover_time_comes_back_by_its_field(

@@ -70,5 +70,12 @@
     }
   });
 
+  // Forms that take a local time learn the browser's time zone (UTC without script).
+  var zoneName = window.Intl ? Intl.DateTimeFormat().resolvedOptions().timeZone : "";
+  if (zoneName) {
+    document.querySelectorAll("[data-browser-timezone]").forEach(function (input) { input.value = zoneName; });
+    document.querySelectorAll("[data-browser-timezone-label]").forEach(function (label) { label.textContent = "(" + zoneName + ")"; });
+  }
+
   window.Dispatch = { openDialog: openDialog, closeDialog: closeDialog, typing: typing };
 })();

@@ -5,12 +5,13 @@ refreshed while a delivery is about to be sent), a delivery's detail, "Retry now
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from dispatch.analytics.periods import zone
 from dispatch.core.errors import ValidationFailed
 from dispatch.core.pagination import DEFAULT_LIMIT
 from dispatch.web.dashboard.webhooks.picker import events_summary
@@ -124,21 +125,27 @@ async def webhook_page(
     return await _webhook_page(request, brand_id, webhook_id, status, cursor)
 
 
-def _since(value: str) -> datetime:
-    """The recover form's time: a `datetime-local` value, in UTC as the page says."""
+def _since(value: str, timezone: str) -> datetime:
+    """The recover form's time: a `datetime-local` value in the member's time zone (the
+    page sends the browser's; UTC without script)."""
+    tz = zone(timezone or "UTC")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise ValidationFailed("since", "Give a date and time, such as 2026-01-15 09:00") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
 @router.post(BASE + "/{webhook_id}/recover")
 async def recover(
-    request: Request, brand_id: str, webhook_id: str, since: Annotated[str, Form()] = ""
+    request: Request,
+    brand_id: str,
+    webhook_id: str,
+    since: Annotated[str, Form()] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "UTC",
 ) -> Response:
     def work(screen: Screen) -> tuple[int, datetime]:
-        moment = _since(since)
+        moment = _since(since, timezone)
         count = service.recover(
             screen.session, screen.actor, screen.brand(brand_id), webhook_id, since=moment
         )
@@ -159,7 +166,7 @@ async def recover(
             recover_since=since[:40],
             recover_error=errors.get("since", refused.error.message),
         )
-    shown = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    shown = moment.strftime("%Y-%m-%d %H:%M ") + (timezone or "UTC")
     return RedirectResponse(
         url_of(brand_id, f"/{webhook_id}", recovered=count, since=shown), status_code=303
     )
