@@ -288,6 +288,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--stages", default="write,10k")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--threads", type=int, help="requests per Dispatch process (DISPATCH_THREADS)"
+    )
     parser.add_argument("--skip-peer", action="store_true", help="reuse the peer's last files")
     args = parser.parse_args()
     if args.command == "seed":
@@ -296,6 +299,8 @@ def main() -> None:
         return
     if not (PEER_DIR / "load.py").exists():
         raise SystemExit(f"no peer benchmark at {PEER_DIR} (set DISPATCH_PEER_DIR)")
+    if args.threads:
+        os.environ["DISPATCH_THREADS"] = str(args.threads)  # inherited by `dispatch serve`
     out = RESULTS / "peer"
     out.mkdir(parents=True, exist_ok=True)
     sections: dict[str, str] = {}

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         # The delivery worker runs inside the server only when asked (`dispatch serve` asks
         # unless --no-worker); an app built by a test never starts one on its own.
+        # The pool that runs the (sync) endpoints, per process: see request_threads.
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         worker = Worker.from_settings(settings) if settings.embedded_worker else None
         if worker is not None:
             worker.start()

@@ -10,6 +10,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
+SQLITE_REQUEST_THREADS = 2
+THREADS_DEFAULT = 40  # anyio's
 
 
 class Settings(BaseSettings):
@@ -20,6 +22,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
+    # Requests each server process works on at once (its thread pool); by default
+    # SQLITE_REQUEST_THREADS on SQLite, THREADS_DEFAULT on PostgreSQL (see request_threads).
+    threads: int | None = Field(default=None, ge=1, le=200)
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
     access_log: bool = True
@@ -90,6 +95,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'dispatch.db').as_posix()}"
+
+    @property
+    def request_threads(self) -> int:
+        """SQLite writes one transaction at a time: a write that waits its turn in a
+        thread still competes for the GIL with the one holding the lock, so few threads
+        per process serve writes faster and with a shorter tail (bench/RESULTS.md, "Write
+        path"). PostgreSQL keeps anyio's default pool."""
+        if self.threads is not None:
+            return self.threads
+        if self.effective_database_url.startswith("sqlite"):
+            return SQLITE_REQUEST_THREADS
+        return THREADS_DEFAULT
 
     @property
     def rate_limit_enabled(self) -> bool:

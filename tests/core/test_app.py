@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+from anyio import to_thread
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
@@ -13,7 +15,7 @@ from dispatch import __version__
 from dispatch.api import domain_routers
 from dispatch.app import create_app
 from dispatch.core.db import Database
-from dispatch.settings import Settings
+from dispatch.settings import SQLITE_REQUEST_THREADS, THREADS_DEFAULT, Settings
 
 
 def v1_routes() -> list[APIRoute]:
@@ -144,3 +146,31 @@ def test_api_is_503_with_retry_after_when_the_database_is_unreachable(tmp_path: 
     assert response.headers["retry-after"] == "2"
     assert response.headers["content-type"] == "application/json"
     assert response.json()["code"] == "database_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("url", "threads", "expected"),
+    [
+        ("", None, SQLITE_REQUEST_THREADS),
+        ("postgresql://u@127.0.0.1/db", None, THREADS_DEFAULT),
+        ("", 7, 7),
+    ],
+)
+def test_each_process_serves_requests_on_the_pool_its_database_measured_best_with(
+    tmp_path: Path, url: str, threads: int | None, expected: int
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=url, threads=threads)
+    assert settings.request_threads == expected
+    # The app applies it when it starts (its own database: the URL above is not dialed).
+    served = Settings(data_dir=tmp_path, threads=threads if threads else expected)
+    seen: list[int] = []
+    app = create_app(served, Database.from_url(f"sqlite:///{tmp_path / 'pool.db'}"))
+
+    @app.get("/tokens")
+    async def tokens() -> dict[str, int]:
+        seen.append(int(to_thread.current_default_thread_limiter().total_tokens))
+        return {}
+
+    with TestClient(app) as client:
+        client.get("/tokens")
+    assert seen == [expected]

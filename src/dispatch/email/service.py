@@ -152,6 +152,15 @@ def store_message(
 # --- leases (the worker's claims) ----------------------------------------------------------------
 
 
+def has_received(session: Session) -> bool:
+    """Whether a received message waits for a worker (a read, no lock: the idle worker's
+    frequent check, which on SQLite would otherwise queue for the write lock)."""
+    stmt = select(InboundMessage.id).where(
+        InboundMessage.status == RECEIVED, leases.free(InboundMessage, clock.now())
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def claim(session: Session, worker: str, *, limit: int, lease: timedelta) -> list[str]:
     """Lease up to `limit` received messages, oldest first, to `worker` (counting the
     attempt); their ids."""

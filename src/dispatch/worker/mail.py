@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from dispatch.attachments import config as attachments_config
-from dispatch.core import consumers
+from dispatch.core import consumers, transaction
 from dispatch.core.db import Database
 from dispatch.core.events import EMAIL
 from dispatch.email import inbound
@@ -51,6 +51,18 @@ class MailJobs:
     def run_pass(self) -> bool:
         """One round of every job; True when any found work (more may be waiting)."""
         processed = self._process_inbound()
+        considered = self._generate() if self._events_wait() else 0
+        sent = send_due(self.database, limit=SEND_BATCH, settings=self.settings, worker=self.worker)
+        return bool(processed or considered or sent)
+
+    def _events_wait(self) -> bool:
+        # A read first: an idle pass (several a second) must not queue for SQLite's
+        # write lock, which the API's writes wait behind.
+        return transaction.run(
+            self.database, lambda session: consumers.has_work(session, EMAIL), write=False
+        )
+
+    def _generate(self) -> int:
         considered = consumers.run(
             self.database,
             EMAIL,
@@ -60,8 +72,7 @@ class MailJobs:
             limit=EVENT_BATCH,
             worker=self.worker,
         )
-        sent = send_due(self.database, limit=SEND_BATCH, settings=self.settings, worker=self.worker)
-        return bool(processed or considered or sent)
+        return considered or 0
 
     def _process_inbound(self) -> int:
         threads = self.inbound_threads

@@ -14,6 +14,7 @@ from dispatch.core.errors import ValidationFailed
 from dispatch.email import inbound, service, threads
 from dispatch.email.models import InboundMessage
 from dispatch.tickets.models import Ticket
+from dispatch.worker.mail import MailJobs
 from tests.email.inbound.conftest import DOMAIN, Mailroom, mail
 
 Json = dict[str, Any]
@@ -32,6 +33,31 @@ def row(mailroom: Mailroom, message_id: str) -> InboundMessage:
 
 def store(mailroom: Mailroom, brand: Json, **kwargs: Any) -> str:
     return mailroom.store(brand, mail(to=f"{brand['slug']}@{DOMAIN}", **kwargs)).id
+
+
+def test_an_idle_mail_pass_only_reads(
+    mailroom: Mailroom, brand: Json, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker looks for mail several times a second: with none waiting it must not
+    queue for SQLite's single write lock (the API's writes wait behind each taker)."""
+    opened: list[bool] = []
+    session = mailroom.database.session
+
+    def recording(*, write: bool = True) -> Any:
+        opened.append(write)
+        return session(write=write)
+
+    monkeypatch.setattr(mailroom.database, "session", recording)
+    jobs = MailJobs(mailroom.database, mailroom.settings, worker="w1")
+    assert jobs.run_pass() is False
+    assert opened
+    assert True not in opened
+
+    store(mailroom, brand)
+    opened.clear()
+    assert inbound.process_received(mailroom.database) == 1
+    assert opened[0] is False
+    assert True in opened
 
 
 def test_a_stored_message_becomes_one_ticket_however_often_the_job_runs(

@@ -37,6 +37,8 @@ def process_received(database: Database, *, limit: int = 50) -> int:
     (the lease first, then every message). Returns how many were processed; a message
     that fails is retried later, and marked FAILED after MAX_ATTEMPTS attempts (at once
     when it cannot be processed at all)."""
+    if not transaction.run(database, service.has_received, write=False):
+        return 0
     worker = worker_name()
     ids = transaction.run(
         database, lambda session: service.claim(session, worker, limit=limit, lease=LEASE)
