@@ -9,16 +9,35 @@ dropped on rollback), which wakes listening workers at once instead of at their 
 poll: a trigger on the inbox sends it (migration 0013), so it costs the transaction no
 statement of its own.
 
-Events are written when the transaction commits, all in one statement with their inbox
-rows in a second: a request that emits three events still makes two round trips.
+Events are written when the transaction commits, all with their inbox rows in one
+statement on PostgreSQL (two on SQLite): a request that emits three events makes one
+round trip for them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, insert, text
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    column,
+    insert,
+    not_,
+    or_,
+    select,
+    text,
+    true,
+    values,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dispatch.core import clock, transaction
@@ -42,9 +61,9 @@ INTERNAL_TYPES: frozenset[str] = frozenset({"notification.requested"})
 # Event types a consumer never wants: no inbox row is written for it. The live stream
 # shows clients what webhooks would send them, so never an internal event either.
 _UNWANTED: dict[str, frozenset[str]] = {WEBHOOKS: INTERNAL_TYPES, STREAM: INTERNAL_TYPES}
-# Inbox rows per INSERT statement: a transaction's events normally fit in one; a huge one
-# (a bulk change) stays within the databases' limits on bound parameters.
-_INBOX_ROWS_PER_INSERT = 5000
+# Events per INSERT statement: a transaction's events normally fit in one; a huge batch
+# (a bulk change) stays within the databases' limits on bound parameters (7 per event).
+_EVENTS_PER_INSERT = 2000
 
 
 class Event(Base):
@@ -81,6 +100,10 @@ class EventInbox(Leased, Base):
     )
 
 
+_EVENTS = cast(Table, Event.__table__)
+_WRITTEN = ("id", "type", "brand_id", "ticket_id", "sequence", "data", "created_at")
+
+
 def emit(
     session: Session,
     type: str,
@@ -106,19 +129,56 @@ def emit(
 
 
 def _write_inbox(session: Session, emitted: list[Event]) -> None:
-    """The transaction's events and every consumer's inbox rows for them, each in one
-    multi-row INSERT just before the commit: an event a rolled-back savepoint dropped is
-    not among them."""
-    session.add_all(emitted)
-    session.flush()  # the events' positions
-    rows = [
-        {"consumer": consumer, "position": event.position}
-        for event in emitted
-        for consumer in CONSUMERS
-        if event.type not in _UNWANTED.get(consumer, frozenset())
+    """The transaction's events and every consumer's inbox rows for them, just before the
+    commit (an event a rolled-back savepoint dropped is not among them): on PostgreSQL in
+    one statement, the events' INSERT feeding the inbox's; on SQLite (no INSERT in a
+    WITH) in two. Core statements, not the ORM's unit of work: nothing reads these rows
+    back in the transaction. Each event learns its position."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for start in range(0, len(emitted), _EVENTS_PER_INSERT):
+        chunk = {event.id: event for event in emitted[start : start + _EVENTS_PER_INSERT]}
+        written = (
+            insert(_EVENTS)
+            .values([_row(event) for event in chunk.values()])
+            .returning(_EVENTS.c.id, _EVENTS.c.position, _EVENTS.c.type)
+        )
+        rows: list[Any]
+        if postgres:
+            rows = list(session.execute(_with_inbox(written.cte("written"))))
+        else:
+            rows = list(session.execute(written))
+            inbox = [
+                {"consumer": consumer, "position": position}
+                for _id, position, type_ in rows
+                for consumer in CONSUMERS
+                if type_ not in _UNWANTED.get(consumer, frozenset())
+            ]
+            session.execute(insert(EventInbox), inbox)
+        for event_id, position, _type in rows:
+            chunk[event_id].position = position
+
+
+def _row(event: Event) -> dict[str, Any]:
+    return {column: getattr(event, column) for column in _WRITTEN}
+
+
+def _with_inbox(written: CTE) -> Select[tuple[str, int, str]]:
+    """The rows `written` returns, its events' inbox rows (one per consumer that wants
+    each) inserted on the way."""
+    consumers = values(column("consumer", String), name="consumers").data(
+        [(name,) for name in CONSUMERS]
+    )
+    unwanted = [
+        and_(consumers.c.consumer == name, written.c.type.in_(sorted(types)))
+        for name, types in _UNWANTED.items()
     ]
-    for start in range(0, len(rows), _INBOX_ROWS_PER_INSERT):
-        session.execute(insert(EventInbox).values(rows[start : start + _INBOX_ROWS_PER_INSERT]))
+    wanted = (
+        select(consumers.c.consumer, written.c.position)
+        .select_from(written.join(consumers, true()))
+        .where(not_(or_(*unwanted)))
+    )
+    inbox = insert(EventInbox).from_select(["consumer", "position"], wanted).cte("inbox")
+    return select(written.c.id, written.c.position, written.c.type).add_cte(inbox)
 
 
 INBOX = transaction.SideState[Event]("event inbox", write=_write_inbox)
