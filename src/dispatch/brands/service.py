@@ -20,7 +20,7 @@ from dispatch.categories import repository as categories_repository
 from dispatch.contacts import repository as contacts_repository
 from dispatch.core import clock
 from dispatch.core.actor import Actor, require_settings_manager
-from dispatch.core.errors import Conflict, ValidationFailed
+from dispatch.core.errors import Conflict, NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.fields import ticket_schema
 from dispatch.statuses import service as statuses
@@ -134,6 +134,15 @@ def list_brands(session: Session, actor: Actor) -> list[Brand]:
 def get_brand(session: Session, actor: Actor, brand_id: str) -> Brand:
     """A brand the actor may use; 404 outside its account or access."""
     return in_scope(actor, repository.get_brand(session, actor.account_id, brand_id), brand_id)
+
+
+def portal_brand(session: Session, slug: str) -> Brand:
+    """The brand whose hosted portal is at /support/<slug>: 404 for an unknown or deleted
+    brand and for one whose portal is off (the same answer, nothing to tell apart)."""
+    brand = repository.by_slug(session, slug[:63])
+    if brand is None or not brand.portal_enabled:
+        raise NotFound("portal", slug[:63])
+    return brand
 
 
 _RENAMED = {"metadata": "metadata_"}
