@@ -456,11 +456,13 @@ def _portal_world(
         "another account": _customer_ticket(theirs, other_account["brand_id"], CUSTOMER),
     }
     mine = _customer_ticket(ours, own["brand_id"], CUSTOMER)
-    with_slug = {"slug": brand["slug"]}
+    # The probe form's ids (a member, a status ...) are the dashboard realm's: no portal
+    # route reads them.
+    with_slug = {**own, "slug": brand["slug"]}
     return PortalWorld(
         customer,
-        {**mine, **with_slug},
-        {where: {**ids, **with_slug} for where, ids in elsewhere.items()},
+        {**with_slug, **mine},
+        {where: {**with_slug, **ids} for where, ids in elsewhere.items()},
     )
 
 

@@ -18,15 +18,16 @@ from starlette.responses import RedirectResponse, Response
 from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
 from dispatch.categories import loading as categories
-from dispatch.core.errors import DomainError
+from dispatch.core.errors import DomainError, ValidationFailed
 from dispatch.fields import service as fields
 from dispatch.fields.models import FieldDefinition
 from dispatch.portal import service as portal
-from dispatch.portal.schemas import PortalTicketDetail
+from dispatch.portal.schemas import PortalCommentCreate, PortalTicketCreate, PortalTicketDetail
 from dispatch.web.dashboard.ticket.view import links
 from dispatch.web.forms import CUSTOM_FIELD_PREFIX, custom_fields_of, editable, field_errors
 from dispatch.web.portal.rendering import form_page
 from dispatch.web.portal.visit import PortalError, Visit, home, run
+from dispatch.web.runner import command
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,6 +61,12 @@ def _errors(error: DomainError) -> dict[str, str] | None:
         else INPUT_OF.get(name, name): message
         for name, message in found.items()
     }
+
+
+def _filled(value: str, field: str, message: str) -> None:
+    """A blank required input, said in words (before the service's length checks)."""
+    if not value.strip():
+        raise ValidationFailed(field, message)
 
 
 def _files(form: FormData) -> list[UploadFile]:
@@ -136,6 +143,8 @@ async def create_ticket(request: Request, slug: str) -> Response:
         files = _files(form)
 
         def work(visit: Visit) -> str:
+            _filled(title, "title", "Give your ticket a subject")
+            command(PortalTicketCreate, title=title.strip(), body=body.strip() or None)
             offered = {f.key: f.type for f in _portal_fields(visit)}
             custom = {k: v for k, v in custom_fields_of(form, offered).items() if v is not None}
             created = portal.create_ticket(
@@ -193,11 +202,15 @@ def _ticket_page(
     request: Request, context: dict[str, Any], status_code: int = 200, **more: Any
 ) -> Response:
     query: Mapping[str, str] = request.query_params
-    return form_page(
-        request, context.pop("brand"), "portal/ticket.html", status_code=status_code,
-        nav="tickets", sent="sent" in query, reopened="reopened" in query,
-        created="created" in query, errors={}, **{**context, **more},
-    )  # fmt: skip
+    shown = {
+        "nav": "tickets",
+        "errors": {},
+        **{outcome: outcome in query for outcome in ("sent", "reopened", "created")},
+        **context,
+        **more,
+    }
+    brand = shown.pop("brand")
+    return form_page(request, brand, "portal/ticket.html", status_code=status_code, **shown)
 
 
 @router.get(TICKET)
@@ -214,6 +227,8 @@ async def reply(request: Request, slug: str, ticket_id: str) -> Response:
         files = _files(form)
 
         def work(visit: Visit) -> bool:
+            _filled(body, "body", "Write your reply")
+            command(PortalCommentCreate, body=body)
             ids = _store(visit, request, files)
             sent = portal.add_comment(visit.session, visit.customer, ticket_id, body, ids)
             return sent.reopened

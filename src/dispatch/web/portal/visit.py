@@ -64,10 +64,26 @@ class PortalSignedOut(Exception):
         self.slug = slug
 
 
+@dataclass(frozen=True, slots=True)
+class BrandLook:
+    """What a portal page shows of its brand, kept apart from the row: a refused
+    transaction rolls back and expires the row, and the refusal still renders."""
+
+    id: str
+    name: str
+    slug: str
+    icon_url: str | None
+    url: str | None
+
+    @classmethod
+    def of(cls, brand: Brand) -> BrandLook:
+        return cls(brand.id, brand.name, brand.slug, brand.icon_url, brand.url)
+
+
 class PortalError(Exception):
     """A refusal shown as the portal's own page (in the brand's look when it is known)."""
 
-    def __init__(self, error: DomainError, brand: Brand | None = None) -> None:
+    def __init__(self, error: DomainError, brand: BrandLook | None = None) -> None:
         super().__init__(error.message)
         self.error = error
         self.brand = brand
@@ -100,7 +116,7 @@ async def run(
 
     def in_transaction(session: Session) -> T:
         brand = brands.portal_brand(session, slug)
-        seen["brand"] = brand
+        seen["brand"] = BrandLook.of(brand)
         if not signed_in:
             return work(Visit(session, brand, settings))
         row = sessions.resume(session, brand, secret)
