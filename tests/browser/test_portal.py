@@ -118,6 +118,13 @@ def test_a_customer_opens_a_ticket_reads_the_reply_and_reopens_it(
         row = agent.locator(f'[data-ticket-id="{ticket_id}"]')
         expect(row).to_be_visible()
         expect(row).to_contain_text("Open")
+
+        agent.goto(f"{live_server.base_url}/brands/{brand['id']}/settings/portal")
+        expect(agent.locator("#portal-url")).to_have_value(
+            f"{live_server.base_url}/support/{brand['slug']}"
+        )
+        axe_check(agent)
+        screenshot(agent, "portal/settings-laptop")
     finally:
         agent_context.close()
 
