@@ -129,6 +129,12 @@ class PortalCommentResult(ApiModel):
     reopened: bool
 
 
+class PortalCommentOut(PortalComment):
+    """The API's answer to a reply: the PortalComment, and whether it reopened the ticket."""
+
+    reopened: bool
+
+
 # --- requests -------------------------------------------------------------------------
 
 

@@ -38,7 +38,6 @@ from dispatch.comments.schemas import NewComment
 from dispatch.contacts import repository as contacts_repository
 from dispatch.contacts import service as contacts
 from dispatch.contacts.companies import create_company
-from dispatch.contacts.models import Contact
 from dispatch.contacts.schemas import ContactChanges, NewCompany
 from dispatch.core import clock
 from dispatch.core.actor import Actor, Channel, require_settings_manager
@@ -100,18 +99,7 @@ def customer_actor(session: Session, brand_id: str, contact_id: str) -> Actor:
     contact = contacts_repository.get_contact(session, brand_id, contact_id) if brand else None
     if brand is None or contact is None:
         raise InvalidPortalToken()
-    return _actor(brand, contact)
-
-
-def _actor(brand: Brand, contact: Contact) -> Actor:
-    return Actor.customer(
-        account_id=brand.account_id,
-        brand_id=brand.id,
-        contact_id=contact.id,
-        email=contact.email,
-        name=contact.name,
-        channel=Channel.PORTAL,
-    )
+    return tokens.customer(brand, contact)
 
 
 def brand_of(session: Session, actor: Actor) -> Brand:
@@ -165,7 +153,7 @@ def mint_token(
         contacts.update_contact(
             session, actor, brand, contact.id, ContactChanges(company_id=company_id)
         )
-    return token_for(brand, _actor(brand, contact))
+    return token_for(brand, tokens.customer(brand, contact))
 
 
 def rotate_secret(session: Session, actor: Actor, brand: Brand) -> None:
@@ -295,7 +283,7 @@ def redeem_magic_link(session: Session, raw_token: str, *, brand_id: str | None 
     # The link is the customer's own doing: the system records the contact it creates.
     system = Actor.system(brand.account_id, channel=Channel.PORTAL)
     contact = contacts.find_or_create_contact(session, system, brand, email=link.email, name=None)
-    return _actor(brand, contact)
+    return tokens.customer(brand, contact)
 
 
 def verify_magic_link(session: Session, raw_token: str) -> PortalTokenResponse:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
 from dispatch.contacts import repository as contacts_repository
+from dispatch.contacts.models import Contact
 from dispatch.core import clock
 from dispatch.core.actor import Actor, Channel
 from dispatch.portal import repository
@@ -122,6 +123,11 @@ def brand_of(raw_token: str) -> str:
 def customer_for(session: Session, raw_token: str) -> Actor:
     """The customer a portal token stands for (channel portal); 401 `invalid_token` for
     anything wrong: malformed, forged, expired, rotated secret, brand or contact gone."""
+    return authenticate(session, raw_token)[0]
+
+
+def authenticate(session: Session, raw_token: str) -> tuple[Actor, Brand]:
+    """The token's customer and their brand (see `customer_for`)."""
     brand = repository.live_brand(session, brand_of(raw_token))
     if brand is None:
         raise InvalidPortalToken()
@@ -129,6 +135,11 @@ def customer_for(session: Session, raw_token: str) -> Actor:
     contact = contacts_repository.get_contact(session, brand.id, contact_id)
     if contact is None:
         raise InvalidPortalToken()
+    return customer(brand, contact), brand
+
+
+def customer(brand: Brand, contact: Contact) -> Actor:
+    """The actor of a brand's contact on the portal channel."""
     return Actor.customer(
         account_id=brand.account_id,
         brand_id=brand.id,
