@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from dispatch.accounts.errors import AllBrandsKeyRequired
 from dispatch.audit import service as audit
 from dispatch.brands import repository
-from dispatch.brands.models import DEFAULT_TICKET_NUMBER_START, Brand
+from dispatch.brands.models import DEFAULT_TICKET_NUMBER_START, Brand, new_portal_secret
 from dispatch.brands.policy import in_scope
 from dispatch.brands.schemas import BrandChanges, BrandDeletePreview, NewBrand
 from dispatch.categories import repository as categories_repository
@@ -119,6 +119,9 @@ def create_brand(session: Session, actor: Actor, data: NewBrand) -> Brand:
         sla_business_hours_only=False,
         sla_business_hours=None,
         portal_origins=[],
+        portal_secret=new_portal_secret(),
+        portal_enabled=True,
+        portal_categories=False,
         created_at=now,
         updated_at=now,
     )
