@@ -15,7 +15,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from dispatch.portal.models import PortalSession
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -23,6 +22,7 @@ from dispatch.brands.models import Brand
 from dispatch.core import clock
 from dispatch.core.ids import new_id
 from dispatch.portal import tokens
+from dispatch.portal.models import PortalSession
 
 # A customer comes back now and then: a week without a visit ends the session, a month
 # ends it whatever happens (the next magic link starts a new one).

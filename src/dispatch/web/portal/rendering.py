@@ -15,7 +15,11 @@ from dispatch.web.templating import page
 
 
 def form_page(
-    request: Request, brand: Brand | BrandLook | None, template: str, status_code: int = 200, **context: Any
+    request: Request,
+    brand: Brand | BrandLook | None,
+    template: str,
+    status_code: int = 200,
+    **context: Any,
 ) -> Response:
     response = page(request, template, status_code=status_code, brand=brand, **context)
     keep_form_token(response, request, request.app.state.settings)

@@ -23,7 +23,7 @@ from dispatch.fields import service as fields
 from dispatch.fields.models import FieldDefinition
 from dispatch.portal import service as portal
 from dispatch.portal.schemas import PortalCommentCreate, PortalTicketCreate, PortalTicketDetail
-from dispatch.web.dashboard.ticket.view import links
+from dispatch.web.downloads import links
 from dispatch.web.forms import CUSTOM_FIELD_PREFIX, custom_fields_of, editable, field_errors
 from dispatch.web.portal.rendering import form_page
 from dispatch.web.portal.visit import PortalError, Visit, home, run
