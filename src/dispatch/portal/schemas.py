@@ -8,14 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic import AnyHttpUrl, Field
 
-from dispatch.attachments.schemas import (
-    AttachmentStatus,
-    InitiateUpload,
-    clean_content_type,
-    clean_filename,
-)
+from dispatch.attachments.schemas import AttachmentStatus, InitiateUpload, UploadDeclaration
 from dispatch.core.email_address import EmailAddress
 from dispatch.core.schemas import ApiModel, RequestModel
 from dispatch.tickets.schemas import BODY_MAX, TITLE_MAX
@@ -169,23 +164,9 @@ class PortalCommentCreate(RequestModel):
     attachment_ids: list[str] | None = Field(None, max_length=50)
 
 
-class PortalUploadRequest(RequestModel):
-    filename: str = Field(min_length=1, max_length=1000)
-    content_type: str = Field(max_length=255)
-    # Over PORTAL_MAX_UPLOAD_BYTES: 413 `attachment_too_large`, as every upload path says.
-    size: int = Field(ge=1, description="Exact size in bytes")
-
-    @field_validator("filename")
-    @classmethod
-    def _filename(cls, value: str) -> str:
-        return clean_filename(value)
-
-    @field_validator("content_type")
-    @classmethod
-    def _content_type(cls, value: str) -> str:
-        return clean_content_type(value)
+class PortalUploadRequest(UploadDeclaration):
+    """`filename`, `contentType` and the exact `size`: over PORTAL_MAX_UPLOAD_BYTES is a
+    413 `attachment_too_large`, as every upload path says."""
 
     def as_upload(self) -> InitiateUpload:
-        return InitiateUpload.model_validate(
-            {"filename": self.filename, "contentType": self.content_type, "size": self.size}
-        )
+        return InitiateUpload.model_validate(self.model_dump(by_alias=True))
