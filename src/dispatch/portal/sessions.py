@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
@@ -99,3 +99,19 @@ def end(session: Session, session_id: str) -> None:
         .where(PortalSession.id == session_id, PortalSession.revoked_at.is_(None))
         .values(revoked_at=clock.now())
     )
+
+
+def purge(session: Session) -> int:
+    """Forget sessions that ended a day ago or more: expired, idle too long or signed out
+    (a periodic job). A rotated secret's sessions go when they reach one of those."""
+    cutoff = clock.now() - timedelta(days=1)
+    result = session.execute(
+        delete(PortalSession).where(
+            or_(
+                PortalSession.expires_at <= cutoff,
+                PortalSession.last_seen_at <= cutoff - IDLE,
+                PortalSession.revoked_at <= cutoff,
+            )
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
