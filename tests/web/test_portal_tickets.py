@@ -217,3 +217,25 @@ def test_a_required_field_left_empty_keeps_what_was_typed(
     assert "Two charges." in refused.text
     assert 'id="cf-order_number-error"' in refused.text
     assert _count_tickets(database) == before
+
+
+def test_replies_render_markdown_and_link_files_through_the_portal(
+    api: Api, brand: Json, pat: Browser
+) -> None:
+    ticket = ticket_for(api, brand)
+    upload = api.client.post(
+        f"/v1/brands/{brand['id']}/tickets/{ticket['id']}/attachments/upload",
+        headers={"Authorization": f"Bearer {api.key}"},
+        files={"file": ("label.txt", b"label", "text/plain")},
+    )
+    assert upload.status_code == 201, upload.text
+    file_id = upload.json()["id"]
+    body = f"**Tracking** is ready: [the label](attachment:{file_id}), [gone](attachment:att_x)"
+    comment(api, brand, ticket, body, authorType="AGENT")
+
+    page = pat.get(portal_url(brand, f"/tickets/{ticket['id']}"))
+    assert "<strong>Tracking</strong>" in page.text
+    files = f"http://testserver/support/{brand['slug']}/tickets/{ticket['id']}/attachments"
+    assert f'href="{files}/{file_id}"' in page.text
+    assert "attachment:" not in page.text  # an unknown reference keeps only its text
+    assert page.text.count(">label.txt<") == 0  # linked in the text, not listed again

@@ -9,9 +9,12 @@ or reply, so a refused form keeps none of them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
@@ -19,15 +22,23 @@ from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
 from dispatch.categories import loading as categories
 from dispatch.core.errors import DomainError, ValidationFailed
+from dispatch.email.rendering import attachment_ids, body_html
 from dispatch.fields import service as fields
 from dispatch.fields.models import FieldDefinition
 from dispatch.portal import service as portal
-from dispatch.portal.schemas import PortalCommentCreate, PortalTicketCreate, PortalTicketDetail
+from dispatch.portal.schemas import (
+    PortalAttachment,
+    PortalCommentCreate,
+    PortalTicketCreate,
+    PortalTicketDetail,
+)
+from dispatch.portal.service import STAFF
 from dispatch.web.downloads import links
 from dispatch.web.forms import CUSTOM_FIELD_PREFIX, custom_fields_of, editable, field_errors
 from dispatch.web.portal.rendering import form_page
 from dispatch.web.portal.visit import PortalError, Visit, home, run
 from dispatch.web.runner import command
+from dispatch.web.security import base_url
 
 router = APIRouter(include_in_schema=False)
 
@@ -183,16 +194,49 @@ def _custom_display(value: Any) -> str:
     return str(value)
 
 
-def _ticket_context(visit: Visit, ticket_id: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message of the conversation as the page shows it."""
+
+    staff: bool
+    author: str | None
+    at: datetime
+    html: Markup
+    files: list[PortalAttachment]
+
+
+def _conversation(detail: PortalTicketDetail, files_url: str) -> list[Message]:
+    """The opening message and the public replies, markdown rendered as the dashboard
+    renders it; `attachment:<id>` references lead to this portal's download route, and a
+    file some message's text links is not listed under a message again."""
+    every = [*detail.attachments, *(a for c in detail.comments for a in c.attachments)]
+    urls: dict[str, str | None] = {a.id: f"{files_url}/{a.id}" for a in every}
+    linked = set(attachment_ids(detail.body or "", *(c.body for c in detail.comments)))
+
+    def message(staff: bool, author: str | None, at: datetime, body: str,
+                files: list[PortalAttachment]) -> Message:  # fmt: skip
+        shown = [f for f in files if f.id not in linked]
+        return Message(staff, author, at, body_html(body, urls), shown)
+
+    opening = message(False, None, detail.created_at, detail.body or "", detail.attachments)
+    return [opening] + [
+        message(c.author_type == STAFF, c.author_name, c.created_at, c.body, c.attachments)
+        for c in detail.comments
+    ]
+
+
+def _ticket_context(visit: Visit, ticket_id: str, site: str) -> dict[str, Any]:
     detail: PortalTicketDetail = portal.get_ticket(visit.session, visit.customer, ticket_id)
     shown = [
         {"label": f.label, "display": _custom_display(f.value)}
         for f in detail.custom_fields
         if f.value is not None and f.value != ""
     ]
+    files_url = f"{site}{home(visit.brand.slug)}/tickets/{detail.id}/attachments"
     return {
         **_customer(visit),
         "ticket": detail,
+        "messages": _conversation(detail, files_url),
         "custom_fields": shown,
         "finished": detail.status_ref.key in FINISHED,
     }
@@ -215,7 +259,8 @@ def _ticket_page(
 
 @router.get(TICKET)
 async def ticket_page(request: Request, slug: str, ticket_id: str) -> Response:
-    context = await run(request, slug, lambda visit: _ticket_context(visit, ticket_id))
+    site = base_url(request).rstrip("/")
+    context = await run(request, slug, lambda visit: _ticket_context(visit, ticket_id, site))
     return _ticket_page(request, context)
 
 
@@ -239,7 +284,10 @@ async def reply(request: Request, slug: str, ticket_id: str) -> Response:
             errors = _errors(refused.error)
             if errors is None:
                 raise
-            context = await run(request, slug, lambda visit: _ticket_context(visit, ticket_id))
+            site = base_url(request).rstrip("/")
+            context = await run(
+                request, slug, lambda visit: _ticket_context(visit, ticket_id, site)
+            )
             return _ticket_page(request, context, 422, errors=errors, draft=body)
     finally:
         await form.close()
