@@ -239,3 +239,19 @@ def test_replies_render_markdown_and_link_files_through_the_portal(
     assert f'href="{files}/{file_id}"' in page.text
     assert "attachment:" not in page.text  # an unknown reference keeps only its text
     assert page.text.count(">label.txt<") == 0  # linked in the text, not listed again
+
+
+def test_signed_in_forms_without_their_token_are_refused_and_change_nothing(
+    api: Api, brand: Json, pat: Browser, database: Database
+) -> None:
+    ticket = ticket_for(api, brand)
+    before = _count_tickets(database)
+    forged = {"csrf_token": "forged"}
+    reply = pat.post(portal_url(brand, f"/tickets/{ticket['id']}/replies"),
+                     {"body": "Hello", **forged})  # fmt: skip
+    created = pat.post(portal_url(brand, "/tickets"), {"title": "Forged", **forged})
+    signout = pat.post(portal_url(brand, "/signout"), forged)
+    assert reply.status_code == created.status_code == signout.status_code == 403
+    assert api.ok("get", f"/brands/{brand['id']}/tickets/{ticket['id']}")["commentCount"] == 0
+    assert _count_tickets(database) == before
+    assert pat.get(portal_url(brand, "/tickets")).status_code == 200  # still signed in
