@@ -180,7 +180,6 @@ def test_default_jobs_purge_uploads_idempotency_records_and_the_stream_hourly(
         "idempotency.delete_expired",
         "signin.purge_ended",
         "stream.prune",
-        "portal.purge_links",
     }
     assert all(j.every == HOUR for j in jobs)
     (uploads,) = [j for j in jobs if j.kind == "uploads.purge_abandoned"]

@@ -18,7 +18,6 @@ from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
 from dispatch.core import clock, idempotency, timers
 from dispatch.core.db import Database
-from dispatch.portal import service as portal
 from dispatch.settings import Settings
 from dispatch.signin import service as signin
 from dispatch.stream import consumer as stream
@@ -67,7 +66,6 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
         Periodic("idempotency.delete_expired", HOUR, idempotency.delete_expired),
         Periodic("signin.purge_ended", HOUR, purge_sessions),
         Periodic("stream.prune", HOUR, prune_stream),
-        Periodic("portal.purge_links", HOUR, portal.purge_links),
     ]
 
 
