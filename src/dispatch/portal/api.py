@@ -109,14 +109,21 @@ def _own_origin(request: Request) -> str:
     description=(
         "For a backend that already knows its user: the brand's contact with `email` (found "
         "or created, with `name`; joined to the company its email domain names, else to "
-        "`companyName`, found by name or created) and a portal token for them, valid one "
-        "hour. Hand the token to the customer's app, or proxy portal calls with it."
+        "`companyName`, found by name or created; `sourceOrgId` kept in its metadata) and "
+        "a portal token for them, valid one hour. Hand the token to the customer's app, "
+        "or proxy portal calls with it."
     ),
 )
 async def mint_token(body: PortalTokenRequest, uow: UnitOfWork = Depends(unit_of_work)) -> Response:
     return await uow.run(
         lambda w: service.mint_token(
-            w.session, w.actor, w.brand, body.email, body.name, body.company_name
+            w.session,
+            w.actor,
+            w.brand,
+            body.email,
+            body.name,
+            body.company_name,
+            body.source_org_id,
         )
     )
 

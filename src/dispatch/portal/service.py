@@ -83,6 +83,8 @@ STAFF = "STAFF"
 # brand's sender name, so customers never see who in the team wrote).
 SHOW_AGENT_NAMES = "portalShowAgentNames"
 HOSTED_PATH = "/support/"
+# Contact metadata key: the minting backend's own id of the customer's organisation.
+SOURCE_ORG_ID = "sourceOrgId"
 
 
 def _hash(secret: str) -> str:
@@ -137,22 +139,27 @@ def mint_token(
     email: str,
     name: str | None = None,
     company_name: str | None = None,
+    source_org_id: str | None = None,
 ) -> PortalTokenResponse:
     """`POST /brands/:b/portal/token` (the brand's own backend, with its API key): the
     customer with this address, found or created (and joined to the company its email
-    domain names, else to `company_name`, found by name or created), and their token."""
+    domain names, else to `company_name`, found by name or created), and their token.
+    The caller's own id of the customer's organisation is kept in the contact's
+    metadata (`sourceOrgId`)."""
     contact = contacts.find_or_create_contact(session, actor, brand, email=email, name=name)
+    changes: dict[str, Any] = {}
     company_name = (company_name or "").strip()
     if company_name and contact.company_id is None:
         company = contacts_repository.get_company_by_name(session, brand.id, company_name)
-        company_id = (
+        changes["company_id"] = (
             company.id
             if company is not None
             else create_company(session, actor, brand, NewCompany(name=company_name)).id
         )
-        contacts.update_contact(
-            session, actor, brand, contact.id, ContactChanges(company_id=company_id)
-        )
+    if source_org_id and contact.metadata_.get(SOURCE_ORG_ID) != source_org_id:
+        changes["metadata"] = {SOURCE_ORG_ID: source_org_id}
+    if changes:
+        contacts.update_contact(session, actor, brand, contact.id, ContactChanges(**changes))
     return token_for(brand, tokens.customer(brand, contact))
 
 
