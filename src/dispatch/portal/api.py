@@ -185,10 +185,9 @@ async def rotate_secret(uow: UnitOfWork = Depends(unit_of_work)) -> Response:
 )
 async def verify(body: VerifyRequest, request: Request) -> PortalTokenResponse:
     def work(session: Session) -> PortalTokenResponse:
-        actor = service.redeem_magic_link(session, body.token)
-        brand = service.brand_of(session, actor)
-        cors.check_origin(request, brand)
-        return service.token_for(brand, actor)
+        return service.verify_magic_link(
+            session, body.token, check=lambda brand: cors.check_origin(request, brand)
+        )
 
     database = request.app.state.database
     result: PortalTokenResponse = await run_in_threadpool(transaction.run, database, work)

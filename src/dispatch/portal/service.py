@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -293,10 +293,17 @@ def redeem_magic_link(session: Session, raw_token: str, *, brand_id: str | None 
     return tokens.customer(brand, contact)
 
 
-def verify_magic_link(session: Session, raw_token: str) -> PortalTokenResponse:
-    """`POST /portal/verify`: a magic link's token exchanged for a portal token."""
+def verify_magic_link(
+    session: Session, raw_token: str, *, check: Callable[[Brand], None] | None = None
+) -> PortalTokenResponse:
+    """`POST /portal/verify`: a magic link's token exchanged for a portal token. `check`
+    may still refuse for the link's brand (the API's origin check); the caller's
+    transaction then rolls back and the link stays usable."""
     actor = redeem_magic_link(session, raw_token)
-    return token_for(brand_of(session, actor), actor)
+    brand = brand_of(session, actor)
+    if check is not None:
+        check(brand)
+    return token_for(brand, actor)
 
 
 def purge_links(session: Session) -> int:
