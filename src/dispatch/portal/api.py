@@ -16,9 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from dispatch.attachments.api import current_config
+from dispatch.attachments.api import current_config, links_for
 from dispatch.attachments.config import AttachmentConfig
-from dispatch.attachments.links import Links
 from dispatch.brands.models import Brand
 from dispatch.core import ratelimit, transaction
 from dispatch.core.actor import Actor
@@ -86,10 +85,6 @@ async def portal_unit_of_work(
     if not secret:
         raise InvalidPortalToken()
     return await open_unit(request, secret, authenticate=authenticate_portal_token)
-
-
-def _links(request: Request, config: AttachmentConfig) -> Links:
-    return Links(config, config.public_url or str(request.base_url).rstrip("/"))
 
 
 def _own_origin(request: Request) -> str:
@@ -274,7 +269,7 @@ async def start_pending_upload(
     uow: UnitOfWork = Depends(portal_unit_of_work),
     config: AttachmentConfig = Depends(current_config),
 ) -> Response:
-    links = _links(request, config)
+    links = links_for(request, config)
     return await uow.run(
         lambda w: service.start_pending_upload(w.session, w.actor, body, links), status_code=201
     )
@@ -339,7 +334,7 @@ async def start_upload(
     uow: UnitOfWork = Depends(portal_unit_of_work),
     config: AttachmentConfig = Depends(current_config),
 ) -> Response:
-    links = _links(request, config)
+    links = links_for(request, config)
     return await uow.run(
         lambda w: service.start_upload(w.session, w.actor, ticket_id, body, links),
         status_code=201,
@@ -385,7 +380,7 @@ async def get_attachment(
     uow: UnitOfWork = Depends(portal_unit_of_work),
     config: AttachmentConfig = Depends(current_config),
 ) -> Response:
-    links = _links(request, config)
+    links = links_for(request, config)
     return await uow.run(
         lambda w: service.get_attachment(w.session, w.actor, ticket_id, attachment_id, links)
     )
