@@ -114,6 +114,7 @@ def test_magic_links_per_address_are_limited_quietly(world: World, settings: Set
         "http://app.acme.test/",  # the origin is https only
         "https://help.example.com/support/globex/",  # another brand's hosted portal
         "https://user:pw@app.acme.test/",
+        "https://app.acme.test/" + "x" * 2000,
     ],
 )
 def test_magic_links_point_only_at_the_brand_s_origins(world: World, url: str) -> None:

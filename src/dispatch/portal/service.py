@@ -83,6 +83,8 @@ STAFF = "STAFF"
 # brand's sender name, so customers never see who in the team wrote).
 SHOW_AGENT_NAMES = "portalShowAgentNames"
 HOSTED_PATH = "/support/"
+# What `portal_links.portal_url` holds, with room for the token the link adds.
+MAX_PORTAL_URL = 1900
 # Contact metadata key: the minting backend's own id of the customer's organisation.
 SOURCE_ORG_ID = "sourceOrgId"
 
@@ -195,6 +197,8 @@ def check_portal_url(brand: Brand, portal_url: str, *, own_origin: str | None) -
     or the brand's hosted portal (`<own_origin>/support/<slug>...`, where `own_origin`
     is where clients reach Dispatch). Anything else is refused, so a leaked API key
     cannot mail customers a link to a site of its choosing."""
+    if len(portal_url) > MAX_PORTAL_URL:
+        raise PortalUrlNotAllowed(f"portalUrl must be at most {MAX_PORTAL_URL} characters")
     parts = urlsplit(portal_url.strip())
     origin = _origin(portal_url)
     if origin is None:
