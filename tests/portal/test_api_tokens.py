@@ -23,7 +23,9 @@ from tests.portal.helpers import (
 
 def test_minting_finds_or_creates_the_customer_and_company(api: Api) -> None:
     brand = portal_brand(api)
-    first = mint(api, brand, "Jane@Corp.test", name="Jane", companyName="Corp Inc")
+    first = mint(
+        api, brand, "Jane@Corp.test", name="Jane", companyName="Corp Inc", sourceOrgId="org_42"
+    )
     assert set(first) == {"token", "expiresAt", "customerId", "email", "name"}
     assert (first["email"], first["name"]) == ("jane@corp.test", "Jane")
     assert first["customerId"].startswith("cus_")
@@ -31,6 +33,7 @@ def test_minting_finds_or_creates_the_customer_and_company(api: Api) -> None:
     assert again["customerId"] == first["customerId"]
     contact = api.ok("get", f"/brands/{brand['id']}/contacts/{first['customerId']}")
     assert contact["company"]["name"] == "Corp Inc"
+    assert contact["metadata"] == {"sourceOrgId": "org_42"}
 
 
 def test_minting_needs_a_key_that_reaches_the_brand(api: Api, other_api: Api) -> None:

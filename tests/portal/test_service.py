@@ -114,6 +114,7 @@ def test_magic_links_per_address_are_limited_quietly(world: World, settings: Set
         "http://app.acme.test/",  # the origin is https only
         "https://help.example.com/support/globex/",  # another brand's hosted portal
         "https://user:pw@app.acme.test/",
+        "https://app.acme.test/" + "x" * 2000,
     ],
 )
 def test_magic_links_point_only_at_the_brand_s_origins(world: World, url: str) -> None:
@@ -252,3 +253,13 @@ def test_refresh_issues_a_new_token_for_the_same_customer(world: World) -> None:
     assert fresh.customer_id == ann.contact_id
     assert tokens.customer_for(world.session, fresh.token).contact_id == ann.contact_id
     assert fresh.expires_at > tokens.clock.now() + timedelta(minutes=59)
+
+
+def test_expired_magic_links_are_purged_a_day_later(
+    world: World, settings: Settings, frozen_clock: Any
+) -> None:
+    _send(world, settings, "old@corp.test")
+    frozen_clock.advance(hours=24, minutes=14)
+    assert portal.purge_links(world.session) == 0
+    frozen_clock.advance(minutes=2)
+    assert portal.purge_links(world.session) == 1

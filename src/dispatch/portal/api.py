@@ -16,9 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from dispatch.attachments.api import current_config
+from dispatch.attachments.api import current_config, links_for
 from dispatch.attachments.config import AttachmentConfig
-from dispatch.attachments.links import Links
 from dispatch.brands.models import Brand
 from dispatch.core import ratelimit, transaction
 from dispatch.core.actor import Actor
@@ -88,10 +87,6 @@ async def portal_unit_of_work(
     return await open_unit(request, secret, authenticate=authenticate_portal_token)
 
 
-def _links(request: Request, config: AttachmentConfig) -> Links:
-    return Links(config, config.public_url or str(request.base_url).rstrip("/"))
-
-
 def _own_origin(request: Request) -> str:
     """Where clients reach Dispatch: the configured public URL, else this request's."""
     settings: Settings = request.app.state.settings
@@ -109,14 +104,21 @@ def _own_origin(request: Request) -> str:
     description=(
         "For a backend that already knows its user: the brand's contact with `email` (found "
         "or created, with `name`; joined to the company its email domain names, else to "
-        "`companyName`, found by name or created) and a portal token for them, valid one "
-        "hour. Hand the token to the customer's app, or proxy portal calls with it."
+        "`companyName`, found by name or created; `sourceOrgId` kept in its metadata) and "
+        "a portal token for them, valid one hour. Hand the token to the customer's app, "
+        "or proxy portal calls with it."
     ),
 )
 async def mint_token(body: PortalTokenRequest, uow: UnitOfWork = Depends(unit_of_work)) -> Response:
     return await uow.run(
         lambda w: service.mint_token(
-            w.session, w.actor, w.brand, body.email, body.name, body.company_name
+            w.session,
+            w.actor,
+            w.brand,
+            body.email,
+            body.name,
+            body.company_name,
+            body.source_org_id,
         )
     )
 
@@ -178,10 +180,9 @@ async def rotate_secret(uow: UnitOfWork = Depends(unit_of_work)) -> Response:
 )
 async def verify(body: VerifyRequest, request: Request) -> PortalTokenResponse:
     def work(session: Session) -> PortalTokenResponse:
-        actor = service.redeem_magic_link(session, body.token)
-        brand = service.brand_of(session, actor)
-        cors.check_origin(request, brand)
-        return service.token_for(brand, actor)
+        return service.verify_magic_link(
+            session, body.token, check=lambda brand: cors.check_origin(request, brand)
+        )
 
     database = request.app.state.database
     result: PortalTokenResponse = await run_in_threadpool(transaction.run, database, work)
@@ -268,7 +269,7 @@ async def start_pending_upload(
     uow: UnitOfWork = Depends(portal_unit_of_work),
     config: AttachmentConfig = Depends(current_config),
 ) -> Response:
-    links = _links(request, config)
+    links = links_for(request, config)
     return await uow.run(
         lambda w: service.start_pending_upload(w.session, w.actor, body, links), status_code=201
     )
@@ -333,7 +334,7 @@ async def start_upload(
     uow: UnitOfWork = Depends(portal_unit_of_work),
     config: AttachmentConfig = Depends(current_config),
 ) -> Response:
-    links = _links(request, config)
+    links = links_for(request, config)
     return await uow.run(
         lambda w: service.start_upload(w.session, w.actor, ticket_id, body, links),
         status_code=201,
@@ -379,7 +380,7 @@ async def get_attachment(
     uow: UnitOfWork = Depends(portal_unit_of_work),
     config: AttachmentConfig = Depends(current_config),
 ) -> Response:
-    links = _links(request, config)
+    links = links_for(request, config)
     return await uow.run(
         lambda w: service.get_attachment(w.session, w.actor, ticket_id, attachment_id, links)
     )

@@ -23,9 +23,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dispatch.brands.models import Brand
 from dispatch.core import transaction
-from dispatch.core.errors import Unauthenticated
 from dispatch.core.middleware import send_problem
 from dispatch.portal import repository
+from dispatch.portal.errors import OriginNotAllowed
 
 PREFIX = "/v1/portal/"
 ALLOW_METHODS = "GET, POST, OPTIONS"
@@ -37,13 +37,6 @@ EXPOSE_HEADERS = (
 MAX_AGE = "600"
 # Where the request's check leaves the origin its brand allows (request.state).
 ALLOWED = "portal_cors_origin"
-
-
-class OriginNotAllowed(Unauthenticated):
-    code = "origin_not_allowed"
-
-    def __init__(self, origin: str) -> None:
-        super().__init__(f"The origin {origin} may not call this portal")
 
 
 def check_origin(request: Request, brand: Brand) -> None:

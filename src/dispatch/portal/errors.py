@@ -17,3 +17,13 @@ class InvalidPortalToken(Unauthenticated):
 class PortalUrlNotAllowed(ValidationFailed):
     def __init__(self, reason: str) -> None:
         super().__init__("portalUrl", reason, code="portal_url_not_allowed")
+
+
+class OriginNotAllowed(Unauthenticated):
+    """A browser's call from an origin the token's brand does not list (`portal/cors.py`):
+    refused before anything is read or changed."""
+
+    code = "origin_not_allowed"
+
+    def __init__(self, origin: str) -> None:
+        super().__init__(f"The origin {origin} may not call this portal")

@@ -137,8 +137,8 @@ class PortalTokenRequest(RequestModel):
     email: EmailAddress
     name: str | None = Field(None, max_length=200)
     company_name: str | None = Field(None, max_length=200)
-    # The caller's own id for the customer's organisation (kept for the reference's
-    # clients; Dispatch links companies by name and email domain).
+    # The caller's own id of the customer's organisation, kept in the contact's metadata
+    # (Dispatch links companies by email domain and name).
     source_org_id: str | None = Field(None, max_length=200)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -83,6 +83,10 @@ STAFF = "STAFF"
 # brand's sender name, so customers never see who in the team wrote).
 SHOW_AGENT_NAMES = "portalShowAgentNames"
 HOSTED_PATH = "/support/"
+# What `portal_links.portal_url` holds, with room for the token the link adds.
+MAX_PORTAL_URL = 1900
+# Contact metadata key: the minting backend's own id of the customer's organisation.
+SOURCE_ORG_ID = "sourceOrgId"
 
 
 def _hash(secret: str) -> str:
@@ -137,22 +141,27 @@ def mint_token(
     email: str,
     name: str | None = None,
     company_name: str | None = None,
+    source_org_id: str | None = None,
 ) -> PortalTokenResponse:
     """`POST /brands/:b/portal/token` (the brand's own backend, with its API key): the
     customer with this address, found or created (and joined to the company its email
-    domain names, else to `company_name`, found by name or created), and their token."""
+    domain names, else to `company_name`, found by name or created), and their token.
+    The caller's own id of the customer's organisation is kept in the contact's
+    metadata (`sourceOrgId`)."""
     contact = contacts.find_or_create_contact(session, actor, brand, email=email, name=name)
+    changes: dict[str, Any] = {}
     company_name = (company_name or "").strip()
     if company_name and contact.company_id is None:
         company = contacts_repository.get_company_by_name(session, brand.id, company_name)
-        company_id = (
+        changes["company_id"] = (
             company.id
             if company is not None
             else create_company(session, actor, brand, NewCompany(name=company_name)).id
         )
-        contacts.update_contact(
-            session, actor, brand, contact.id, ContactChanges(company_id=company_id)
-        )
+    if source_org_id and contact.metadata_.get(SOURCE_ORG_ID) != source_org_id:
+        changes["metadata"] = {SOURCE_ORG_ID: source_org_id}
+    if changes:
+        contacts.update_contact(session, actor, brand, contact.id, ContactChanges(**changes))
     return token_for(brand, tokens.customer(brand, contact))
 
 
@@ -188,6 +197,8 @@ def check_portal_url(brand: Brand, portal_url: str, *, own_origin: str | None) -
     or the brand's hosted portal (`<own_origin>/support/<slug>...`, where `own_origin`
     is where clients reach Dispatch). Anything else is refused, so a leaked API key
     cannot mail customers a link to a site of its choosing."""
+    if len(portal_url) > MAX_PORTAL_URL:
+        raise PortalUrlNotAllowed(f"portalUrl must be at most {MAX_PORTAL_URL} characters")
     parts = urlsplit(portal_url.strip())
     origin = _origin(portal_url)
     if origin is None:
@@ -286,10 +297,17 @@ def redeem_magic_link(session: Session, raw_token: str, *, brand_id: str | None 
     return tokens.customer(brand, contact)
 
 
-def verify_magic_link(session: Session, raw_token: str) -> PortalTokenResponse:
-    """`POST /portal/verify`: a magic link's token exchanged for a portal token."""
+def verify_magic_link(
+    session: Session, raw_token: str, *, check: Callable[[Brand], None] | None = None
+) -> PortalTokenResponse:
+    """`POST /portal/verify`: a magic link's token exchanged for a portal token. `check`
+    may still refuse for the link's brand (the API's origin check); the caller's
+    transaction then rolls back and the link stays usable."""
     actor = redeem_magic_link(session, raw_token)
-    return token_for(brand_of(session, actor), actor)
+    brand = brand_of(session, actor)
+    if check is not None:
+        check(brand)
+    return token_for(brand, actor)
 
 
 def purge_links(session: Session) -> int:
