@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import Request
 
 from dispatch.attachments import config as attachment_config
+from dispatch.attachments.api import links_for
 from dispatch.attachments.links import Links
 
 
 def links(request: Request) -> Links:
-    config = attachment_config.for_app(request.app)
-    return Links(config, config.public_url or str(request.base_url).rstrip("/"))
+    return links_for(request, attachment_config.for_app(request.app))
