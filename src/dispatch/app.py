@@ -27,6 +27,7 @@ from dispatch.core.middleware import (
     UnhandledErrorMiddleware,
 )
 from dispatch.email.api import INBOUND_BODY_LIMIT
+from dispatch.portal.cors import PortalCorsMiddleware
 from dispatch.settings import Settings
 from dispatch.web.mount import mount_web
 from dispatch.worker.runner import Worker
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.add_middleware(
             RateLimitMiddleware, limit=settings.rate_limit, storage_uri=settings.rate_limit_storage
         )
+    # Outside the rate limit: a browser's preflight is answered without counting.
+    app.add_middleware(PortalCorsMiddleware)
     app.add_middleware(RequestIdMiddleware)
 
     @app.get("/health", tags=["Health"], summary="Liveness and database reachability (no auth)")

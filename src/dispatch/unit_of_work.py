@@ -70,12 +70,19 @@ def render(result: Any, status_code: int) -> Response:
 
 class UnitOfWork:
     def __init__(
-        self, request: Request, secret: str | None, idempotency_key: tuple[str, str] | None
+        self,
+        request: Request,
+        secret: str | None,
+        idempotency_key: tuple[str, str] | None,
+        authenticate: Authenticate | None = None,
     ) -> None:
         self.request = request
         self.secret = secret
         # (key, request fingerprint) of a POST that carried an Idempotency-Key.
         self.idempotency_key = idempotency_key
+        # How the credential becomes the actor: the app's API-key check unless a channel
+        # with its own credential (the portal's tokens) says otherwise.
+        self.authenticate = authenticate
 
     async def run(
         self,
@@ -94,7 +101,7 @@ class UnitOfWork:
         request = self.request
         database: Database = request.app.state.database
         settings: Settings = request.app.state.settings
-        authenticate: Authenticate = request.app.state.authenticate
+        authenticate: Authenticate = self.authenticate or request.app.state.authenticate
         pending: idempotency.PendingKey | None = None
 
         def in_transaction(session: Session) -> Any:
@@ -104,7 +111,7 @@ class UnitOfWork:
             if self.idempotency_key is not None:
                 # After the brand check: a replay never shows a brand's data to a key
                 # that cannot use that brand.
-                pending = idempotency.PendingKey(actor.account_id, *self.idempotency_key)
+                pending = idempotency.PendingKey(actor.idempotency_scope, *self.idempotency_key)
                 idempotency.check(session, pending)
             result = work(Work(session, actor, brand))
             if pending is None and not isinstance(result, Response):
@@ -170,6 +177,14 @@ async def unit_of_work(
     secret = credentials.credentials if credentials is not None else legacy_key
     if not secret or not secret.strip():
         raise InvalidApiKey()
+    return await open_unit(request, secret)
+
+
+async def open_unit(
+    request: Request, secret: str, *, authenticate: Authenticate | None = None
+) -> UnitOfWork:
+    """The unit of work of a request carrying `secret`, with an `Idempotency-Key` POST's
+    key and fingerprint taken from the request."""
     guarded = None
     if request.method == "POST":
         key = idempotency.requested_key(request)
@@ -179,7 +194,7 @@ async def unit_of_work(
                 request.method, request.url.path, request.url.query, body
             )
             guarded = (key, fingerprint)
-    return UnitOfWork(request, secret, guarded)
+    return UnitOfWork(request, secret, guarded, authenticate)
 
 
 BrandIdPath = Path(alias="brandId", max_length=64, description="Brand id (br_...)")

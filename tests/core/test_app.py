@@ -70,6 +70,9 @@ def test_openapi_lists_every_v1_path_with_its_operations(client: Any) -> None:
         assert path in documented, path
 
 
+PORTAL_VERIFY = "/v1/portal/verify"
+
+
 def test_every_documented_v1_operation_is_served_and_needs_a_key(client: Any) -> None:
     doc = client.get("/openapi.json").json()
     checked = 0
@@ -78,7 +81,9 @@ def test_every_documented_v1_operation_is_served_and_needs_a_key(client: Any) ->
             continue
         for method in operations:
             response = client.request(method.upper(), filled(path), json={})
-            assert response.status_code == 401, f"{method.upper()} {path}: {response.text}"
+            # A magic link's token (in the body) is all `portal/verify` takes.
+            expected = 422 if path == PORTAL_VERIFY else 401
+            assert response.status_code == expected, f"{method.upper()} {path}: {response.text}"
             checked += 1
     assert checked >= 20
 
@@ -101,8 +106,16 @@ def test_every_v1_operation_is_documented_with_a_summary_and_security(client: An
             assert operation.get("summary"), where
             assert operation.get("tags"), where
             assert any(code.startswith("2") for code in operation["responses"]), where
-            # Mail providers authenticate with the account's inbound secret, not an API key.
-            expected = "InboundSecret" if path == "/v1/inbound/email" else "HTTPBearer"
+            if path == PORTAL_VERIFY:
+                assert "security" not in operation, where
+                continue
+            # Mail providers authenticate with the account's inbound secret, customers'
+            # apps with a portal token, everything else with an API key.
+            expected = "HTTPBearer"
+            if path == "/v1/inbound/email":
+                expected = "InboundSecret"
+            elif path.startswith("/v1/portal/"):
+                expected = "PortalToken"
             assert {expected: []} in operation.get("security", []), where
 
 

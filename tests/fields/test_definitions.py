@@ -35,6 +35,7 @@ def test_create_returns_the_definition_with_its_defaults(
         "showOnCreate": True,
         "showInTable": False,
         "showInDetail": True,
+        "portalVisible": False,
         "visible": True,
         "sortOrder": 0,
         "source": None,
@@ -60,6 +61,7 @@ def test_create_keeps_every_given_field(api: Api, brand: Json) -> None:
         showOnCreate=False,
         showInTable=True,
         showInDetail=False,
+        portalVisible=True,
         source="crm",
     )
 
@@ -77,6 +79,7 @@ def test_create_keeps_every_given_field(api: Api, brand: Json) -> None:
         "showOnCreate": False,
         "showInTable": True,
         "showInDetail": False,
+        "portalVisible": True,
         "visible": True,
         "sortOrder": 0,
         "source": "crm",

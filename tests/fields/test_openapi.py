@@ -44,6 +44,7 @@ def test_the_create_body_lists_the_reference_fields(client: Any) -> None:
         "showOnCreate",
         "showInTable",
         "showInDetail",
+        "portalVisible",
         "visible",
         "sortOrder",
         "source",

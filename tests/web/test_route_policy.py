@@ -37,6 +37,7 @@ from dispatch.web.dashboard.analytics.charts import CHARTS
 from tests.conftest import Api, _new_account, bind_app, make_status, make_ticket, settings_in
 from tests.contacts.helpers import make_company, make_contact
 from tests.web.conftest import Browser, Person, add_member
+from tests.web.portal_helpers import sign_in_customer
 from tests.webhooks.helpers import add_delivery, make_webhook
 
 Json = dict[str, Any]
@@ -135,9 +136,10 @@ class Case:
         """Fails the run, saying what to add, for what this module cannot fill."""
         if self.method not in ("GET", "POST"):
             pytest.fail(f"{self.name}: a dashboard change is a POST (CONVENTIONS.md)")
-        unknown = [p for p in self.params if p not in REALM]
+        known = PORTAL_PARAMS if self.path.startswith("/support/") else REALM
+        unknown = [p for p in self.params if p not in known]
         if unknown:
-            pytest.fail(f"{self.name}: add {', '.join(unknown)} to REALM in {__name__}")
+            pytest.fail(f"{self.name}: add {', '.join(unknown)} to its realm in {__name__}")
         unknown = [f for f in self.form if f not in PROBE]
         if unknown:
             pytest.fail(f"{self.name}: add the form field {', '.join(unknown)} to PROBE")
@@ -153,7 +155,8 @@ class Case:
         return browser.post(self.url(ids), form, files=PROBE_FILE)
 
 
-def _dashboard_cases() -> list[Case]:
+def _cases(module: str) -> list[Case]:
+    """Every route whose endpoint lives under `module`, one case per method."""
     with tempfile.TemporaryDirectory() as data_dir:
         app = create_app(Settings(data_dir=Path(data_dir)))
         app.state.database.dispose()
@@ -162,16 +165,14 @@ def _dashboard_cases() -> list[Case]:
         # Anything else would hide routes from this test (an included router stays
         # wrapped): the app's routes are flat routes and the /static mount.
         assert isinstance(route, APIRoute | Route | Mount), f"{route!r}: add its routes flat"
-        if not isinstance(route, APIRoute) or not route.endpoint.__module__.startswith(
-            DASHBOARD_MODULE
-        ):
+        if not isinstance(route, APIRoute) or not route.endpoint.__module__.startswith(module):
             continue
         form = tuple(f.alias for f in route.dependant.body_params if f.field_info.is_required())
         cases += [Case(m, route.path, form) for m in sorted(route.methods - {"HEAD"})]
     return cases
 
 
-CASES = _dashboard_cases()
+CASES = _cases(DASHBOARD_MODULE)
 CHECKED = [c for c in CASES if c.name not in EXEMPT]
 GETS = [c for c in CHECKED if c.method == "GET"]
 IN_A_BRAND = [c for c in CHECKED if c.in_a_brand]
@@ -194,6 +195,7 @@ class World:
     owner: Browser  # the account's owner: every brand of the account
     restricted: Browser  # a member whose access is brand A only
     connection: Connection
+    portal: PortalWorld
 
 
 def _shared_view(database: Database, member_id: str, brand_id: str) -> str:
@@ -301,7 +303,9 @@ def world(
     other_owner = add_member(database, theirs.account_id, "owner@globex.test")
     other_account = _realm(theirs, database, "Globex Support", other_owner)
     browsers = [_signed_in(app, owner), _signed_in(app, restricted)]
-    yield World(own, brand_b, other_account, *browsers, connection)
+    portal = _portal_world(app, database, ours, theirs, own, brand_b, other_account)
+    browsers.append(portal.customer)
+    yield World(own, brand_b, other_account, *browsers[:2], connection, portal)
     for browser in browsers:
         browser.client.close()
     client.close()
@@ -392,4 +396,99 @@ def test_every_dashboard_route_is_checked_or_exempt() -> None:
     unchecked = [c.name for c in CHECKED if not c.params]
     assert not unchecked, f"routes without ids: add them to EXEMPT with the reason: {unchecked}"
     for case in CHECKED:
+        case.check_fillable()
+
+
+# --- the hosted customer portal -------------------------------------------------------------
+# Its realm is a customer: one contact of one brand, signed in at /support/<slug>. The slug
+# names the portal being visited (any brand's public page); what the ids name must be the
+# customer's own: another customer's ticket of the same brand, the same address's ticket
+# in another brand or account, and their files are a 404 that changes nothing.
+
+PORTAL_MODULE = "dispatch.web.portal."
+PORTAL_EXEMPT = {
+    "GET /support/{slug}": "no id: the brand's portal (tests/web/test_portal_signin.py)",
+    "GET /support/{slug}/signin": "no id: the sign-in form (test_portal_signin.py)",
+    "POST /support/{slug}/signin/link": "no id: asking for a link (test_portal_signin.py)",
+    "POST /support/{slug}/signin": "a one-time link token, not an id (test_portal_signin.py)",
+    "POST /support/{slug}/signout": "no id: the customer's own session",
+    "GET /support/{slug}/tickets": "no id: the customer's own tickets (test_portal_tickets.py)",
+    "GET /support/{slug}/tickets/new": "no id: the new-ticket form",
+    "POST /support/{slug}/tickets": "no id: a ticket of the customer's own",
+}
+PORTAL_CASES = _cases(PORTAL_MODULE)
+# What a portal path may name (filled by _portal_world).
+PORTAL_PARAMS = {"slug", "ticket_id", "attachment_id"}
+PORTAL_CHECKED = [c for c in PORTAL_CASES if c.name not in PORTAL_EXEMPT]
+CUSTOMER = "pat@customer.test"
+
+
+@dataclass
+class PortalWorld:
+    customer: Browser  # signed in to brand A's portal
+    own: Realm  # the customer's ticket and file in brand A
+    elsewhere: dict[str, Realm]  # what is not theirs, by where it is
+
+
+def _customer_ticket(api: Api, brand_id: str, email: str) -> Realm:
+    """A ticket of `email`'s with a file: the portal realm's ids."""
+    ticket = api.ok("post", f"/brands/{brand_id}/tickets", 201,
+                    json={"title": "Parcel", "customerEmail": email})  # fmt: skip
+    upload = api.client.post(
+        f"/v1/brands/{brand_id}/tickets/{ticket['id']}/attachments/upload",
+        headers={"Authorization": f"Bearer {api.key}"},
+        files={"file": ("probe.txt", b"probe", "text/plain")},
+    )
+    assert upload.status_code == 201, upload.text
+    return {"ticket_id": ticket["id"], "attachment_id": upload.json()["id"]}
+
+
+def _portal_world(
+    app: Any, database: Database, ours: Api, theirs: Api, own: Realm, brand_b: Realm,
+    other_account: Realm,
+) -> PortalWorld:  # fmt: skip
+    brand = ours.ok("get", f"/brands/{own['brand_id']}")
+    customer = sign_in_customer(Browser(app), database, brand, CUSTOMER)
+    assert customer.get(f"/support/{brand['slug']}/tickets").status_code == 200
+    elsewhere = {
+        "another customer": _customer_ticket(ours, own["brand_id"], "sam@customer.test"),
+        "another brand": _customer_ticket(ours, brand_b["brand_id"], CUSTOMER),
+        "another account": _customer_ticket(theirs, other_account["brand_id"], CUSTOMER),
+    }
+    mine = _customer_ticket(ours, own["brand_id"], CUSTOMER)
+    # The probe form's ids (a member, a status ...) are the dashboard realm's: no portal
+    # route reads them.
+    with_slug = {**own, "slug": brand["slug"]}
+    return PortalWorld(
+        customer,
+        {**with_slug, **mine},
+        {where: {**with_slug, **ids} for where, ids in elsewhere.items()},
+    )
+
+
+@pytest.mark.parametrize("where", ["another customer", "another brand", "another account"])
+@pytest.mark.parametrize("case", PORTAL_CHECKED, ids=_ids(PORTAL_CHECKED))
+def test_a_customer_never_reaches_what_is_not_theirs(world: World, case: Case, where: str) -> None:
+    portal = world.portal
+    _assert_not_found(world, portal.customer, case, portal.elsewhere[where])
+
+
+@pytest.mark.parametrize("case", PORTAL_CHECKED, ids=_ids(PORTAL_CHECKED))
+def test_a_customer_reaches_their_own(world: World, case: Case) -> None:
+    """The same routes with the customer's own ids get past the policy (rolled back)."""
+    savepoint = world.connection.begin_nested()
+    try:
+        response = case.call(world.portal.customer, world.portal.own)
+    finally:
+        savepoint.rollback()
+    assert response.status_code in (200, 303), f"{case.name}: {response.status_code}"
+
+
+def test_every_portal_route_is_checked_or_exempt() -> None:
+    assert PORTAL_CASES, "no portal route found: has PORTAL_MODULE moved?"
+    stale = set(PORTAL_EXEMPT) - {c.name for c in PORTAL_CASES}
+    assert not stale, f"PORTAL_EXEMPT lists routes that are gone: {sorted(stale)}"
+    unchecked = [c.name for c in PORTAL_CHECKED if set(c.params) <= {"slug"}]
+    assert not unchecked, f"portal routes without ids: add them to PORTAL_EXEMPT: {unchecked}"
+    for case in PORTAL_CHECKED:
         case.check_fillable()

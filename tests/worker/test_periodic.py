@@ -179,6 +179,7 @@ def test_default_jobs_purge_uploads_idempotency_records_and_the_stream_hourly(
         "uploads.purge_abandoned",
         "idempotency.delete_expired",
         "signin.purge_ended",
+        "portal.purge_ended",
         "stream.prune",
     }
     assert all(j.every == HOUR for j in jobs)

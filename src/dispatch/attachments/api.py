@@ -64,7 +64,8 @@ async def current_config(request: Request) -> AttachmentConfig:
     return config
 
 
-def _links(request: Request, config: AttachmentConfig) -> Links:
+def links_for(request: Request, config: AttachmentConfig) -> Links:
+    """Signed links as clients reach Dispatch (the public URL, else this request's)."""
     return Links(config, config.public_url or str(request.base_url).rstrip("/"))
 
 
@@ -173,7 +174,7 @@ async def initiate_upload(
     uow: UnitOfWork = Depends(unit_of_work),
     config: AttachmentConfig = Depends(current_config),
 ) -> Response:
-    links = _links(request, config)
+    links = links_for(request, config)
     return await uow.run(
         lambda w: service.initiate(w.session, w.actor, w.brand, ticket_id, body, links),
         status_code=201,
@@ -201,7 +202,7 @@ async def upload_to_ticket(
     config: AttachmentConfig = Depends(current_config),
 ) -> Response:
     upload, form = await _read_upload(request, config, comment=True)
-    links = _links(request, config)
+    links = links_for(request, config)
     try:
         return await uow.run(
             lambda w: service.upload_to_ticket(
@@ -243,7 +244,7 @@ async def get_attachment(
     uow: UnitOfWork = Depends(unit_of_work),
     config: AttachmentConfig = Depends(current_config),
 ) -> Response:
-    links = _links(request, config)
+    links = links_for(request, config)
     return await uow.run(
         lambda w: service.get_with_url(w.session, w.actor, w.brand, ticket_id, attachment_id, links)
     )
@@ -286,7 +287,7 @@ async def initiate_pending_upload(
     uow: UnitOfWork = Depends(unit_of_work),
     config: AttachmentConfig = Depends(current_config),
 ) -> Response:
-    links = _links(request, config)
+    links = links_for(request, config)
     return await uow.run(
         lambda w: service.initiate(w.session, w.actor, w.brand, None, body, links),
         status_code=201,
@@ -344,7 +345,7 @@ async def attachment_urls(
     uow: UnitOfWork = Depends(unit_of_work),
     config: AttachmentConfig = Depends(current_config),
 ) -> Response:
-    links = _links(request, config)
+    links = links_for(request, config)
     return await uow.run(lambda w: service.download_urls(w.session, w.brand, body.ids, links))
 
 

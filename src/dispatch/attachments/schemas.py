@@ -98,12 +98,12 @@ class AttachmentUrls(RootModel[dict[str, AttachmentUrl | None]]):
     brand, deleted or not uploaded yet."""
 
 
-class InitiateUpload(RequestModel):
+class UploadDeclaration(RequestModel):
+    """What a client says of a file before sending it (the portal's whole request)."""
+
     filename: str = Field(min_length=1, max_length=1000)
     content_type: str = Field(max_length=255)
     size: int = Field(ge=1, description="Exact size in bytes of what will be uploaded")
-    uploaded_by: str | None = Field(None, max_length=320)
-    metadata: dict[str, Any] | None = None
 
     @field_validator("filename")
     @classmethod
@@ -114,6 +114,11 @@ class InitiateUpload(RequestModel):
     @classmethod
     def _content_type(cls, value: str) -> str:
         return clean_content_type(value)
+
+
+class InitiateUpload(UploadDeclaration):
+    uploaded_by: str | None = Field(None, max_length=320)
+    metadata: dict[str, Any] | None = None
 
 
 class UrlsRequest(RequestModel):

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, String, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.core.db import Base
 from dispatch.core.types import JSONType
 
 DEFAULT_TICKET_NUMBER_START = 1001
+
+
+def new_portal_secret() -> str:
+    """A fresh portal secret: 32 random bytes, hex."""
+    return secrets.token_hex(32)
 
 
 class Brand(Base):
@@ -49,6 +55,17 @@ class Brand(Base):
     sla_business_hours: Mapped[dict[str, Any] | None]
 
     portal_origins: Mapped[list[str]] = mapped_column(JSONType)
+    # Signs the brand's portal tokens and binds its hosted portal sessions: rotating it
+    # (`new_portal_secret`) ends every one of them at once. The empty server default only
+    # lets SQLite add the column; every row gets a random one (and an empty secret signs
+    # nothing: `portal.tokens`).
+    portal_secret: Mapped[str] = mapped_column(
+        String(64), default=new_portal_secret, server_default=text("''")
+    )
+    # The hosted portal (/support/<slug>) is served only when on; the portal API always is.
+    portal_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The portal's new-ticket form offers the brand's categories.
+    portal_categories: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

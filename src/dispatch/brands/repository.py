@@ -44,6 +44,11 @@ def existing_brand_ids(session: Session, account_id: str, brand_ids: list[str]) 
     return set(session.scalars(stmt))
 
 
+def by_slug(session: Session, slug: str) -> Brand | None:
+    """A live brand by its slug (slugs are unique across accounts)."""
+    return session.scalar(select(Brand).where(Brand.slug == slug, Brand.deleted_at.is_(None)))
+
+
 def slug_taken(session: Session, slug: str, *, except_brand_id: str | None = None) -> bool:
     stmt = select(Brand.id).where(Brand.slug == slug, Brand.deleted_at.is_(None))
     if except_brand_id is not None:

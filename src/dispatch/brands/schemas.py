@@ -74,7 +74,7 @@ def _origin_host(hostname: str) -> str | None:
     return ascii_host.removesuffix(".")
 
 
-def _normalise_origin(origin: str) -> str:
+def normalise_origin(origin: str) -> str:
     raw = origin.strip()
     parts = urlsplit(raw)
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
@@ -97,7 +97,7 @@ def _normalise_origin(origin: str) -> str:
 def _normalise_origins(origins: list[str]) -> list[str]:
     normalised: list[str] = []
     for origin in origins:
-        value = _normalise_origin(origin)
+        value = normalise_origin(origin)
         if value in normalised:
             raise ValueError(f"duplicate origin {value}")
         normalised.append(value)
@@ -163,6 +163,8 @@ class BrandChanges(_BrandFields):
     sla_business_hours_only: Omittable[bool] = None
     sla_business_hours: BusinessHours | None = None
     portal_origins: list[str] | None = Field(None, max_length=100)
+    portal_enabled: Omittable[bool] = None
+    portal_categories: Omittable[bool] = None
 
     _sla_hours = field_validator("sla_by_priority")(_check_sla_hours)
 
@@ -206,6 +208,8 @@ class BrandOut(ApiModel):
     sla_business_hours_only: bool
     sla_business_hours: dict[str, Any] | None
     portal_origins: list[str]
+    portal_enabled: bool
+    portal_categories: bool
     created_at: datetime
     updated_at: datetime
 

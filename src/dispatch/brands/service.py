@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from dispatch.accounts.errors import AllBrandsKeyRequired
 from dispatch.audit import service as audit
 from dispatch.brands import repository
-from dispatch.brands.models import DEFAULT_TICKET_NUMBER_START, Brand
+from dispatch.brands.models import DEFAULT_TICKET_NUMBER_START, Brand, new_portal_secret
 from dispatch.brands.policy import in_scope
 from dispatch.brands.schemas import BrandChanges, BrandDeletePreview, NewBrand
 from dispatch.categories import repository as categories_repository
 from dispatch.contacts import repository as contacts_repository
 from dispatch.core import clock
 from dispatch.core.actor import Actor, require_settings_manager
-from dispatch.core.errors import Conflict, ValidationFailed
+from dispatch.core.errors import Conflict, NotFound, ValidationFailed
 from dispatch.core.ids import new_id
 from dispatch.fields import ticket_schema
 from dispatch.statuses import service as statuses
@@ -119,6 +119,9 @@ def create_brand(session: Session, actor: Actor, data: NewBrand) -> Brand:
         sla_business_hours_only=False,
         sla_business_hours=None,
         portal_origins=[],
+        portal_secret=new_portal_secret(),
+        portal_enabled=True,
+        portal_categories=False,
         created_at=now,
         updated_at=now,
     )
@@ -134,6 +137,15 @@ def list_brands(session: Session, actor: Actor) -> list[Brand]:
 def get_brand(session: Session, actor: Actor, brand_id: str) -> Brand:
     """A brand the actor may use; 404 outside its account or access."""
     return in_scope(actor, repository.get_brand(session, actor.account_id, brand_id), brand_id)
+
+
+def portal_brand(session: Session, slug: str) -> Brand:
+    """The brand whose hosted portal is at /support/<slug>: 404 for an unknown or deleted
+    brand and for one whose portal is off (the same answer, nothing to tell apart)."""
+    brand = repository.by_slug(session, slug[:63])
+    if brand is None or not brand.portal_enabled:
+        raise NotFound("portal", slug[:63])
+    return brand
 
 
 _RENAMED = {"metadata": "metadata_"}

@@ -332,6 +332,20 @@ def get_company_by_domain(session: Session, brand_id: str, domain: str) -> Compa
     )
 
 
+def get_company_by_name(session: Session, brand_id: str, name: str) -> Company | None:
+    """The brand's live company with this name (case-insensitive), the oldest if several."""
+    return session.scalar(
+        select(Company)
+        .where(
+            Company.brand_id == brand_id,
+            func.lower(Company.name) == name.lower(),
+            Company.deleted_at.is_(None),
+        )
+        .order_by(Company.created_at, Company.id)
+        .limit(1)
+    )
+
+
 def domain_taken(session: Session, brand_id: str, domain: str, *, except_id: str | None) -> bool:
     stmt = select(Company.id).where(
         Company.brand_id == brand_id, Company.domain == domain, Company.deleted_at.is_(None)

@@ -159,6 +159,14 @@ class Actor:
         return self.kind is ActorKind.CUSTOMER
 
     @property
+    def idempotency_scope(self) -> str:
+        """Whose idempotency keys a key is unique among: the account's for the team, the
+        contact's own for a customer (two customers' keys never replay each other)."""
+        if self.kind is ActorKind.CUSTOMER and self.contact_id is not None:
+            return self.contact_id
+        return self.account_id
+
+    @property
     def manages_settings(self) -> bool:
         """Owners, admins, keys, the CLI and the system change settings; members and
         customers do not."""

@@ -27,7 +27,7 @@ REQUEST_ID_HEADER = "x-request-id"
 logger = logging.getLogger("dispatch.errors")
 
 
-async def _send_problem(
+async def send_problem(
     scope: Scope,
     send: Send,
     status: int,
@@ -111,7 +111,7 @@ class RateLimitMiddleware:
             try:
                 pending.count_address()
             except RateLimitExceeded as exceeded:
-                await _send_problem(
+                await send_problem(
                     scope,
                     send,
                     exceeded.status,
@@ -170,7 +170,7 @@ class UnhandledErrorMiddleware:
             if response_started:
                 raise
             logger.exception("unhandled error")
-            await _send_problem(scope, send, 500, "server_error", "Internal server error")
+            await send_problem(scope, send, 500, "server_error", "Internal server error")
 
 
 class BodyTooLarge(HTTPException):
@@ -222,12 +222,12 @@ class RequestGuardMiddleware:
             return
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
             message = "The URL contains a NUL character"
-            await _send_problem(scope, send, 400, "invalid_characters", message)
+            await send_problem(scope, send, 400, "invalid_characters", message)
             return
         limit, code, message = self._limit(scope)
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await _send_problem(scope, send, 413, code, message)
+                await send_problem(scope, send, 413, code, message)
                 return
 
         received = 0
@@ -252,4 +252,4 @@ class RequestGuardMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await _send_problem(scope, send, 413, code, message)
+                await send_problem(scope, send, 413, code, message)

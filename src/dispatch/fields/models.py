@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.core.db import Base
@@ -30,6 +30,8 @@ class FieldDefinition(Base):
     show_on_create: Mapped[bool]
     show_in_table: Mapped[bool]
     show_in_detail: Mapped[bool]
+    # A ticket field customers see (portal form and ticket view); no other value reaches them.
+    portal_visible: Mapped[bool] = mapped_column(default=False, server_default=false())
     sort_order: Mapped[int]
     source: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]

@@ -35,6 +35,7 @@ class FieldDefinitionOut(ApiModel):
     show_on_create: bool
     show_in_table: bool
     show_in_detail: bool
+    portal_visible: bool
     sort_order: int
     source: str | None
     created_at: datetime
@@ -80,6 +81,8 @@ class _FieldBody(Command):
     show_on_create: Omittable[bool] = None
     show_in_table: Omittable[bool] = None
     show_in_detail: Omittable[bool] = None
+    # A ticket field customers see and fill in the portal.
+    portal_visible: Omittable[bool] = None
     # Deprecated: stands for all three show* toggles that are not given.
     visible: bool | None = None
     sort_order: int | None = Field(None, ge=0)

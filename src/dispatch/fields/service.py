@@ -50,6 +50,7 @@ WIRE = {
     "show_on_create": "showOnCreate",
     "show_in_table": "showInTable",
     "show_in_detail": "showInDetail",
+    "portal_visible": "portalVisible",
     "source": "source",
 }
 
@@ -126,6 +127,13 @@ def _checked_default(field_type: str, options: list[str] | None, default: Any) -
         raise ValidationFailed("defaultValue", f"defaultValue {exc}") from None
 
 
+def _checked_portal_visible(entity_type: str, value: bool | None) -> bool:
+    """Only ticket fields reach the portal (its forms and ticket view)."""
+    if value and entity_type != "ticket":
+        raise ValidationFailed("portalVisible", "Only ticket fields can be shown in the portal")
+    return bool(value)
+
+
 def _is_key_violation(error: IntegrityError) -> bool:
     text = str(error.orig)
     return "uq_field_definitions" in text or "field_definitions.key" in text
@@ -161,6 +169,7 @@ def create_field(
         placeholder=data.placeholder or None,
         options=options,
         **shown,
+        portal_visible=_checked_portal_visible(kind, data.portal_visible),
         sort_order=len(current),
         source=data.source or None,
         created_at=now,
@@ -194,6 +203,10 @@ def update_field(
     for name in ("label", "type", "required", "description", "placeholder", "source"):
         if name in fields:
             new[name] = fields[name] if fields[name] != "" else None
+    if fields.get("portal_visible") is not None:
+        new["portal_visible"] = _checked_portal_visible(
+            definition.entity_type, fields["portal_visible"]
+        )
     for flag, _fallback in SHOW_FLAGS:
         if fields.get(flag) is not None:
             new[flag] = fields[flag]

@@ -1,5 +1,5 @@
-"""Mounts the web channel on the app: static files, the dashboard's routes, and how a
-missing session or a refused action shows in a browser."""
+"""Mounts the web channel on the app: static files, the dashboard's and the customer
+portal's routes, and how a missing session or a refused action shows in a browser."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 from starlette.types import Scope
 
-from dispatch.web import dashboard
+from dispatch.web import dashboard, portal
+from dispatch.web.portal.rendering import form_page
+from dispatch.web.portal.visit import PortalError, PortalSignedOut, home
 from dispatch.web.runner import NotSignedIn, WebError
 from dispatch.web.security import is_htmx
 from dispatch.web.templating import STATIC_DIR, page
@@ -51,11 +53,32 @@ async def _on_web_error(request: Request, error: Exception) -> Response:
     return page(request, "error.html", status_code=refused.status, error=refused)
 
 
+async def _on_portal_signed_out(request: Request, error: Exception) -> Response:
+    assert isinstance(error, PortalSignedOut)  # noqa: S101 - registered for it only
+    return RedirectResponse(home(error.slug) + "/signin", status_code=303)
+
+
+async def _on_portal_error(request: Request, error: Exception) -> Response:
+    """A refusal in the portal, on the portal's own page: a customer never sees the
+    dashboard's. A token the portal no longer accepts (the contact is gone) signs out."""
+    assert isinstance(error, PortalError)  # noqa: S101 - registered for it only
+    if error.error.status == 401 and error.brand is not None:
+        return RedirectResponse(home(error.brand.slug) + "/signin", status_code=303)
+    return form_page(
+        request, error.brand, "portal/error.html", status_code=error.error.status,
+        error=error.error,
+    )  # fmt: skip
+
+
 def mount_web(app: FastAPI) -> None:
     app.mount("/static", _CachedStatic(directory=STATIC_DIR), name="static")
     for module in pkgutil.iter_modules(dashboard.__path__):
         routes = importlib.import_module(f"{dashboard.__name__}.{module.name}")
         # Flat, like the API's routes (see dispatch.api): each route is complete.
         app.router.routes.extend(routes.router.routes)
+    # The customer portal's routes, flat as well.
+    app.router.routes.extend(portal.router.routes)
     app.add_exception_handler(NotSignedIn, _on_not_signed_in)
+    app.add_exception_handler(PortalSignedOut, _on_portal_signed_out)
+    app.add_exception_handler(PortalError, _on_portal_error)
     app.add_exception_handler(WebError, _on_web_error)

@@ -6,6 +6,7 @@ import secrets
 
 from fastapi import Request, Response
 
+from dispatch.email.outbound.config import public_base_url
 from dispatch.settings import Settings
 from dispatch.signin.service import Client
 
@@ -88,3 +89,10 @@ def safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+def base_url(request: Request) -> str:
+    """Links in emails point where this request came in, unless DISPATCH_PUBLIC_URL
+    says where the public reaches Dispatch."""
+    settings: Settings = request.app.state.settings
+    return public_base_url(settings) if settings.public_url.strip() else str(request.base_url)

@@ -18,6 +18,8 @@ from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
 from dispatch.core import clock, idempotency, timers
 from dispatch.core.db import Database
+from dispatch.portal import service as portal
+from dispatch.portal import sessions as portal_sessions
 from dispatch.settings import Settings
 from dispatch.signin import service as signin
 from dispatch.stream import consumer as stream
@@ -58,6 +60,9 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
     def purge_sessions(session: Session) -> int:
         return signin.purge(session, settings)
 
+    def purge_portal(session: Session) -> int:
+        return portal_sessions.purge(session) + portal.purge_links(session)
+
     def prune_stream(session: Session) -> int:
         return stream.prune(session, older_than=retention)
 
@@ -65,6 +70,7 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
         Periodic("uploads.purge_abandoned", HOUR, purge_uploads),
         Periodic("idempotency.delete_expired", HOUR, idempotency.delete_expired),
         Periodic("signin.purge_ended", HOUR, purge_sessions),
+        Periodic("portal.purge_ended", HOUR, purge_portal),
         Periodic("stream.prune", HOUR, prune_stream),
     ]
 

@@ -17,13 +17,13 @@ from starlette.responses import RedirectResponse, Response
 from dispatch.core import transaction
 from dispatch.core.db import Database
 from dispatch.core.errors import DomainError
-from dispatch.email.outbound.config import public_base_url
 from dispatch.settings import Settings
 from dispatch.signin import service as signin
 from dispatch.signin.errors import LinkInvalid, SignInRefused
 from dispatch.web.runner import CsrfRejected, Screen, WebError, run
 from dispatch.web.security import (
     FORM_COOKIE,
+    base_url,
     clear_session_cookie,
     client_of,
     keep_form_token,
@@ -44,13 +44,6 @@ SET_PASSWORD = frozenset({"reset", "invite", "setup"})
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def base_url(request: Request) -> str:
-    """Links in emails point where this request came in, unless DISPATCH_PUBLIC_URL
-    says where the public reaches Dispatch."""
-    settings = _settings(request)
-    return public_base_url(settings) if settings.public_url.strip() else str(request.base_url)
 
 
 async def _transaction(request: Request, work: Callable[[Session], T], csrf: str) -> T:

@@ -17,10 +17,10 @@ from dispatch.accounts import service as accounts
 from dispatch.accounts.schemas import NewMember
 from dispatch.core.actor import Actor, Role
 from dispatch.signin import service as signin
-from dispatch.web.dashboard.auth import base_url
 from dispatch.web.forms import field_errors
 from dispatch.web.listing import redirect_to
 from dispatch.web.runner import Screen, WebError, command, run
+from dispatch.web.security import base_url
 from dispatch.web.templating import page
 
 router = APIRouter(include_in_schema=False)

@@ -17,9 +17,8 @@ from dispatch.email import service as email
 from dispatch.email.api import INBOUND_PATH
 from dispatch.email.models import InboundSecret
 from dispatch.web.dashboard.account.shell import account_shell
-from dispatch.web.dashboard.auth import base_url
 from dispatch.web.runner import Screen, run
-from dispatch.web.security import is_htmx
+from dispatch.web.security import base_url, is_htmx
 from dispatch.web.templating import page
 
 router = APIRouter(include_in_schema=False)

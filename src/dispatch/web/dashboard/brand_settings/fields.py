@@ -105,6 +105,7 @@ def _options(raw: str, field_type: str) -> list[str] | None:
 def _values(definition: FieldDefinition) -> dict[str, Any]:
     names = ("label", "type", "required", "description", "placeholder")
     shown = {flag: getattr(definition, flag) for flag, _label, _default in SHOW}
+    shown["portal_visible"] = definition.portal_visible
     return {
         **{name: getattr(definition, name) for name in names},
         **shown,
@@ -188,10 +189,12 @@ async def create_field(
     show_on_create: Annotated[str, Form()] = "",
     show_in_table: Annotated[str, Form()] = "",
     show_in_detail: Annotated[str, Form()] = "",
+    portal_visible: Annotated[str, Form()] = "",
 ) -> Response:
     kind = entity_type if entity_type in STORED_ENTITY_TYPES else "ticket"
     flags = {"show_on_create": show_on_create, "show_in_table": show_in_table}
     flags["show_in_detail"] = show_in_detail
+    flags["portal_visible"] = portal_visible
     typed: dict[str, Any] = {
         "label": label,
         "key": key,
@@ -249,9 +252,11 @@ async def edit_field(
     show_on_create: Annotated[str, Form()] = "",
     show_in_table: Annotated[str, Form()] = "",
     show_in_detail: Annotated[str, Form()] = "",
+    portal_visible: Annotated[str, Form()] = "",
 ) -> Response:
     flags = {"show_on_create": show_on_create, "show_in_table": show_in_table}
     flags["show_in_detail"] = show_in_detail
+    flags["portal_visible"] = portal_visible
     typed: dict[str, Any] = {
         "label": label,
         "type": type,

@@ -11,7 +11,6 @@ from fastapi import Request
 from markupsafe import Markup
 
 from dispatch.accounts import service as accounts
-from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
 from dispatch.attachments.links import Links
 from dispatch.brands.models import Brand
@@ -25,6 +24,7 @@ from dispatch.statuses import loading as statuses
 from dispatch.tickets import service as tickets
 from dispatch.tickets.schemas import TicketOut
 from dispatch.watchers import service as watchers
+from dispatch.web.downloads import links
 from dispatch.web.forms import EDITABLE_FIELD_TYPES
 from dispatch.web.runner import Screen
 
@@ -55,11 +55,6 @@ class Entry:
     source: str
     files: list[File] = field(default_factory=list)
     new: bool = False
-
-
-def links(request: Request) -> Links:
-    config = attachment_config.for_app(request.app)
-    return Links(config, config.public_url or str(request.base_url).rstrip("/"))
 
 
 def _kind(comment: CommentOut) -> str:
