@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dispatch.portal.models import PortalSession
 from sqlalchemy import func, select
 
 from dispatch.core.db import Database
 from dispatch.email.models import OutboundEmail
+from dispatch.portal.models import PortalSession
 from tests.conftest import Api
 from tests.web.conftest import Browser
 from tests.web.portal_helpers import (
