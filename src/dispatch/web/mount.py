@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 from starlette.types import Scope
 
-from dispatch.web import dashboard
+from dispatch.web import dashboard, public_forms
 from dispatch.web.runner import NotSignedIn, WebError
 from dispatch.web.security import is_htmx
 from dispatch.web.templating import STATIC_DIR, page
@@ -57,5 +57,7 @@ def mount_web(app: FastAPI) -> None:
         routes = importlib.import_module(f"{dashboard.__name__}.{module.name}")
         # Flat, like the API's routes (see dispatch.api): each route is complete.
         app.router.routes.extend(routes.router.routes)
+    # The public end of web forms, where brands' own pages post (no session, no CSRF).
+    app.router.routes.extend(public_forms.router.routes)
     app.add_exception_handler(NotSignedIn, _on_not_signed_in)
     app.add_exception_handler(WebError, _on_web_error)
