@@ -12,6 +12,7 @@ from tests.conftest import Api
 
 Json = dict[str, Any]
 JSON_ACCEPT = {"Accept": "application/json"}
+FILE_LIMIT = 64 * 1024
 
 
 def forms_path(brand: Json, suffix: str = "") -> str:
