@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from dispatch.settings import Settings
-
 from tests.conftest import Api
 from tests.webforms.helpers import FILE_LIMIT, Json, make_form
 

@@ -11,7 +11,14 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import Api
-from tests.webforms.helpers import JSON_ACCEPT, Json, brand_tickets, forms_path, make_form, submit_url
+from tests.webforms.helpers import (
+    JSON_ACCEPT,
+    Json,
+    brand_tickets,
+    forms_path,
+    make_form,
+    submit_url,
+)
 
 FILLED = {"email": "ann@example.com", "subject": "Lamp broken", "message": "It flickers."}
 ORIGIN = "https://shop.example"
@@ -19,7 +26,10 @@ ORIGIN = "https://shop.example"
 
 def post_html(api: Api, form: Json, data: Json, **headers: str) -> Any:
     return api.client.post(
-        submit_url(form), data=data, headers={"Accept": "text/html", **headers}, follow_redirects=False
+        submit_url(form),
+        data=data,
+        headers={"Accept": "text/html", **headers},
+        follow_redirects=False,
     )
 
 
@@ -64,7 +74,9 @@ def test_the_thank_you_page_has_a_default_message(api: Api, brand: Json, form: J
     assert "We received your message" in answer.text
 
 
-def test_without_an_error_url_a_refusal_shows_an_error_page(api: Api, brand: Json, form: Json) -> None:
+def test_without_an_error_url_a_refusal_shows_an_error_page(
+    api: Api, brand: Json, form: Json
+) -> None:
     answer = post_html(api, form, {"name": "Only a name"})
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("text/html")
@@ -94,7 +106,9 @@ def test_the_honeypot_answers_like_a_success(api: Api, brand: Json, session: Ses
 
 def test_a_listed_origin_gets_cors_headers(api: Api, brand: Json) -> None:
     form = make_form(api, brand, allowedOrigins=[ORIGIN])
-    answer = api.client.post(submit_url(form), data=FILLED, headers={**JSON_ACCEPT, "Origin": ORIGIN})
+    answer = api.client.post(
+        submit_url(form), data=FILLED, headers={**JSON_ACCEPT, "Origin": ORIGIN}
+    )
     assert answer.status_code == 200
     assert answer.headers["access-control-allow-origin"] == ORIGIN
     assert "Origin" in answer.headers["vary"]
@@ -102,7 +116,9 @@ def test_a_listed_origin_gets_cors_headers(api: Api, brand: Json) -> None:
 
 def test_a_listed_origin_can_read_a_refusal_too(api: Api, brand: Json) -> None:
     form = make_form(api, brand, allowedOrigins=[ORIGIN])
-    answer = api.client.post(submit_url(form), data={"name": "x"}, headers={**JSON_ACCEPT, "Origin": ORIGIN})
+    answer = api.client.post(
+        submit_url(form), data={"name": "x"}, headers={**JSON_ACCEPT, "Origin": ORIGIN}
+    )
     assert answer.status_code == 422
     assert answer.headers["access-control-allow-origin"] == ORIGIN
 
@@ -155,7 +171,9 @@ def test_a_preflight_from_a_listed_origin_is_answered(api: Api, brand: Json) -> 
 
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "null", None])
-def test_a_preflight_from_anywhere_else_is_refused(api: Api, brand: Json, origin: str | None) -> None:
+def test_a_preflight_from_anywhere_else_is_refused(
+    api: Api, brand: Json, origin: str | None
+) -> None:
     form = make_form(api, brand, allowedOrigins=[ORIGIN])
     headers = {"Access-Control-Request-Method": "POST", **({"Origin": origin} if origin else {})}
     answer = api.client.options(submit_url(form), headers=headers)

@@ -14,9 +14,7 @@ from tests.statuses.helpers import assert_problem
 from tests.webforms.helpers import JSON_ACCEPT, Json, forms_path, make_form, submit_url
 
 
-def test_create_returns_the_form_with_every_field(
-    api: Api, brand: Json, frozen_clock: Any
-) -> None:
+def test_create_returns_the_form_with_every_field(api: Api, brand: Json, frozen_clock: Any) -> None:
     created = make_form(
         api,
         brand,
@@ -30,7 +28,8 @@ def test_create_returns_the_form_with_every_field(
     )
 
     assert created["id"].startswith("form_")
-    assert created["token"].startswith("ft_") and len(created["token"]) > 20
+    assert created["token"].startswith("ft_")
+    assert len(created["token"]) > 20
     assert created == {
         "id": created["id"],
         "brandId": brand["id"],
@@ -125,7 +124,9 @@ def test_update_changes_the_given_fields_and_records_what_changed(
 
 
 def test_null_clears_optional_fields(api: Api, brand: Json) -> None:
-    form = make_form(api, brand, successUrl="https://a.example/ok", allowedOrigins=["https://a.example"])
+    form = make_form(
+        api, brand, successUrl="https://a.example/ok", allowedOrigins=["https://a.example"]
+    )
     cleared = api.ok(
         "patch",
         forms_path(brand, f"/{form['id']}"),
@@ -136,7 +137,9 @@ def test_null_clears_optional_fields(api: Api, brand: Json) -> None:
 
 @pytest.mark.parametrize("body", [{}, {"name": None}, {"enabled": None}, {"enabled": "maybe"}])
 def test_bad_updates_are_refused(api: Api, brand: Json, form: Json, body: Json) -> None:
-    assert_problem(api.patch(forms_path(brand, f"/{form['id']}"), json=body), 422, "validation_error")
+    assert_problem(
+        api.patch(forms_path(brand, f"/{form['id']}"), json=body), 422, "validation_error"
+    )
     assert api.ok("get", forms_path(brand, f"/{form['id']}")) == form
 
 
@@ -144,7 +147,8 @@ def test_regenerate_replaces_the_token_and_the_old_url_stops_working(
     api: Api, brand: Json, form: Json, session: Session
 ) -> None:
     fresh = api.ok("post", forms_path(brand, f"/{form['id']}/regenerate"))
-    assert fresh["token"] != form["token"] and fresh["token"].startswith("ft_")
+    assert fresh["token"] != form["token"]
+    assert fresh["token"].startswith("ft_")
 
     old = api.client.post(submit_url(form), data={"email": "ann@example.com"}, headers=JSON_ACCEPT)
     assert old.status_code == 404

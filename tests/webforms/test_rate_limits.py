@@ -57,7 +57,9 @@ def test_a_client_over_the_limit_is_refused(
 def test_a_browser_over_the_limit_gets_a_page_with_retry_after(api: Api, form: Json) -> None:
     for email in ("a@example.com", "b@example.com", "c@example.com", "d@example.com"):
         send(api, form, email)
-    refused = api.client.post(submit_url(form), data={"subject": "Hi"}, headers={"Accept": "text/html"})
+    refused = api.client.post(
+        submit_url(form), data={"subject": "Hi"}, headers={"Accept": "text/html"}
+    )
     assert refused.status_code == 429
     assert refused.headers["content-type"].startswith("text/html")
     assert int(refused.headers["retry-after"]) >= 1

@@ -23,6 +23,8 @@ from tests.webforms.helpers import (
     submit_url,
 )
 
+TEXT = {"Content-Type": "text/plain"}
+JSON_BODY = {"Content-Type": "application/json"}
 FILLED = {
     "email": "Ann@Example.com",
     "name": "Ann Lee",
@@ -75,7 +77,7 @@ def test_the_customer_opens_the_ticket_through_the_web_channel(
     api: Api, brand: Json, form: Json, session: Session
 ) -> None:
     ticket = ticket_of(api, brand, post(api, form, data=FILLED))
-    [entry] = [e for e in activity(session, brand["id"], event="ticket.created")]
+    [entry] = activity(session, brand["id"], event="ticket.created")
     assert isinstance(entry, AuditLog)
     assert entry.ticket_id == ticket["id"]
     assert entry.source == "web"
@@ -160,7 +162,8 @@ def test_without_a_subject_the_title_is_the_messages_first_line(
 ) -> None:
     ticket = ticket_of(api, brand, post(api, form, data={"message": "Broken zip\nOn the bag."}))
     assert ticket["title"] == "Broken zip"
-    assert ticket["customerEmail"] is None and ticket["customerId"] is None
+    assert ticket["customerEmail"] is None
+    assert ticket["customerId"] is None
     assert ticket["createdBy"] == "Contact us"
 
 
@@ -199,7 +202,9 @@ def test_too_many_files_are_refused(api: Api, brand: Json, form: Json, session: 
     assert brand_tickets(session, brand) == []
 
 
-def test_a_file_over_the_limit_is_refused(api: Api, brand: Json, form: Json, session: Session) -> None:
+def test_a_file_over_the_limit_is_refused(
+    api: Api, brand: Json, form: Json, session: Session
+) -> None:
     files = [("attachments", ("big.png", png(FILE_LIMIT + 1), "image/png"))]
     answer = post(api, form, data=FILLED, files=files)
     assert answer.status_code == 413
@@ -220,10 +225,26 @@ def test_a_file_whose_bytes_contradict_its_type_is_refused(
 @pytest.mark.parametrize(
     ("kwargs", "status", "code"),
     [
-        ({"content": b"subject=hi", "headers": {"Content-Type": "text/plain"}}, 415, "unsupported_media_type"),
-        ({"content": b"{nope", "headers": {"Content-Type": "application/json"}}, 422, "invalid_json"),
-        ({"content": b"[1, 2]", "headers": {"Content-Type": "application/json"}}, 422, "validation_error"),
-        ({"content": b'{"subject": NaN}', "headers": {"Content-Type": "application/json"}}, 422, "invalid_json"),
+        (
+            {"content": b"subject=hi", "headers": {"Content-Type": "text/plain"}},
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            {"content": b"{nope", "headers": {"Content-Type": "application/json"}},
+            422,
+            "invalid_json",
+        ),
+        (
+            {"content": b"[1, 2]", "headers": {"Content-Type": "application/json"}},
+            422,
+            "validation_error",
+        ),
+        (
+            {"content": b'{"subject": NaN}', "headers": {"Content-Type": "application/json"}},
+            422,
+            "invalid_json",
+        ),
         ({"json": {"subject": {"nested": 1}}}, 422, "validation_error"),
     ],
 )

@@ -33,7 +33,7 @@ from dispatch.webforms.errors import OriginNotAllowed, TooManyFiles
 from dispatch.webforms.models import FormToken
 from dispatch.webforms.schemas import FormChanges, FormTokenOut, NewForm
 
-TOKEN_PREFIX = "ft"
+TOKEN_PREFIX = "ft"  # noqa: S105 - an id prefix, not a secret
 MAX_FILES = 5
 _EDITABLE = (
     "name",
@@ -248,7 +248,7 @@ def submit(
     data = NewTicket(
         title=found.title,
         body=found.body,
-        priority=found.priority,  # type: ignore[arg-type]  # checked by mapping.read
+        priority=found.priority,
         source="web",
         source_id=form.id,
         source_data={"formId": form.id, "formName": form.name},
