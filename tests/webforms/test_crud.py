@@ -86,7 +86,7 @@ def test_reference_aliases_of_the_requester_map_to_the_contact(api: Api, brand: 
         ({"allowedOrigins": ["https://a.example", "https://A.example"]}, "allowedOrigins"),
         ({"fieldMapping": {"topic": "assigneeId"}}, "fieldMapping"),
         ({"fieldMapping": {"topic": "customFields.bad key"}}, "fieldMapping"),
-        ({"honeypotField": "email", "fieldMapping": {"email": "customerEmail"}}, None),
+        ({"honeypotField": "email", "fieldMapping": {"email": "customerEmail"}}, "honeypotField"),
         ({"thankYouMessage": "x" * 2001}, "thankYouMessage"),
         ({"unknown": 1}, "unknown"),
     ],

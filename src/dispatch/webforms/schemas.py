@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from dispatch.brands.schemas import normalise_origins
 from dispatch.core.schemas import WIRE, ApiModel, Command, Omittable
@@ -119,15 +118,16 @@ class _FormFields(Command):
 
     _urls = field_validator("success_url", "error_url")(_redirect_url)
     _message = field_validator("thank_you_message")(_blank_is_none)
-    _honeypot = field_validator("honeypot_field")(_field_name)
     _field_mapping = field_validator("field_mapping")(_mapping)
     _allowed_origins = field_validator("allowed_origins")(_origins)
 
-    @model_validator(mode="after")
-    def _honeypot_not_mapped(self) -> Any:
-        if self.honeypot_field and self.honeypot_field in (self.field_mapping or {}):
-            raise ValueError("the honeypot field must not also be a mapped field")
-        return self
+    @field_validator("honeypot_field")
+    @classmethod
+    def _honeypot(cls, value: str | None, info: ValidationInfo) -> str | None:
+        name = _field_name(value)
+        if name is not None and name in (info.data.get("field_mapping") or {}):
+            raise ValueError("must not also be a mapped field")
+        return name
 
 
 class NewForm(_FormFields):

@@ -1,4 +1,4 @@
-"""Settings → Brand: General, Categories, Tags, Custom fields and Ticket schema, a module
+"""Settings → Brand: General, Categories, Tags, Custom fields, Ticket schema and Web forms, a module
 per screen at `/brands/{brand_id}/settings/<screen>`.
 
 Owners and admins change them; members see the same pages without the controls, and the
@@ -12,10 +12,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dispatch.web.dashboard.brand_settings import categories, fields, general, schema, tags
+from dispatch.web.dashboard.brand_settings import (
+    categories,
+    fields,
+    forms,
+    general,
+    schema,
+    tags,
+)
 
 router = APIRouter(include_in_schema=False)
-for screen in (general, categories, tags, fields, schema):
+for screen in (general, categories, tags, fields, schema, forms):
     # Flat, as mount.py adds them (an included router would hide them from app.routes,
     # where tests/web/test_route_policy.py finds the routes it checks).
     router.routes.extend(screen.router.routes)
