@@ -101,6 +101,15 @@ def test_the_honeypot_answers_like_a_success(api: Api, brand: Json, session: Ses
     assert brand_tickets(session, brand) == []
 
 
+def test_a_json_body_gets_a_json_answer_without_asking(api: Api, brand: Json) -> None:
+    form = make_form(api, brand, successUrl="https://shop.example/thanks")
+    answer = api.client.post(
+        submit_url(form), json=FILLED, headers={"Accept": "*/*"}, follow_redirects=False
+    )
+    assert answer.status_code == 200
+    assert answer.json()["success"] is True
+
+
 # --- CORS -----------------------------------------------------------------------------------
 
 

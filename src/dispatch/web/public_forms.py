@@ -194,7 +194,13 @@ def _live_form(request: Request, token: str) -> tuple[FormToken, Brand] | None:
 
 
 def _wants_json(request: Request) -> bool:
-    return "application/json" in request.headers.get("accept", "").lower()
+    """Asked for by Accept, or implied by a JSON body from a client not asking for HTML
+    (a script's fetch sends `Accept: */*`)."""
+    accept = request.headers.get("accept", "").lower()
+    if "application/json" in accept:
+        return True
+    content_type = request.headers.get("content-type", "").lower()
+    return content_type.startswith("application/json") and "text/html" not in accept
 
 
 def _cors(response: Response, request: Request, form: FormToken | None) -> Response:
