@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
@@ -128,7 +129,6 @@ async def _read_form(request: Request, file_limit: int) -> _Body:
         if "files" in str(exc.detail).lower():
             raise TooManyFiles(service.MAX_FILES) from None
         raise ValidationFailed("body", str(exc.detail), code="invalid_form") from None
-    body = _Body({}, [], form)
     values: dict[str, list[str]] = {}
     files: list[UploadFile] = []
     for name, value in form.multi_items():
@@ -136,8 +136,8 @@ async def _read_form(request: Request, file_limit: int) -> _Body:
             values.setdefault(name, []).append(value)
         elif value.filename or value.size:  # an empty file input sends a nameless part
             files.append(value)
-    body.files = files
-    body.fields = {name: v[0] if len(v) == 1 else v for name, v in values.items()}
+    fields = {name: v[0] if len(v) == 1 else v for name, v in values.items()}
+    body = _Body(fields, files, form)
     if any(f.size is not None and f.size > file_limit for f in files):
         await body.close()
         raise AttachmentTooLarge(file_limit, field="file")
@@ -170,7 +170,7 @@ def _submit(request: Request, token: str, body: _Body, limits: _Limits | None) -
         if limits is not None:
             limits.count(limits.per_sender, f"form-sender:{email}")
 
-    def work(session: Any) -> service.Submitted:
+    def work(session: Session) -> service.Submitted:
         for file in body.files:
             file.file.seek(0)  # again from the start when a deadlock retries the transaction
         uploads = [Upload(f.filename or "file", f.content_type or "", f.file) for f in body.files]
@@ -181,7 +181,7 @@ def _submit(request: Request, token: str, body: _Body, limits: _Limits | None) -
 
 
 def _live_form(request: Request, token: str) -> tuple[FormToken, Brand] | None:
-    def work(session: Any) -> tuple[FormToken, Brand] | None:
+    def work(session: Session) -> tuple[FormToken, Brand] | None:
         try:
             return service.live_form(session, token)
         except NotFound:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy.orm import Session
 
 from dispatch.attachments import service as attachments
@@ -111,11 +112,6 @@ def create_form(session: Session, actor: Actor, brand: Brand, data: NewForm) -> 
     return form
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def update_form(
     session: Session, actor: Actor, brand: Brand, form_id: str, data: FormChanges
 ) -> FormToken:
@@ -127,7 +123,7 @@ def update_form(
     changes: dict[str, tuple[Any, Any]] = {}
     for field in _EDITABLE:
         if field in given and given[field] != getattr(form, field):
-            changes[_camel(field)] = (getattr(form, field), given[field])
+            changes[to_camel(field)] = (getattr(form, field), given[field])
             setattr(form, field, given[field])
     if changes:
         form.updated_at = clock.now()
