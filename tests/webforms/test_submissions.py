@@ -118,6 +118,21 @@ def test_a_multipart_submission_attaches_its_files(api: Api, brand: Json, form: 
     assert "empty" not in ticket["customFields"]
 
 
+def test_form_text_is_read_as_the_custom_fields_types(api: Api, brand: Json, form: Json) -> None:
+    b = f"/brands/{brand['id']}/fields/ticket"
+    api.ok("post", b, 201, json={"key": "quantity", "label": "Quantity", "type": "number"})
+    api.ok("post", b, 201, json={"key": "gift", "label": "Gift", "type": "boolean"})
+    topics = {"key": "topics", "label": "Topics", "type": "multiselect", "options": ["a", "b"]}
+    api.ok("post", b, 201, json=topics)
+    data = {"subject": "Order", "quantity": "3", "gift": "on", "topics": "b", "note": "7"}
+    ticket = ticket_of(api, brand, post(api, form, data=data))
+    assert ticket["customFields"] == {"quantity": 3, "gift": True, "topics": ["b"], "note": "7"}
+
+    refused = post(api, form, data={"subject": "Order", "quantity": "three"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "customFields.quantity"
+
+
 def test_repeated_fields_become_a_list(api: Api, brand: Json, form: Json) -> None:
     encoded = urlencode([("subject", "Hi"), ("colors", "red"), ("colors", "blue")])
     form_type = {"Content-Type": "application/x-www-form-urlencoded"}

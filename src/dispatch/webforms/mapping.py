@@ -13,6 +13,7 @@ from typing import Any, get_args
 
 from dispatch.core.email_address import InvalidEmailAddress, normalize_email
 from dispatch.core.errors import ValidationFailed
+from dispatch.fields.values import from_text
 from dispatch.tickets.priority import Priority
 from dispatch.tickets.schemas import BODY_MAX, TITLE_MAX
 from dispatch.webforms.errors import EmptySubmission
@@ -116,6 +117,21 @@ def _title(subject: str | None, body: str | None, email: str | None) -> str:
         cut = first_line[:DERIVED_TITLE_MAX]
         return cut if len(first_line) <= DERIVED_TITLE_MAX else cut.rstrip() + "…"
     return f"Web form message from {email}"
+
+
+def typed(custom: Mapping[str, Any], types: Mapping[str, str]) -> dict[str, Any]:
+    """Custom field values as their definitions' types: a form sends text, so a number
+    or a checkbox is read as one, and a multi-select's single choice becomes a list.
+    Values of other types, and JSON bodies' numbers and lists, stay as sent."""
+    result: dict[str, Any] = {}
+    for key, value in custom.items():
+        kind = types.get(key)
+        if kind == "multiselect" and isinstance(value, str):
+            value = [value]
+        elif kind is not None and isinstance(value, str):
+            value = from_text(key, kind, value)
+        result[key] = value
+    return result
 
 
 def read(fields: Mapping[str, Any], custom_mapping: Mapping[str, str] | None) -> Submission:

@@ -26,6 +26,7 @@ from dispatch.core import clock
 from dispatch.core.actor import Actor, Channel, require_settings_manager
 from dispatch.core.errors import NotFound
 from dispatch.core.ids import new_id
+from dispatch.fields import repository as fields
 from dispatch.tickets import service as tickets
 from dispatch.tickets.policy import require_staff
 from dispatch.tickets.schemas import NewTicket, TicketOut
@@ -241,6 +242,8 @@ def submit(
         for upload in post.files
     ]
     actor = _requester(session, web, brand, found)
+    definitions = fields.list_fields(session, brand.id, "ticket")
+    custom = mapping.typed(found.custom_fields, {d.key: d.type for d in definitions})
     data = NewTicket(
         title=found.title,
         body=found.body,
@@ -251,7 +254,7 @@ def submit(
         customer_name=found.customer_name,
         attachment_ids=pending or None,
         # Only when given: given custom fields are checked against the brand's schema.
-        **({"custom_fields": found.custom_fields} if found.custom_fields else {}),
+        **({"custom_fields": custom} if custom else {}),
     )
     ticket = tickets.create_ticket(session, actor, brand, data)
     repository.count_submission(session, form, clock.now())
