@@ -73,6 +73,8 @@ def test_a_form_made_in_the_dashboard_opens_a_ticket_from_another_site(
 
     visitor = page.context.browser.new_page()  # type: ignore[union-attr]
     visitor.goto(f"{origin}/contact.html")
+    axe_check(visitor)  # the pasted HTML is accessible as it is
+    screenshot(visitor, "web-forms/site-with-the-snippet")
     visitor.get_by_label("Your name").fill("Grace Hopper")
     visitor.get_by_label("Email").fill("grace@example.com")
     visitor.get_by_label("Subject").fill("My desk lamp flickers")
