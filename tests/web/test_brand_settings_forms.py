@@ -218,3 +218,21 @@ def test_a_member_sees_forms_without_controls_and_is_refused_changes(
         member.get(settings_url(brand, "forms", f"/{contact_form['id']}/delete")).status_code == 403
     )
     assert api_forms(api, brand) == [contact_form]
+
+
+def test_a_submitted_ticket_says_it_came_from_a_web_form(
+    web: Browser, api: Api, brand: Json, contact_form: Json
+) -> None:
+    answer = api.client.post(
+        f"/forms/{contact_form['token']}",
+        data={"your-email": "ann@example.com", "subject": "Lamp"},
+        headers={"Accept": "application/json"},
+    )
+    ticket_id = answer.json()["ticket"]["id"]
+    page = web.get(f"/brands/{brand['id']}/tickets/{ticket_id}")
+    assert page.status_code == 200
+    opening = re.search(
+        r'<article class="entry[^"]*" id="entry-' + ticket_id + r'"(.*?)</header>', page.text, re.S
+    )
+    assert opening is not None
+    assert '<span class="tag">Web form</span>' in opening.group(1)
