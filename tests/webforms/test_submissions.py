@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from dispatch.audit.models import AuditLog
+from dispatch.settings import Settings
 from tests.attachments.helpers import pdf, png
 from tests.categories.helpers import activity
 from tests.conftest import Api
@@ -320,3 +321,21 @@ def test_an_unknown_token_is_not_found(api: Api, token: str) -> None:
 def test_a_deleted_brands_form_is_not_found(api: Api, brand: Json, form: Json) -> None:
     assert api.delete(f"/brands/{brand['id']}?confirm=true").status_code in (200, 204)
     assert post(api, form, data=FILLED).status_code == 404
+
+
+def test_a_body_over_the_submission_cap_is_refused_before_it_is_read(
+    api: Api, brand: Json, form: Json, session: Session
+) -> None:
+    # The cap is 5 files of the per-file limit and 1 MiB for the fields.
+    files = [("attachments", ("big.png", png(5 * FILE_LIMIT + 1024 * 1024 + 1), "image/png"))]
+    answer = post(api, form, data=FILLED, files=files)
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "payload_too_large"
+    assert brand_tickets(session, brand) == []
+
+
+def test_the_default_caps_are_twenty_megabytes_a_file_and_five_files() -> None:
+    per_file = Settings.model_fields["form_file_max_bytes"].default
+    assert per_file == 20 * 1024 * 1024
+    settings = Settings(form_file_max_bytes=per_file)
+    assert settings.form_body_max_bytes == 5 * per_file + 1024 * 1024
