@@ -334,6 +334,12 @@ def test_a_body_over_the_submission_cap_is_refused_before_it_is_read(
     assert brand_tickets(session, brand) == []
 
 
+def test_a_json_body_has_the_apis_json_cap(api: Api, brand: Json, form: Json) -> None:
+    answer = post(api, form, json={"subject": "Hi", "message": "x" * (1024 * 1024)})
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "payload_too_large"
+
+
 def test_the_default_caps_are_twenty_megabytes_a_file_and_five_files() -> None:
     per_file = Settings.model_fields["form_file_max_bytes"].default
     assert per_file == 20 * 1024 * 1024

@@ -95,7 +95,7 @@ def _client(request: Request) -> str:
 # --- reading a submission -------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Body:
     fields: dict[str, Any]
     files: Sequence[UploadFile] = ()
@@ -110,9 +110,15 @@ def _reject_constant(constant: str) -> Any:
     raise ValueError(f"{constant} is not valid JSON")
 
 
-async def _read_json(request: Request) -> _Body:
+async def _read_json(request: Request, max_bytes: int) -> _Body:
+    """A JSON object of fields; no files, so the API's JSON cap, not the files' one."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > max_bytes:
+            raise BodyTooLarge(max_bytes)
     try:
-        data = json.loads(await request.body(), parse_constant=_reject_constant)
+        data = json.loads(bytes(raw), parse_constant=_reject_constant)
     except ValueError:
         raise ValidationFailed("body", "The body is not valid JSON", code="invalid_json") from None
     if not isinstance(data, dict):
@@ -144,13 +150,13 @@ async def _read_form(request: Request, file_limit: int) -> _Body:
     return body
 
 
-async def _read(request: Request, file_limit: int) -> _Body:
+async def _read(request: Request, settings: Settings) -> _Body:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         if content_type == "application/json":
-            return await _read_json(request)
+            return await _read_json(request, settings.max_body_bytes)
         if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            return await _read_form(request, file_limit)
+            return await _read_form(request, settings.form_file_max_bytes)
     except BodyTooLarge as too_large:
         message = f"A form submission may be at most {too_large.limit} bytes"
         raise DomainError(message, code="payload_too_large", status=413) from None
@@ -287,7 +293,7 @@ async def submit_form(request: Request, token: str) -> Response:
             raise NotFound("form")
         if limits is not None:
             limits.count(limits.per_client, f"form-client:{_client(request)}")
-        body = await _read(request, settings.form_file_max_bytes)
+        body = await _read(request, settings)
         try:
             submitted = await run_in_threadpool(_submit, request, token, body, limits)
         finally:
