@@ -30,6 +30,7 @@ from dispatch.email.api import INBOUND_BODY_LIMIT
 from dispatch.portal.cors import PortalCorsMiddleware
 from dispatch.settings import Settings
 from dispatch.web.mount import mount_web
+from dispatch.web.public_forms import FORM_BODY_LIMIT
 from dispatch.worker.runner import Worker
 
 DESCRIPTION = """
@@ -93,7 +94,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(
         RequestGuardMiddleware,
         max_bytes=settings.max_body_bytes,
-        limits=[UPLOAD_BODY_LIMIT, INBOUND_BODY_LIMIT],
+        limits=[UPLOAD_BODY_LIMIT, INBOUND_BODY_LIMIT, FORM_BODY_LIMIT],
     )
     app.add_middleware(UnhandledErrorMiddleware)
     if settings.rate_limit_enabled:

@@ -60,6 +60,18 @@ class Settings(BaseSettings):
     # Webhook URLs may point at private, loopback and link-local addresses (intranets, tests).
     webhooks_allow_private: bool = False
 
+    # Web forms (`POST /forms/<token>`): each file of a submission (at most 5) up to this
+    # size (and the attachment limit); submissions per client address and per sender
+    # address (the email it gives) in a moving window, beyond which it is answered 429.
+    form_file_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    form_rate_limit_per_client: str = "60/hour"
+    form_rate_limit_per_sender: str = "10/hour"
+
+    @property
+    def form_body_max_bytes(self) -> int:
+        """A submission's body: its files and 1 MiB of fields and multipart framing."""
+        return 5 * self.form_file_max_bytes + 1024 * 1024
+
     # Dashboard sign-in. A session ends after this long without a request, and in any
     # case this many days after sign-in; emailed sign-in and reset links last minutes,
     # invitations days. Failed sign-ins per address and per client in the window are

@@ -27,6 +27,8 @@ from dispatch.tickets import service as tickets
 from dispatch.tickets.policy import StaffOnly
 from dispatch.tickets.schemas import NewTicket, TicketChanges
 from dispatch.tickets.service import TicketQuery
+from dispatch.webforms import service as webforms
+from dispatch.webforms.schemas import NewForm
 
 
 @dataclass
@@ -211,3 +213,39 @@ def test_the_system_and_rules_say_where_their_changes_came_from(world: World) ->
     entry = world.last_entry(ticket.id)
     assert entry["source"] == "automation"
     assert entry["by"] == {"type": "rule", "name": "Route billing", "ruleId": "rul_1"}
+
+
+def test_the_web_channel_opens_tickets_as_the_form_or_its_customer(world: World) -> None:
+    form = Actor.system(world.key.account_id, channel=Channel.WEB, name="Contact us")
+    anonymous = tickets.create_ticket(world.session, form, world.brand, NewTicket(title="Hi"))
+    assert anonymous.created_by == "Contact us"
+    assert world.last_entry(anonymous.id)["source"] == "web"
+
+    contact = contacts.find_or_create_contact(
+        world.session, form, world.brand, email="cy@customer.test", name="Cy"
+    )
+    cy = Actor.customer(
+        account_id=world.key.account_id,
+        brand_id=world.brand.id,
+        contact_id=contact.id,
+        email=contact.email,
+        name="Cy",
+        channel=Channel.WEB,
+    )
+    own = tickets.create_ticket(world.session, cy, world.brand, NewTicket(title="Mine"))
+    assert own.customer_id == contact.id
+    entry = world.last_entry(own.id)
+    assert entry["source"] == "web"
+    assert entry["by"]["type"] == "customer"  # type: ignore[index]
+
+
+def test_web_forms_are_read_by_the_team_and_changed_by_owners_and_admins(world: World) -> None:
+    agent, admin = world.member("member"), world.member("admin")
+    with pytest.raises(OwnerOrAdminRequired):
+        webforms.create_form(world.session, agent, world.brand, NewForm(name="Contact"))
+    made = webforms.create_form(world.session, admin, world.brand, NewForm(name="Contact"))
+    assert [f.id for f in webforms.list_forms(world.session, agent, world.brand)] == [made.id]
+    with pytest.raises(OwnerOrAdminRequired):
+        webforms.regenerate_token(world.session, agent, world.brand, made.id)
+    with pytest.raises(StaffOnly):
+        webforms.list_forms(world.session, world.customer("ann@customer.test"), world.brand)

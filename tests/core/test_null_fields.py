@@ -91,6 +91,7 @@ def records(api: Api, brand: Json, settings: Settings) -> dict[str, str]:
         "memberId": member["id"],
         "webhookId": webhook["id"],
         "keyId": api.ok("post", "/accounts/me/api-keys", 201, json={"name": "probe"})["id"],
+        "formId": api.ok("post", f"{b}/forms", 201, json={"name": "Contact"})["id"],
     }
 
 

@@ -264,6 +264,9 @@ REALM: dict[str, Callable[[Makings], str]] = {
         json={"key": "probe", "label": "Probe", "type": "text"},
     )["id"],
     "blocked_id": _blocked_sender,
+    "form_id": lambda m: m.api.ok(
+        "post", f"/brands/{m.brand['id']}/forms", 201, json={"name": "Probe form"}
+    )["id"],
     "key_id": lambda m: m.api.ok("post", "/accounts/me/api-keys", 201, json={"name": "K"})["id"],
 }
 

@@ -38,9 +38,14 @@ REFERENCE_TYPES = {
 
 def test_every_reference_type_and_the_additions_are_subscribable() -> None:
     assert REFERENCE_TYPES <= EVENT_TYPES
-    for family in ("status", "contact", "company", "category", "tag", "field", "watcher"):
+    for family in ("status", "contact", "company", "category", "tag", "field", "watcher", "form"):
         assert {f"{family}.created", f"{family}.updated", f"{family}.deleted"} <= EVENT_TYPES
-    assert {"webhook.disabled", "webhook.test", "tag.merged"} <= EVENT_TYPES
+    assert {
+        "webhook.disabled",
+        "webhook.test",
+        "tag.merged",
+        "form.token_regenerated",
+    } <= EVENT_TYPES
     assert not EVENT_TYPES & INTERNAL_EVENT_TYPES
     assert "notification.requested" not in EVENT_TYPES
 
@@ -135,6 +140,11 @@ def everything(api: Api, brand: Json, session: Session) -> list[Event]:
     api.ok("patch", f"{b}/fields/ticket/order", json={"label": "Order number"})
     _delete(api, f"{b}/fields/ticket/order")
 
+    form = api.ok("post", f"{b}/forms", 201, json={"name": "Contact us"})
+    api.ok("patch", f"{b}/forms/{form['id']}", json={"name": "Support"})
+    api.ok("post", f"{b}/forms/{form['id']}/regenerate")
+    _delete(api, f"{b}/forms/{form['id']}")
+
     contact = api.ok("post", f"{b}/contacts", 201, json={"email": "jane@example.com"})
     api.ok("patch", f"{b}/contacts/{contact['id']}", json={"name": "Jane Doe"})
     company = api.ok("post", f"{b}/companies", 201, json={"name": "Initech"})
@@ -207,7 +217,8 @@ def test_ticket_events_carry_the_sequence_and_others_do_not(everything: list[Eve
     assert all(isinstance(s, int) for s in sequences)
     assert sequences == sorted(sequences)
     for event in everything:
-        if event.type.split(".")[0] in ("status", "category", "tag", "field", "company", "webhook"):
+        family = event.type.split(".")[0]
+        if family in ("status", "category", "tag", "field", "company", "webhook", "form"):
             assert json.loads(payloads.render(event))["sequence"] is None
 
 

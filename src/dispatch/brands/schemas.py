@@ -94,7 +94,7 @@ def normalise_origin(origin: str) -> str:
     return f"{parts.scheme}://{host}"
 
 
-def _normalise_origins(origins: list[str]) -> list[str]:
+def normalise_origins(origins: list[str]) -> list[str]:
     normalised: list[str] = []
     for origin in origins:
         value = normalise_origin(origin)
@@ -171,7 +171,7 @@ class BrandChanges(_BrandFields):
     @field_validator("portal_origins")
     @classmethod
     def _origins(cls, value: list[str] | None) -> list[str] | None:
-        return _normalise_origins(value) if value is not None else None
+        return normalise_origins(value) if value is not None else None
 
 
 class BrandUpdate(BrandChanges):

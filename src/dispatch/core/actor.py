@@ -27,6 +27,8 @@ class Channel(StrEnum):
     DASHBOARD = "dashboard"
     PORTAL = "portal"
     EMAIL = "email"
+    # A public web form (`POST /forms/<token>`).
+    WEB = "web"
     RULE = "rule"
     CLI = "cli"
     SYSTEM = "system"

@@ -1,7 +1,8 @@
 """Custom field values checked against their type, as pure functions.
 
 `check(type, options, value)` returns the value as stored (dates normalised to ISO 8601)
-or raises ValueError with a message a client can show next to the field."""
+or raises ValueError with a message a client can show next to the field. `from_text`
+reads what an HTML form sent (always text) as the field's type."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
+from dispatch.core.errors import ValidationFailed
+
 FieldType = Literal[
     "text", "number", "boolean", "date", "select", "multiselect", "url", "array", "object"
 ]
 FIELD_TYPES: tuple[str, ...] = get_args(FieldType)
 TEXT_MAX = 10_000
 URL_MAX = 2048
+# How HTML forms say yes: a checkbox without a value attribute sends "on".
+TRUE_TEXTS = frozenset({"true", "on", "yes", "1"})
 
 
 def check(field_type: str, options: list[str] | None, value: Any) -> Any:
@@ -23,6 +28,22 @@ def check(field_type: str, options: list[str] | None, value: Any) -> Any:
     if checker is None:
         raise ValueError(f"unknown field type {field_type!r}")
     return checker(value, options or [])
+
+
+def from_text(key: str, kind: str, raw: str) -> Any:
+    """A custom field's value as an HTML form sent it, read as its type (empty: None).
+    An unreadable number is a 422 on `customFields.<key>`."""
+    if raw == "":
+        return None
+    if kind == "number":
+        try:
+            return float(raw) if any(c in raw for c in ".eE") else int(raw)
+        except ValueError:
+            message = f"{raw!r} is not a number"
+            raise ValidationFailed(f"customFields.{key}", message) from None
+    if kind == "boolean":
+        return raw.lower() in TRUE_TEXTS
+    return raw
 
 
 def is_blank(value: Any) -> bool:

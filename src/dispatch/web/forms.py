@@ -8,8 +8,9 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from dispatch.core.errors import DomainError, ValidationFailed
+from dispatch.core.errors import DomainError
 from dispatch.fields.models import FieldDefinition
+from dispatch.fields.values import from_text
 
 # Custom field types edited with one input; the others (lists, objects) are shown as they are.
 EDITABLE_FIELD_TYPES = frozenset({"text", "number", "boolean", "date", "select", "url"})
@@ -21,24 +22,10 @@ def editable(definitions: Iterable[FieldDefinition]) -> dict[str, str]:
     return {d.key: d.type for d in definitions if d.type in EDITABLE_FIELD_TYPES}
 
 
-def custom_value(key: str, kind: str, raw: str) -> Any:
-    """A custom field's form value as its type; empty clears the field."""
-    if raw == "":
-        return None
-    if kind == "number":
-        try:
-            return float(raw) if any(c in raw for c in ".eE") else int(raw)
-        except ValueError:
-            raise ValidationFailed(CUSTOM_FIELD_PREFIX + key, f"{raw!r} is not a number") from None
-    if kind == "boolean":
-        return raw == "true"
-    return raw
-
-
 def custom_fields_of(form: FormData, field_types: Mapping[str, str]) -> dict[str, Any]:
     """The `cf.<key>` inputs the form carries, as a customFields patch (None clears)."""
     return {
-        key: custom_value(key, kind, str(form[f"cf.{key}"]).strip())
+        key: from_text(key, kind, str(form[f"cf.{key}"]).strip())
         for key, kind in field_types.items()
         if f"cf.{key}" in form
     }

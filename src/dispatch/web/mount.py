@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 from starlette.types import Scope
 
-from dispatch.web import dashboard, portal
+from dispatch.web import dashboard, portal, public_forms
 from dispatch.web.portal.rendering import form_page
 from dispatch.web.portal.visit import PortalError, PortalSignedOut, home
 from dispatch.web.runner import NotSignedIn, WebError
@@ -78,6 +78,8 @@ def mount_web(app: FastAPI) -> None:
         app.router.routes.extend(routes.router.routes)
     # The customer portal's routes, flat as well.
     app.router.routes.extend(portal.router.routes)
+    # The public end of web forms, where brands' own pages post (no session, no CSRF).
+    app.router.routes.extend(public_forms.router.routes)
     app.add_exception_handler(NotSignedIn, _on_not_signed_in)
     app.add_exception_handler(PortalSignedOut, _on_portal_signed_out)
     app.add_exception_handler(PortalError, _on_portal_error)

@@ -60,6 +60,10 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "watcher.created",
         "watcher.updated",
         "watcher.deleted",
+        "form.created",
+        "form.updated",
+        "form.deleted",
+        "form.token_regenerated",
         "webhook.disabled",
         "webhook.test",
     }

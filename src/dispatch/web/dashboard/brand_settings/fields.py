@@ -17,6 +17,7 @@ from dispatch.fields import service as fields
 from dispatch.fields.models import FieldDefinition
 from dispatch.fields.schemas import FieldChanges, NewField
 from dispatch.fields.service import SELECT_TYPES, STORED_ENTITY_TYPES
+from dispatch.fields.values import from_text
 from dispatch.web.dashboard.brand_settings.screen import (
     done,
     form_errors,
@@ -25,7 +26,6 @@ from dispatch.web.dashboard.brand_settings.screen import (
     shell,
     url_of,
 )
-from dispatch.web.forms import custom_value
 from dispatch.web.runner import Screen, WebError, command, run
 from dispatch.web.templating import page
 
@@ -141,7 +141,7 @@ def _default(kind: str, raw: str) -> Any:
                 "default_value", 'Write it as JSON: ["a", "b"] or {"a": 1}'
             ) from None
     try:
-        return custom_value("default_value", kind, text)
+        return from_text("default_value", kind, text)
     except ValidationFailed as refused:
         raise ValidationFailed("default_value", refused.message) from None
 
