@@ -285,3 +285,24 @@ def test_portal_visible_fields_and_categories(api: Api, brand: Json, jane: Custo
     ]
     assert detail["category"] == "Billing"
     assert "high" not in str(detail)
+
+
+def test_a_customer_fills_only_the_required_fields_the_portal_shows(
+    api: Api, brand: Json, jane: Customer
+) -> None:
+    base = f"/brands/{brand['id']}"
+    shown = {"key": "order", "label": "Order", "type": "text", "required": True}
+    api.ok("post", f"{base}/fields/ticket", 201, json={**shown, "portalVisible": True})
+    agents_only = {"key": "risk", "label": "Risk", "type": "text", "required": True}
+    api.ok("post", f"{base}/fields/ticket", 201, json=agents_only)
+
+    refused = jane.post("/tickets", json={"title": "No order number"})
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["customFields.order"]
+
+    # The field only agents see never turns the customer away; an agent still must fill it.
+    ticket = open_ticket(jane, customFields={"order": "A-1"})
+    assert ticket["title"] == "Printer on fire"
+    staff = api.post(f"{base}/tickets", json={"title": "T", "customFields": {"order": "A-2"}})
+    assert staff.status_code == 422
+    assert [e["field"] for e in staff.json()["errors"]] == ["customFields.risk"]

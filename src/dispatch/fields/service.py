@@ -4,6 +4,7 @@ values records carry under their keys (`validate_values`)."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -306,12 +307,14 @@ def validate_values(
     *,
     current: dict[str, Any] | None = None,
     schema: dict[str, Any] | None = None,
+    requires: Callable[[FieldDefinition], bool] = lambda _definition: True,
 ) -> dict[str, Any]:
     """The custom field map a record will carry, checked against the brand's definitions
     and, when given, the JSON Schema the whole map must satisfy (a brand's ticket schema).
 
     `current=None` means a new record: null values count as absent, defaults fill absent
-    fields, and required fields must be filled. Otherwise `values` is a patch merged onto
+    fields, and required fields must be filled (those `requires` holds to it: a customer
+    is asked only for the fields shown to them). Otherwise `values` is a patch merged onto
     `current`: a null removes its key (not allowed for a required field); only the keys
     in the patch are checked, so older values survive later changes of a definition.
     Keys without a definition are kept as given. Dates are stored as ISO 8601 strings.
@@ -326,7 +329,8 @@ def validate_values(
         for key, definition in definitions.items():
             if key not in result and definition.default_value is not None:
                 result[key] = copy.deepcopy(definition.default_value)
-            checker.filled(key, result.get(key))
+            if requires(definition):
+                checker.filled(key, result.get(key))
     else:
         result = dict(current)
         for key, value in (values or {}).items():

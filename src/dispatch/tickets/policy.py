@@ -8,8 +8,9 @@ a customer may not see does not exist for them: 404, as for any other brand's ti
 
 from __future__ import annotations
 
-from dispatch.core.actor import Actor
+from dispatch.core.actor import Actor, Channel
 from dispatch.core.errors import Forbidden, NotFound
+from dispatch.fields.models import FieldDefinition
 from dispatch.tickets.models import Ticket
 
 
@@ -23,6 +24,15 @@ def require_visible(actor: Actor, ticket: Ticket, ticket_id: str) -> Ticket:
     if not can_see(actor, ticket):
         raise NotFound("ticket", ticket_id)
     return ticket
+
+
+def requires_field(actor: Actor, definition: FieldDefinition) -> bool:
+    """Whether a new ticket of this actor must fill this required field. Staff fill every
+    one; a customer only those the portal shows them: an email or a web form cannot ask
+    for a field, and a field only agents see must never turn a customer away."""
+    if not actor.is_customer:
+        return True
+    return actor.channel is Channel.PORTAL and definition.portal_visible
 
 
 def requester_scope(actor: Actor) -> str | None:

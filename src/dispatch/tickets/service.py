@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -148,6 +149,7 @@ def create_ticket(session: Session, actor: Actor, brand: Brand, data: NewTicket)
         "ticket",
         data.custom_fields or {},
         schema=brand.ticket_schema if "custom_fields" in data.model_fields_set else None,
+        requires=functools.partial(policy.requires_field, actor),
     )
     tags = tags_service.resolve_names(session, actor, brand, data.tags) if data.tags else []
     contact = (

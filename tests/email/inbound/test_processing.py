@@ -15,6 +15,7 @@ from dispatch.email import inbound, service, threads
 from dispatch.email.models import InboundMessage
 from dispatch.tickets.models import Ticket
 from dispatch.worker.mail import MailJobs
+from tests.conftest import Api
 from tests.email.inbound.conftest import DOMAIN, Mailroom, mail
 
 Json = dict[str, Any]
@@ -58,6 +59,18 @@ def test_an_idle_mail_pass_only_reads(
     assert inbound.process_received(mailroom.database) == 1
     assert opened[0] is False
     assert True in opened
+
+
+def test_a_required_field_never_turns_an_email_away(
+    mailroom: Mailroom, brand: Json, api: Api
+) -> None:
+    """An email cannot fill custom fields: a field the team requires is theirs to fill."""
+    field = {"key": "risk", "label": "Risk", "type": "text", "required": True}
+    api.ok("post", f"/brands/{brand['id']}/fields/ticket", 201, json=field)
+    store(mailroom, brand)
+
+    assert inbound.process_received(mailroom.database) == 1
+    assert tickets_of(mailroom, brand) == 1
 
 
 def test_a_stored_message_becomes_one_ticket_however_often_the_job_runs(
