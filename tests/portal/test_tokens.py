@@ -63,6 +63,19 @@ def test_a_token_of_another_brand_or_with_changed_claims_is_refused() -> None:
         tokens.verify(brand, f"{header}.{body}.{signature}")
 
 
+def test_an_unsigned_token_is_refused() -> None:
+    """`alg: none` (no signature at all) must never pass for a signed token."""
+    brand = _brand()
+    claims = {"typ": "portal", "bid": "br_one", "sub": "cus_a", "exp": 4_000_000_000}
+    parts = [{"alg": "none", "typ": "JWT"}, claims]
+    encoded = [
+        base64.urlsafe_b64encode(json.dumps(p).encode()).rstrip(b"=").decode() for p in parts
+    ]
+    assert tokens.brand_of(f"{encoded[0]}.{encoded[1]}.") == "br_one"
+    with pytest.raises(InvalidPortalToken):
+        tokens.verify(brand, f"{encoded[0]}.{encoded[1]}.")
+
+
 @pytest.mark.parametrize(
     "raw", ["", "abc", "a.b.c", "x" * 3000, "é.é.é", "e30.e30.sig", "..", "a.b.c.d"]
 )

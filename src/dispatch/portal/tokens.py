@@ -1,22 +1,19 @@
 """Portal API tokens: stateless, signed with the brand's portal secret, one hour.
 
-A token is a JWT (HS256, what the reference's clients receive): the claims name the
-brand (`bid`), the contact (`sub`) and the expiry (`exp`); the signature is an
-HMAC-SHA256 over them with the brand's `portal_secret`. Rotating that secret
+A token is a JWT (HS256, what the reference's clients receive; PyJWT makes and reads
+it): the claims name the brand (`bid`), the contact (`sub`) and the expiry (`exp`),
+signed with the brand's `portal_secret`. Rotating that secret
 (`portal.service.rotate_secret`) makes every token of the brand fail at once; a deleted
 contact or brand makes its tokens fail too. Nothing is stored per token."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import hmac
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jwt
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
@@ -32,7 +29,8 @@ TOKEN_TYPE = "portal"  # noqa: S105 - the `typ` claim, not a secret
 MAX_TOKEN_LENGTH = 2048
 # A secret shorter than this (the migration's empty placeholder) signs nothing.
 MIN_SECRET_LENGTH = 32
-_HEADER = {"alg": "HS256", "typ": "JWT"}
+_ALGORITHM = "HS256"
+_REQUIRED = ["typ", "bid", "sub", "exp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,22 +39,10 @@ class IssuedToken:
     expires_at: datetime
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _json(value: dict[str, Any]) -> str:
-    return _b64(json.dumps(value, separators=(",", ":"), sort_keys=True).encode())
-
-
-def _signature(secret: str, signing_input: str) -> str:
-    if len(secret) < MIN_SECRET_LENGTH:
+def _secret(brand: Brand) -> str:
+    if len(brand.portal_secret) < MIN_SECRET_LENGTH:
         raise InvalidPortalToken()
-    return _b64(hmac.new(secret.encode(), signing_input.encode("ascii"), hashlib.sha256).digest())
+    return brand.portal_secret
 
 
 def secret_version(brand: Brand) -> str:
@@ -77,47 +63,47 @@ def issue(brand: Brand, contact_id: str, *, now: datetime | None = None) -> Issu
         "iat": int(issued_at.timestamp()),
         "exp": int(expires_at.timestamp()),
     }
-    signing_input = f"{_json(_HEADER)}.{_json(claims)}"
-    return IssuedToken(
-        f"{signing_input}.{_signature(brand.portal_secret, signing_input)}", expires_at
-    )
+    return IssuedToken(jwt.encode(claims, _secret(brand), algorithm=_ALGORITHM), expires_at)
 
 
-def _claims(raw_token: str) -> tuple[str, dict[str, Any], str]:
-    """(signing input, claims, signature) of a well-formed token; unverified."""
+def _decoded(raw_token: str, secret: str | None) -> dict[str, Any]:
+    """The claims of a well-formed portal token, its signature checked against `secret`
+    (unchecked without one: only to learn which brand's secret to check it with). Expiry
+    is checked by the caller, against Dispatch's clock."""
     if not raw_token or len(raw_token) > MAX_TOKEN_LENGTH or not raw_token.isascii():
         raise InvalidPortalToken()
-    parts = raw_token.strip().split(".")
-    if len(parts) != 3:
-        raise InvalidPortalToken()
     try:
-        header = json.loads(_unb64(parts[0]))
-        claims = json.loads(_unb64(parts[1]))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        claims: dict[str, Any] = jwt.decode(
+            raw_token.strip(),
+            secret or "",
+            algorithms=[_ALGORITHM],
+            options={
+                "verify_signature": secret is not None,
+                "verify_exp": False,
+                "verify_iat": False,
+                "require": _REQUIRED,
+            },
+        )
+    except jwt.InvalidTokenError:
         raise InvalidPortalToken() from None
-    if header != _HEADER or not isinstance(claims, dict) or claims.get("typ") != TOKEN_TYPE:
+    if claims["typ"] != TOKEN_TYPE or not isinstance(claims["exp"], int):
         raise InvalidPortalToken()
-    if not all(isinstance(claims.get(k), str) and claims[k] for k in ("bid", "sub")):
+    if not all(isinstance(claims[k], str) and claims[k] for k in ("bid", "sub")):
         raise InvalidPortalToken()
-    if not isinstance(claims.get("exp"), int) or isinstance(claims["exp"], bool):
-        raise InvalidPortalToken()
-    return f"{parts[0]}.{parts[1]}", claims, parts[2]
+    return claims
 
 
 def verify(brand: Brand, raw_token: str, *, now: datetime | None = None) -> str:
     """The contact id a token of `brand` names, if its signature and expiry are good."""
-    signing_input, claims, signature = _claims(raw_token)
-    expected = _signature(brand.portal_secret, signing_input)
-    if claims["bid"] != brand.id or not hmac.compare_digest(expected, signature):
-        raise InvalidPortalToken()
-    if claims["exp"] <= int((now or clock.now()).timestamp()):
+    claims = _decoded(raw_token, _secret(brand))
+    if claims["bid"] != brand.id or claims["exp"] <= int((now or clock.now()).timestamp()):
         raise InvalidPortalToken()
     return str(claims["sub"])
 
 
 def brand_of(raw_token: str) -> str:
     """The brand id a token claims (unverified: only to find the secret to check it with)."""
-    return str(_claims(raw_token)[1]["bid"])
+    return str(_decoded(raw_token, None)["bid"])
 
 
 def customer_for(session: Session, raw_token: str) -> Actor:
