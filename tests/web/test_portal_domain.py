@@ -177,6 +177,12 @@ def test_nothing_else_of_dispatch_is_reachable_on_the_portal_domain(
     assert getattr(browsers(SITE).client, method)(url, headers=member_session).status_code == 404
 
 
+def test_a_trailing_slash_stays_on_the_portal_domain(browsers: Any, acme: Json) -> None:
+    browser: Browser = browsers(SITE)
+    assert browser.get("/signin/").status_code == 200
+    assert browser.get("/tickets/").headers["location"] == "/signin"
+
+
 def test_the_portal_s_static_files_are_served_on_its_domain(browsers: Any, acme: Json) -> None:
     page = browsers(SITE).get("/signin")
     stylesheet = re.search(r'href="(/static/portal\.css\?v=\w+)"', page.text)

@@ -83,14 +83,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _under(scope: Scope, prefix: str) -> Scope:
-    """The request with its path under `prefix` (`/` is the prefix itself)."""
-    path = scope["path"]
-    raw = scope.get("raw_path") or path.encode()
-    moved: dict[str, Any] = {
-        **scope,
-        "path": prefix if path == "/" else prefix + path,
-        "raw_path": prefix.encode() if raw == b"/" else prefix.encode() + raw,
-    }
+    """The request with its path under `prefix` (`/` is the prefix itself). A trailing
+    slash goes: the router would answer it with a redirect to the rewritten path, which
+    does not exist on this host."""
+    path = scope["path"].rstrip("/")
+    raw = (scope.get("raw_path") or scope["path"].encode()).rstrip(b"/")
+    moved: dict[str, Any] = {**scope, "path": prefix + path, "raw_path": prefix.encode() + raw}
     return moved
 
 
