@@ -105,12 +105,18 @@ def test_members_see_the_portal_settings_without_controls(
 # --- the brand's own domain -----------------------------------------------------------------
 
 
-def test_the_tab_explains_the_own_domain_and_saves_it(web: Browser, api: Api, brand: Json) -> None:
+def test_the_tab_explains_the_own_domain_and_saves_it(
+    web: Browser, api: Api, brand: Json, settings: Any
+) -> None:
     url = settings_url(brand, "portal")
     page = web.get(url)
     assert 'name="portal_domain"' in page.text
-    assert "CNAME" in page.text
-    assert "<code>testserver</code>" in page.text  # where the CNAME points
+    assert "point that name at this server with a DNS record" in page.text
+    settings.public_url = "https://desk.acme.test"
+    page = web.get(url)
+    assert "<code>CNAME</code> record pointing that name at <code>desk.acme.test</code>" in (
+        page.text
+    )
     saved = web.post(url, {"portal_enabled": "true", "portal_domain": "Help.Acme.test"})
     assert saved.status_code == 303
     assert api.ok("get", f"/brands/{brand['id']}")["portalDomain"] == "help.acme.test"

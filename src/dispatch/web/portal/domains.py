@@ -9,12 +9,13 @@ files and the signed downloads its file links lead to pass through as they are: 
 else of Dispatch (dashboard, API, web forms) is reachable on a customer's domain. A host
 whose brand was deleted or whose portal is off answers 404 to every path.
 
-Which brand a host belongs to is remembered per app for `TTL`, so a page and its
-stylesheet cost one lookup, not one each (a lookup is a thread hop and a transaction,
-about as much as a small page's own work). A change shows within `TTL` at most, and what
-is served never goes stale: the portal's unit of work loads the brand by slug and
-checks, in the request's own transaction, that the host is still its portal domain
-(`brands.service.portal_brand`)."""
+Which brand a host belongs to is remembered per app for `TTL`: a lookup is a thread hop
+and a read transaction, measured at 0.4-1 ms a request (SQLite, PostgreSQL; 10-20% of the
+sign-in page, more of a stylesheet), and a page with its stylesheet and downloads makes
+several requests. Remembered, it costs nothing measurable. A change shows within `TTL` at
+most, and what is served never goes stale: the portal's unit of work loads the brand by
+slug and checks, in the request's own transaction, that the host is still its portal
+domain (`brands.service.portal_brand`)."""
 
 from __future__ import annotations
 

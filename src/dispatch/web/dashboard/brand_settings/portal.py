@@ -15,7 +15,7 @@ from dispatch.brands import service as brands
 from dispatch.brands.models import Brand
 from dispatch.brands.schemas import BrandChanges
 from dispatch.core.errors import ValidationFailed
-from dispatch.core.hosts import server_hosts, url_host
+from dispatch.core.hosts import may_be_domain, server_hosts, url_host
 from dispatch.fields import service as fields
 from dispatch.portal import service as portal
 from dispatch.web.dashboard.brand_settings.screen import (
@@ -55,6 +55,7 @@ def _context(screen: Screen, request: Request, brand_id: str) -> dict[str, Any]:
         **context,
         "portal_url": base_url(request).rstrip("/") + hosted_path(brand.slug),
         "server_host": url_host(base_url(request)),
+        "server_is_name": may_be_domain(url_host(base_url(request))),
         "visible_fields": [f for f in ticket_fields if f.portal_visible],
         "fields_url": url_of(brand.id, "fields"),
         "values": _values(brand),
