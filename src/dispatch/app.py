@@ -30,6 +30,7 @@ from dispatch.email.api import INBOUND_BODY_LIMIT
 from dispatch.portal.cors import PortalCorsMiddleware
 from dispatch.settings import Settings
 from dispatch.web.mount import mount_web
+from dispatch.web.portal.domains import PortalDomainMiddleware
 from dispatch.web.public_forms import FORM_BODY_LIMIT
 from dispatch.worker.runner import Worker
 
@@ -97,6 +98,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         limits=[UPLOAD_BODY_LIMIT, INBOUND_BODY_LIMIT, FORM_BODY_LIMIT],
     )
     app.add_middleware(UnhandledErrorMiddleware)
+    # Brands' portals on their own domains: the path is rewritten before the body cap and
+    # the routes see it, after the rate limit has counted the request.
+    app.add_middleware(PortalDomainMiddleware)
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware, limit=settings.rate_limit, storage_uri=settings.rate_limit_storage

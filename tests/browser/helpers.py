@@ -300,7 +300,7 @@ def is_offsite(url: str) -> bool:
     if parts.scheme not in ("http", "https", "ws", "wss"):
         return False
     host = parts.hostname or ""
-    if host == "localhost":
+    if host == "localhost" or host.endswith(".localhost"):  # chromium resolves it to loopback
         return False
     try:
         return not ipaddress.ip_address(host).is_loopback

@@ -128,6 +128,36 @@ def test_magic_links_may_point_at_the_hosted_portal(world: World) -> None:
     assert portal._with_token(url, "abc").endswith("next=%2Ft&token=abc")
 
 
+@pytest.mark.parametrize(
+    "url", ["https://help.acme.test/signin", "https://help.acme.test:8443/signin?x=1"]
+)
+def test_magic_links_may_point_at_the_brand_s_own_portal_domain(world: World, url: str) -> None:
+    world.brand.portal_domain = "help.acme.test"
+    assert portal.check_portal_url(world.brand, url, own_origin=OWN) == url
+
+
+def test_an_http_link_to_the_portal_domain_needs_a_request_over_http(world: World) -> None:
+    world.brand.portal_domain = "help.acme.test"
+    url = "http://help.acme.test/signin"
+    with pytest.raises(PortalUrlNotAllowed):
+        portal.check_portal_url(world.brand, url, own_origin=OWN)
+    assert portal.check_portal_url(world.brand, url, own_origin="http://help.acme.test") == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://help.acme.test.evil.test/signin",
+        "https://evil.help.acme.test/signin",
+        "https://help.acme.test@evil.test/signin",
+    ],
+)
+def test_only_the_portal_domain_itself_is_allowed(world: World, url: str) -> None:
+    world.brand.portal_domain = "help.acme.test"
+    with pytest.raises(PortalUrlNotAllowed):
+        portal.check_portal_url(world.brand, url, own_origin=OWN)
+
+
 def test_customers_see_only_their_own_tickets(world: World) -> None:
     ann, bob = world.customer("ann@corp.test"), world.customer("bob@corp.test")
     mine = portal.create_ticket(world.session, ann, "Printer on fire", "Smoke everywhere")

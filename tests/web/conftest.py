@@ -66,8 +66,10 @@ def add_member(
 class Browser:
     """One browser: its own cookie jar, signed in or not."""
 
-    def __init__(self, app: Any) -> None:
-        self.client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
+    def __init__(self, app: Any, base_url: str = "http://testserver") -> None:
+        self.client = TestClient(
+            app, base_url=base_url, raise_server_exceptions=False, follow_redirects=False
+        )
         self.csrf = ""
 
     def get(self, path: str, **kw: Any) -> Any:
@@ -94,8 +96,8 @@ def owner(api: Api, database: Database) -> Person:
 def browsers(app: Any) -> Iterator[Any]:
     opened: list[Browser] = []
 
-    def open_browser() -> Browser:
-        browser = Browser(app)
+    def open_browser(base_url: str = "http://testserver") -> Browser:
+        browser = Browser(app, base_url)
         opened.append(browser)
         return browser
 

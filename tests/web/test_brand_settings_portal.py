@@ -100,3 +100,68 @@ def test_members_see_the_portal_settings_without_controls(
     rotate = member.post(url + "/rotate-secret", {"confirm": "yes"})
     assert rotate.status_code == 403
     assert api.ok("get", f"/brands/{brand['id']}")["portalOrigins"] == []
+
+
+# --- the brand's own domain -----------------------------------------------------------------
+
+
+def test_the_tab_explains_the_own_domain_and_saves_it(
+    web: Browser, api: Api, brand: Json, settings: Any
+) -> None:
+    url = settings_url(brand, "portal")
+    page = web.get(url)
+    assert 'name="portal_domain"' in page.text
+    assert "point that name at this server with a DNS record" in page.text
+    settings.public_url = "https://desk.acme.test"
+    page = web.get(url)
+    assert "<code>CNAME</code> record pointing that name at <code>desk.acme.test</code>" in (
+        page.text
+    )
+    saved = web.post(url, {"portal_enabled": "true", "portal_domain": "Help.Acme.test"})
+    assert saved.status_code == 303
+    assert api.ok("get", f"/brands/{brand['id']}")["portalDomain"] == "help.acme.test"
+    page = web.get(url)
+    assert 'value="help.acme.test"' in page.text
+    assert 'href="https://help.acme.test/"' in page.text
+    cleared = web.post(url, {"portal_enabled": "true", "portal_domain": ""})
+    assert cleared.status_code == 303
+    assert api.ok("get", f"/brands/{brand['id']}")["portalDomain"] is None
+
+
+@pytest.mark.parametrize(
+    ("domain", "message"),
+    [
+        ("https://help.acme.test/", "host name only"),
+        ("help.acme.test:8443", "host name only"),
+        ("10.0.0.7", "not an IP address"),
+        ("desk.acme.test", "this server&#39;s own address"),
+        ("taken.acme.test", "already another brand"),
+    ],
+)
+def test_a_domain_refused_shows_on_its_field_and_nothing_changes(
+    web: Browser, api: Api, brand: Json, settings: Any, domain: str, message: str
+) -> None:
+    settings.public_url = "https://desk.acme.test"
+    outlet: Json = api.ok("post", "/brands", 201, json={"name": "Acme Outlet"})
+    api.ok("patch", f"/brands/{outlet['id']}", json={"portalDomain": "taken.acme.test"})
+    url = settings_url(brand, "portal")
+    web.get(url)
+    refused = web.post(url, {"portal_enabled": "true", "portal_categories": "true",
+                             "portal_domain": domain})  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    assert 'id="portal-domain-error"' in refused.text
+    assert message in refused.text
+    assert f'value="{domain}"' in refused.text
+    found = api.ok("get", f"/brands/{brand['id']}")
+    assert found["portalDomain"] is None
+    assert found["portalCategories"] is False
+
+
+def test_a_member_cannot_set_the_domain(member: Browser, api: Api, brand: Json) -> None:
+    url = settings_url(brand, "portal")
+    page = member.get(url)
+    assert READ_ONLY in page.text
+    refused = member.post(url, {"portal_enabled": "true", "portal_domain": "help.acme.test"})
+    assert refused.status_code == 403
+    assert REFUSED in refused.text
+    assert api.ok("get", f"/brands/{brand['id']}")["portalDomain"] is None

@@ -15,6 +15,7 @@ from dispatch.brands.schemas import (
     TicketSchemaBody,
 )
 from dispatch.core.errors import ValidationFailed
+from dispatch.core.hosts import server_hosts
 from dispatch.core.routing import api_router
 from dispatch.unit_of_work import BrandIdPath, UnitOfWork, Work, unit_of_work
 
@@ -48,12 +49,28 @@ async def get_brand(
     return await uow.run(lambda w: BrandOut.model_validate(w.brand))
 
 
-@router.patch("/{brandId}", response_model=BrandOut, summary="Update a brand")
+@router.patch(
+    "/{brandId}",
+    response_model=BrandOut,
+    summary="Update a brand",
+    description=(
+        "`portalDomain` is a host name of the brand's own (like `help.example.com`, no "
+        "scheme, path or port) pointed at this server: the hosted portal then answers at "
+        "its root. Unique across brands (409 `portal_domain_taken`); never this server's "
+        "own host (422); `null` clears it."
+    ),
+)
 async def update_brand(
-    body: BrandUpdate, _brand_id: str = BrandIdPath, uow: UnitOfWork = Depends(unit_of_work)
+    body: BrandUpdate,
+    request: Request,
+    _brand_id: str = BrandIdPath,
+    uow: UnitOfWork = Depends(unit_of_work),
 ) -> Response:
+    own = server_hosts(request.app.state.settings.public_url, request.headers.get("host"))
     return await uow.run(
-        lambda w: BrandOut.model_validate(service.update_brand(w.session, w.actor, w.brand, body))
+        lambda w: BrandOut.model_validate(
+            service.update_brand(w.session, w.actor, w.brand, body, server_hosts=own)
+        )
     )
 
 

@@ -66,6 +66,9 @@ class Brand(Base):
     portal_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
     # The portal's new-ticket form offers the brand's categories.
     portal_categories: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The brand's own host name (help.example.com, lowercased, xn-- form) whose root
+    # serves the hosted portal when it points at this server (web/portal/domains.py).
+    portal_domain: Mapped[str | None] = mapped_column(String(253))
 
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -81,6 +84,10 @@ class Brand(Base):
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),
         ),
+        # A host serves one brand's portal, whichever account the brand is in. A deleted
+        # brand keeps its domain (its portal host stays a 404, never the dashboard) until
+        # a live brand takes it over (`brands.service`).
+        Index("uq_brands_portal_domain", "portal_domain", unique=True),
         Index("ix_brands_account_id", "account_id"),
     )
 

@@ -56,6 +56,11 @@ def slug_taken(session: Session, slug: str, *, except_brand_id: str | None = Non
     return session.scalar(stmt.limit(1)) is not None
 
 
+def portal_domain_owner(session: Session, domain: str) -> Brand | None:
+    """The brand, live or deleted, whose portal domain `domain` is (at most one)."""
+    return session.scalar(select(Brand).where(Brand.portal_domain == domain))
+
+
 def lock_ticket_counter(session: Session, brand_id: str) -> int:
     """The brand's next ticket number, read under the row lock allocation takes."""
     return int(

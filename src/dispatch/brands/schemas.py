@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import idna
 from pydantic import AnyHttpUrl, Field, RootModel, field_validator
 
 from dispatch.core.email_address import EmailAddress
@@ -104,6 +105,25 @@ def normalise_origins(origins: list[str]) -> list[str]:
     return normalised
 
 
+def normalise_portal_domain(value: str) -> str:
+    """A brand's own domain for its hosted portal as a Host header carries it: a bare,
+    lowercased host name (IDNA 2008, non-ASCII names in their xn-- form), at least two
+    labels, no IP address, scheme, path or port."""
+    raw = value.strip().lower().removesuffix(".")
+    if not raw or any(c in raw for c in "/:@?#[]\\ \t"):
+        raise ValueError("use a host name only, like help.example.com (no https://, path or port)")
+    try:
+        host = idna.encode(raw, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ValueError(f"{value.strip()!r} is not a valid host name: {exc}") from None
+    labels = host.split(".")
+    if len(host) > 253 or len(labels) < 2 or not all(HOST_LABEL.match(label) for label in labels):
+        raise ValueError(f"{value.strip()!r} is not a valid host name, like help.example.com")
+    if labels[-1].isdigit():
+        raise ValueError("use a host name, not an IP address")
+    return host
+
+
 SlaHours = Annotated[float, Field(gt=0, le=MAX_SLA_HOURS, allow_inf_nan=False)]
 
 
@@ -165,6 +185,8 @@ class BrandChanges(_BrandFields):
     portal_origins: list[str] | None = Field(None, max_length=100)
     portal_enabled: Omittable[bool] = None
     portal_categories: Omittable[bool] = None
+    # The brand's own host name for its hosted portal (help.example.com); null clears it.
+    portal_domain: str | None = Field(None, max_length=253)
 
     _sla_hours = field_validator("sla_by_priority")(_check_sla_hours)
 
@@ -172,6 +194,12 @@ class BrandChanges(_BrandFields):
     @classmethod
     def _origins(cls, value: list[str] | None) -> list[str] | None:
         return normalise_origins(value) if value is not None else None
+
+    @field_validator("portal_domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        # A blank field (the dashboard's form) clears it like null.
+        return normalise_portal_domain(value) if value and value.strip() else None
 
 
 class BrandUpdate(BrandChanges):
@@ -210,6 +238,7 @@ class BrandOut(ApiModel):
     portal_origins: list[str]
     portal_enabled: bool
     portal_categories: bool
+    portal_domain: str | None
     created_at: datetime
     updated_at: datetime
 

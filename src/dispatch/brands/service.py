@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from slugify import slugify
@@ -139,25 +141,86 @@ def get_brand(session: Session, actor: Actor, brand_id: str) -> Brand:
     return in_scope(actor, repository.get_brand(session, actor.account_id, brand_id), brand_id)
 
 
-def portal_brand(session: Session, slug: str) -> Brand:
-    """The brand whose hosted portal is at /support/<slug>: 404 for an unknown or deleted
-    brand and for one whose portal is off (the same answer, nothing to tell apart)."""
+def portal_brand(session: Session, slug: str, *, domain: str | None = None) -> Brand:
+    """The brand whose hosted portal is at /support/<slug> (and, with `domain`, at that
+    host's root: its portal domain now, whatever an earlier lookup said): 404 for an
+    unknown or deleted brand and for one whose portal is off (the same answer, nothing to
+    tell apart)."""
     brand = repository.by_slug(session, slug[:63])
     if brand is None or not brand.portal_enabled:
         raise NotFound("portal", slug[:63])
+    if domain is not None and brand.portal_domain != domain:
+        raise NotFound("portal", slug[:63])
     return brand
+
+
+@dataclass(frozen=True, slots=True)
+class PortalHost:
+    """What a host some brand claims as its portal domain serves: the portal of the brand
+    with `slug`, or nothing at all (None: the brand was deleted or its portal is off)."""
+
+    slug: str | None
+
+
+def portal_host(session: Session, host: str) -> PortalHost | None:
+    """What `host` serves when it is a brand's portal domain; None for any other host."""
+    owner = repository.portal_domain_owner(session, host)
+    if owner is None:
+        return None
+    serving = owner.deleted_at is None and owner.portal_enabled
+    return PortalHost(owner.slug if serving else None)
+
+
+def _domain_conflict(domain: str) -> Conflict:
+    message = f"{domain} is already another brand's portal domain"
+    return Conflict(message, code="portal_domain_taken")
+
+
+def _is_domain_violation(error: IntegrityError) -> bool:
+    return "portal_domain" in str(error.orig).lower()
+
+
+def _claim_portal_domain(
+    session: Session, brand: Brand, domain: str, server_hosts: Collection[str]
+) -> None:
+    """Check that `brand` may take `domain` for its portal: not a host Dispatch itself
+    answers at, not a live brand's. A deleted brand's claim is released (until then its
+    host answers 404, never the dashboard)."""
+    if domain in server_hosts:
+        raise ValidationFailed(
+            "portalDomain",
+            f"{domain} is this server's own address: the dashboard and the API answer there",
+        )
+    owner = repository.portal_domain_owner(session, domain)
+    if owner is None or owner.id == brand.id:
+        return
+    if owner.deleted_at is None:
+        raise _domain_conflict(domain)
+    owner.portal_domain = None
+    session.flush()
 
 
 _RENAMED = {"metadata": "metadata_"}
 
 
-def update_brand(session: Session, actor: Actor, brand: Brand, data: BrandChanges) -> Brand:
+def update_brand(
+    session: Session,
+    actor: Actor,
+    brand: Brand,
+    data: BrandChanges,
+    *,
+    server_hosts: Collection[str] = (),
+) -> Brand:
+    """Apply the changes `data` sets. `server_hosts` are the hosts Dispatch answers at
+    (core.hosts.server_hosts), never a portal domain."""
     require_settings_manager(actor, "change brand settings")
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, mode="json")
     if "slug" in changes and repository.slug_taken(
         session, changes["slug"], except_brand_id=brand.id
     ):
         raise _slug_conflict(changes["slug"])
+    if changes.get("portal_domain"):
+        _claim_portal_domain(session, brand, changes["portal_domain"], server_hosts)
     if "ticket_schema" in changes:
         _ticket_schema_change(session, actor, brand, changes["ticket_schema"])
     if "ticket_number_start" in changes:
@@ -171,7 +234,10 @@ def update_brand(session: Session, actor: Actor, brand: Brand, data: BrandChange
     try:
         session.flush()
     except IntegrityError as error:
-        # Another request took the slug between our check and this write.
+        # Another request took the domain or the slug between our check and this write
+        # (the domain first: a host name may contain "slug", a slug never "portal_domain").
+        if changes.get("portal_domain") and _is_domain_violation(error):
+            raise _domain_conflict(changes["portal_domain"]) from None
         if "slug" in changes and _is_slug_violation(error):
             raise _slug_conflict(changes["slug"]) from None
         raise

@@ -43,6 +43,7 @@ from dispatch.core import clock
 from dispatch.core.actor import Actor, Channel, require_settings_manager
 from dispatch.core.email_address import InvalidEmailAddress, normalize_email
 from dispatch.core.errors import NotFound, ValidationFailed
+from dispatch.core.hosts import url_host
 from dispatch.core.ids import new_id
 from dispatch.email.outbound import compose
 from dispatch.email.rendering import render
@@ -192,11 +193,23 @@ def _origin(url: str) -> str | None:
         return None
 
 
+def _on_portal_domain(brand: Brand, portal_url: str, own_origin: str | None) -> bool:
+    """Whether `portal_url` is on the brand's own portal domain: https, or http when the
+    request came over http (`own_origin`'s scheme), any port."""
+    parts = urlsplit(portal_url.strip())
+    schemes = {"https", "http"} if urlsplit(own_origin or "").scheme == "http" else {"https"}
+    return (
+        brand.portal_domain is not None
+        and parts.scheme in schemes
+        and url_host(portal_url) == brand.portal_domain
+    )
+
+
 def check_portal_url(brand: Brand, portal_url: str, *, own_origin: str | None) -> str:
     """Where a magic link may point: an http(s) URL on one of the brand's portal origins,
-    or the brand's hosted portal (`<own_origin>/support/<slug>...`, where `own_origin`
-    is where clients reach Dispatch). Anything else is refused, so a leaked API key
-    cannot mail customers a link to a site of its choosing."""
+    the brand's hosted portal (`<own_origin>/support/<slug>...`, where `own_origin`
+    is where the request reached Dispatch) or its own portal domain. Anything else is
+    refused, so a leaked API key cannot mail customers a link to a site of its choosing."""
     if len(portal_url) > MAX_PORTAL_URL:
         raise PortalUrlNotAllowed(f"portalUrl must be at most {MAX_PORTAL_URL} characters")
     parts = urlsplit(portal_url.strip())
@@ -211,10 +224,14 @@ def check_portal_url(brand: Brand, portal_url: str, *, own_origin: str | None) -
         and origin == _origin(own_origin)
         and (parts.path == hosted or parts.path.startswith(f"{hosted}/"))
     )
-    if origin not in brand.portal_origins and not is_hosted:
+    if (
+        origin not in brand.portal_origins
+        and not is_hosted
+        and not _on_portal_domain(brand, portal_url, own_origin)
+    ):
         raise PortalUrlNotAllowed(
             f"portalUrl must be on one of the brand's portal origins ({origin} is not), "
-            "or the brand's hosted portal"
+            "its hosted portal or its portal domain"
         )
     return urlunsplit(parts._replace(fragment=""))
 

@@ -55,7 +55,7 @@ async def _on_web_error(request: Request, error: Exception) -> Response:
 
 async def _on_portal_signed_out(request: Request, error: Exception) -> Response:
     assert isinstance(error, PortalSignedOut)  # noqa: S101 - registered for it only
-    return RedirectResponse(home(error.slug) + "/signin", status_code=303)
+    return RedirectResponse(home(request, error.slug) + "/signin", status_code=303)
 
 
 async def _on_portal_error(request: Request, error: Exception) -> Response:
@@ -63,7 +63,7 @@ async def _on_portal_error(request: Request, error: Exception) -> Response:
     dashboard's. A token the portal no longer accepts (the contact is gone) signs out."""
     assert isinstance(error, PortalError)  # noqa: S101 - registered for it only
     if error.error.status == 401 and error.brand is not None:
-        return RedirectResponse(home(error.brand.slug) + "/signin", status_code=303)
+        return RedirectResponse(home(request, error.brand.slug) + "/signin", status_code=303)
     return form_page(
         request, error.brand, "portal/error.html", status_code=error.error.status,
         error=error.error,

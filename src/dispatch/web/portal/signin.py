@@ -23,10 +23,11 @@ from dispatch.web.portal.visit import (
     Visit,
     clear_cookie,
     home,
+    home_url,
     run,
     set_cookie,
+    site,
 )
-from dispatch.web.security import base_url
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[str, Form()]
@@ -39,7 +40,7 @@ async def portal_home(request: Request, slug: str) -> Response:
     """Signed in: the customer's tickets; otherwise the sign-in form."""
     target = "/tickets" if request.cookies.get(COOKIE) else "/signin"
     brand = await run(request, slug, lambda visit: visit.brand, signed_in=False)
-    return RedirectResponse(home(brand.slug) + target, status_code=303)
+    return RedirectResponse(home(request, brand.slug) + target, status_code=303)
 
 
 @router.get(BASE + "/signin")
@@ -53,12 +54,12 @@ async def signin_page(request: Request, slug: str, token: str = "") -> Response:
 @router.post(BASE + "/signin/link")
 async def request_link(request: Request, slug: str, email: Field = "") -> Response:
     typed = email.strip()[:EMAIL_MAX]
-    link_base = base_url(request).rstrip("/")
+    own_origin = site(request)
 
     def send(visit: Visit) -> None:
-        portal_url = f"{link_base}{home(visit.brand.slug)}/signin"
+        portal_url = home_url(request, visit.brand.slug) + "/signin"
         portal.send_magic_link(
-            visit.session, visit.settings, visit.brand, typed, portal_url, own_origin=link_base
+            visit.session, visit.settings, visit.brand, typed, portal_url, own_origin=own_origin
         )
 
     try:
@@ -91,7 +92,7 @@ async def redeem_link(request: Request, slug: str, token: Field = "") -> Respons
             error="This sign-in link has expired or was already used. Enter your email "
             "address to get a new one.",
         )  # fmt: skip
-    response = RedirectResponse(home(slug) + "/tickets", status_code=303)
+    response = RedirectResponse(home(request, slug) + "/tickets", status_code=303)
     set_cookie(response, request, slug, started.secret)
     return response
 
@@ -103,6 +104,6 @@ async def signout(request: Request, slug: str) -> Response:
             sessions.end(visit.session, visit.portal_session.id)
 
     await run(request, slug, end, write=True)
-    response = RedirectResponse(home(slug) + "/signin?signed_out=1", status_code=303)
-    clear_cookie(response, slug)
+    response = RedirectResponse(home(request, slug) + "/signin?signed_out=1", status_code=303)
+    clear_cookie(response, request, slug)
     return response

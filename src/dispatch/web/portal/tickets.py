@@ -36,9 +36,8 @@ from dispatch.portal.service import STAFF
 from dispatch.web.downloads import links
 from dispatch.web.forms import CUSTOM_FIELD_PREFIX, custom_fields_of, editable, field_errors
 from dispatch.web.portal.rendering import form_page
-from dispatch.web.portal.visit import PortalError, Visit, home, run
+from dispatch.web.portal.visit import PortalError, Visit, home, home_url, run
 from dispatch.web.runner import command
-from dispatch.web.security import base_url
 
 router = APIRouter(include_in_schema=False)
 
@@ -180,7 +179,7 @@ async def create_ticket(request: Request, slug: str) -> Response:
             )  # fmt: skip
     finally:
         await form.close()
-    return RedirectResponse(f"{home(slug)}/tickets/{ticket_id}?created=1", status_code=303)
+    return RedirectResponse(f"{home(request, slug)}/tickets/{ticket_id}?created=1", status_code=303)
 
 
 # --- a ticket ------------------------------------------------------------------------------
@@ -225,14 +224,15 @@ def _conversation(detail: PortalTicketDetail, files_url: str) -> list[Message]:
     ]
 
 
-def _ticket_context(visit: Visit, ticket_id: str, site: str) -> dict[str, Any]:
+def _ticket_context(visit: Visit, ticket_id: str, home_link: str) -> dict[str, Any]:
+    """The ticket page's context; `home_link` is the portal's absolute base URL."""
     detail: PortalTicketDetail = portal.get_ticket(visit.session, visit.customer, ticket_id)
     shown = [
         {"label": f.label, "display": _custom_display(f.value)}
         for f in detail.custom_fields
         if f.value is not None and f.value != ""
     ]
-    files_url = f"{site}{home(visit.brand.slug)}/tickets/{detail.id}/attachments"
+    files_url = f"{home_link}/tickets/{detail.id}/attachments"
     return {
         **_customer(visit),
         "ticket": detail,
@@ -259,8 +259,8 @@ def _ticket_page(
 
 @router.get(TICKET)
 async def ticket_page(request: Request, slug: str, ticket_id: str) -> Response:
-    site = base_url(request).rstrip("/")
-    context = await run(request, slug, lambda visit: _ticket_context(visit, ticket_id, site))
+    portal_base = home_url(request, slug)
+    context = await run(request, slug, lambda visit: _ticket_context(visit, ticket_id, portal_base))
     return _ticket_page(request, context)
 
 
@@ -284,15 +284,17 @@ async def reply(request: Request, slug: str, ticket_id: str) -> Response:
             errors = _errors(refused.error)
             if errors is None:
                 raise
-            site = base_url(request).rstrip("/")
+            portal_base = home_url(request, slug)
             context = await run(
-                request, slug, lambda visit: _ticket_context(visit, ticket_id, site)
+                request, slug, lambda visit: _ticket_context(visit, ticket_id, portal_base)
             )
             return _ticket_page(request, context, 422, errors=errors, draft=body)
     finally:
         await form.close()
     outcome = "reopened" if reopened else "sent"
-    return RedirectResponse(f"{home(slug)}/tickets/{ticket_id}?{outcome}=1", status_code=303)
+    return RedirectResponse(
+        f"{home(request, slug)}/tickets/{ticket_id}?{outcome}=1", status_code=303
+    )
 
 
 @router.get(TICKET + "/attachments/{attachment_id}")

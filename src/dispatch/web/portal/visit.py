@@ -1,5 +1,6 @@
 """The hosted portal's unit of work: one transaction per request, for the brand at
-/support/<slug> and, on signed-in pages, the customer its cookie names.
+/support/<slug> (or at the root of its own domain, see domains.py) and, on signed-in
+pages, the customer its cookie names.
 
 A customer is not a team member: the portal's cookie has its own name and path (the
 brand's portal), and a dashboard session means nothing here. Every form, signed in or
@@ -28,16 +29,49 @@ from dispatch.portal import service as portal
 from dispatch.portal import sessions
 from dispatch.portal.models import PortalSession
 from dispatch.settings import Settings
+from dispatch.web.portal.domains import STATE_KEY
 from dispatch.web.runner import CsrfRejected
-from dispatch.web.security import CSRF_FIELD, FORM_COOKIE, same_token, secure_cookies
+from dispatch.web.security import (
+    CSRF_FIELD,
+    FORM_COOKIE,
+    base_url,
+    same_token,
+    secure_cookies,
+)
 
 T = TypeVar("T")
 
 COOKIE = "dispatch_portal"
 
 
-def home(slug: str) -> str:
+def hosted_path(slug: str) -> str:
+    """The brand's portal on Dispatch's own host."""
     return f"/support/{slug}"
+
+
+def own_domain(request: Request) -> str | None:
+    """The brand's portal domain when the request came to it (domains.py)."""
+    found = request.scope.get("state", {}).get(STATE_KEY)
+    return found if isinstance(found, str) else None
+
+
+def home(request: Request, slug: str) -> str:
+    """The portal's base path as the customer's browser sees it: the root ('') on the
+    brand's own domain, /support/<slug> elsewhere. Links append to it (`home + /tickets`)."""
+    return "" if own_domain(request) else hosted_path(slug)
+
+
+def site(request: Request) -> str:
+    """The origin for the portal's absolute links (the emailed sign-in link): the brand's
+    own domain as this request reached it, else where the public reaches Dispatch."""
+    if own_domain(request):
+        return str(request.base_url).rstrip("/")
+    return base_url(request).rstrip("/")
+
+
+def home_url(request: Request, slug: str) -> str:
+    """`home` as an absolute URL, for links that leave the page (emails, file links)."""
+    return site(request) + home(request, slug)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +146,11 @@ async def run(
     database: Database = request.app.state.database
     settings: Settings = request.app.state.settings
     secret = request.cookies.get(COOKIE, "")
+    domain = own_domain(request)
     seen: dict[str, Any] = {}
 
     def in_transaction(session: Session) -> T:
-        brand = brands.portal_brand(session, slug)
+        brand = brands.portal_brand(session, slug, domain=domain)
         seen["brand"] = BrandLook.of(brand)
         if not signed_in:
             return work(Visit(session, brand, settings))
@@ -148,9 +183,9 @@ def set_cookie(response: Response, request: Request, slug: str, secret: str) -> 
         httponly=True,
         samesite="lax",
         secure=secure_cookies(request, request.app.state.settings),
-        path=home(slug),
+        path=home(request, slug) or "/",
     )
 
 
-def clear_cookie(response: Response, slug: str) -> None:
-    response.delete_cookie(COOKIE, path=home(slug))
+def clear_cookie(response: Response, request: Request, slug: str) -> None:
+    response.delete_cookie(COOKIE, path=home(request, slug) or "/")
