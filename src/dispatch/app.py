@@ -31,6 +31,7 @@ from dispatch.portal.cors import PortalCorsMiddleware
 from dispatch.settings import Settings
 from dispatch.web.mount import mount_web
 from dispatch.web.portal.domains import PortalDomainMiddleware
+from dispatch.web.portal.tickets import PORTAL_FORM_BODY_LIMIT
 from dispatch.web.public_forms import FORM_BODY_LIMIT
 from dispatch.worker.runner import Worker
 
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(
         RequestGuardMiddleware,
         max_bytes=settings.max_body_bytes,
-        limits=[UPLOAD_BODY_LIMIT, INBOUND_BODY_LIMIT, FORM_BODY_LIMIT],
+        limits=[UPLOAD_BODY_LIMIT, INBOUND_BODY_LIMIT, FORM_BODY_LIMIT, PORTAL_FORM_BODY_LIMIT],
     )
     app.add_middleware(UnhandledErrorMiddleware)
     # Brands' portals on their own domains: the path is rewritten before the body cap and

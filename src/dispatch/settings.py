@@ -11,6 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
 SQLITE_REQUEST_THREADS = 2
+# The customer portal: a file (the reference's portal limit, or the attachment limit when
+# smaller), and files per form of the hosted portal.
+PORTAL_FILE_MAX_BYTES = 50 * 1024 * 1024
+PORTAL_FORM_FILES = 10
 THREADS_DEFAULT = 40  # anyio's
 
 
@@ -66,6 +70,16 @@ class Settings(BaseSettings):
     form_file_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     form_rate_limit_per_client: str = "60/hour"
     form_rate_limit_per_sender: str = "10/hour"
+
+    @property
+    def portal_file_max_bytes(self) -> int:
+        return min(PORTAL_FILE_MAX_BYTES, self.attachment_max_bytes)
+
+    @property
+    def portal_form_max_bytes(self) -> int:
+        """A hosted portal form's body (new ticket, reply): its files and 1 MiB of text and
+        multipart framing."""
+        return PORTAL_FORM_FILES * self.portal_file_max_bytes + 1024 * 1024
 
     @property
     def form_body_max_bytes(self) -> int:

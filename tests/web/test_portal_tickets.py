@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dispatch.core.db import Database
+from dispatch.settings import Settings
 from dispatch.tickets.models import Ticket
 from tests.conftest import Api, make_status
 from tests.web.conftest import Browser
@@ -255,3 +256,18 @@ def test_signed_in_forms_without_their_token_are_refused_and_change_nothing(
     assert api.ok("get", f"/brands/{brand['id']}/tickets/{ticket['id']}")["commentCount"] == 0
     assert _count_tickets(database) == before
     assert pat.get(portal_url(brand, "/tickets")).status_code == 200  # still signed in
+
+
+def test_a_reply_may_carry_files_beyond_the_json_body_cap(
+    api: Api, brand: Json, pat: Browser, settings: Settings
+) -> None:
+    """A phone photo is larger than the 1 MiB a JSON body may be: the portal's forms have
+    their own cap, their files' limit (shown beside the file input)."""
+    ticket = ticket_for(api, brand)
+    page = pat.get(portal_url(brand, f"/tickets/{ticket['id']}"))
+    assert "up to 25.0 MiB each" in page.text  # the attachment limit, under the portal's 50
+    photo = b"\x89PNG\r\n\x1a\n" + b"\x00" * (settings.max_body_bytes + 512 * 1024)
+    url = portal_url(brand, f"/tickets/{ticket['id']}/replies")
+    sent = pat.post(url, {"body": "A photo."}, files={"files": ("photo.png", photo, "image/png")})
+    assert sent.status_code == 303
+    assert "photo.png" in pat.get(sent.headers["location"]).text

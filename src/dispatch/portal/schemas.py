@@ -13,11 +13,12 @@ from pydantic import AnyHttpUrl, Field
 from dispatch.attachments.schemas import AttachmentStatus, InitiateUpload, UploadDeclaration
 from dispatch.core.email_address import EmailAddress
 from dispatch.core.schemas import ApiModel, RequestModel
+from dispatch.settings import PORTAL_FILE_MAX_BYTES
 from dispatch.tickets.schemas import BODY_MAX, TITLE_MAX
 
 # What a portal upload may weigh (the reference's portal limit); the server's own
 # attachment limit applies too, whichever is smaller.
-PORTAL_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+PORTAL_MAX_UPLOAD_BYTES = PORTAL_FILE_MAX_BYTES
 PORTAL_LIMIT_DEFAULT = 20
 PORTAL_LIMIT_MAX = 50
 

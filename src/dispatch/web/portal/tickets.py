@@ -8,6 +8,7 @@ or reply, so a refused form keeps none of them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
 from dispatch.categories import loading as categories
 from dispatch.core.errors import DomainError, ValidationFailed
+from dispatch.core.middleware import BodyLimit
 from dispatch.email.rendering import attachment_ids, body_html
 from dispatch.fields import service as fields
 from dispatch.fields.models import FieldDefinition
@@ -33,6 +35,7 @@ from dispatch.portal.schemas import (
     PortalTicketDetail,
 )
 from dispatch.portal.service import STAFF
+from dispatch.settings import PORTAL_FORM_FILES
 from dispatch.web.downloads import links
 from dispatch.web.forms import CUSTOM_FIELD_PREFIX, custom_fields_of, editable, field_errors
 from dispatch.web.portal.rendering import form_page
@@ -49,7 +52,14 @@ TABS = {"open": "Open", "closed": "Resolved and closed"}
 GROUPS = {"open": "active", "closed": "inactive"}
 # Statuses a reply reopens, told beside the reply box.
 FINISHED = frozenset({"resolved", "closed"})
-MAX_FILES = 10
+MAX_FILES = PORTAL_FORM_FILES
+# A form's body: its files and its text (the JSON cap would refuse most photos).
+PORTAL_FORM_BODY_LIMIT = BodyLimit(
+    re.compile(r"/support/[^/]+/tickets(/[^/]+/replies)?/?"),
+    "portal_form_max_bytes",
+    "payload_too_large",
+    "A message with its files may be at most {limit} bytes",
+)
 # The service's field names as this page's inputs.
 INPUT_OF = {"categoryId": "category_id"}
 
