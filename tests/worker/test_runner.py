@@ -16,7 +16,7 @@ from sqlalchemy import select
 from dispatch.core import clock, timers, transaction
 from dispatch.core.db import Database
 from dispatch.webhooks.models import WebhookDelivery
-from dispatch.worker.runner import Worker
+from dispatch.worker.runner import DELIVERY_PASS_INTERVAL, Worker
 from dispatch.worker.timers import TimerKinds
 from tests.conftest import BACKEND
 from tests.worker.conftest import Live
@@ -184,3 +184,24 @@ def test_an_idle_worker_wakes_for_the_next_timer_not_its_next_poll(
         worker.stop()
         cancelled = transaction.run(committed_database, lambda s: timers.cancel(s, kind, "target"))
     assert not cancelled  # firing deleted it
+
+
+def test_commits_gather_between_passes_but_a_free_delivery_slot_never_waits(
+    live: Live, receiver: Receiver, committed_database: Database, database_url: str
+) -> None:
+    """An idle delivery loop waits DELIVERY_PASS_INTERVAL before its next pass (one pass
+    then serves every commit since), except while deliveries are in flight: each one that
+    ends makes room for the next at once."""
+    hold = threading.Event()
+    receiver.script(Reply(200, hold=hold))
+    worker = Worker(committed_database, TEST_CONFIG, database_url=database_url)
+    assert worker._gather_pause() == DELIVERY_PASS_INTERVAL
+    worker.start()
+    try:
+        live.ticket()
+        receiver.wait_for(1)
+        assert worker._gather_pause() == 0.0
+    finally:
+        hold.set()
+        worker.stop()
+    assert worker._gather_pause() == DELIVERY_PASS_INTERVAL

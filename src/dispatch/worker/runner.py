@@ -54,6 +54,10 @@ RECORD_RETRY_MAX = 2.0
 # An idle mail loop runs at most this often: every commit NOTIFYs, and mail may wait a
 # quarter second where a pass per commit would cost a quarter of a worker's CPU.
 MAIL_PASS_INTERVAL = 0.25
+# The same for the delivery loop, shorter (webhooks and the live stream wait at most this
+# long): a pass per commit cost as much CPU as the write itself (a probe of five reads, a
+# fan-out and a stream append per event); gathered, one pass serves every commit since.
+DELIVERY_PASS_INTERVAL = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,13 +218,16 @@ class Worker:
         self.mail_wakeup.ring()
 
     def _loop(self) -> None:
-        self._run(self._pass, self._idle_seconds, self.wakeup)
+        self._run(self._pass, self._idle_seconds, self.wakeup, pause=self._gather_pause)
 
     def _mail_loop(self) -> None:
         assert self.mail is not None  # noqa: S101 - started only when there is one
         self.mail.bind()
         self._run(
-            self.mail.run_pass, self._poll_seconds, self.mail_wakeup, pause=MAIL_PASS_INTERVAL
+            self.mail.run_pass,
+            self._poll_seconds,
+            self.mail_wakeup,
+            pause=lambda: MAIL_PASS_INTERVAL,
         )
 
     def _run(
@@ -229,10 +236,10 @@ class Worker:
         idle_seconds: Callable[[], float],
         wakeup: Wakeup,
         *,
-        pause: float = 0.0,
+        pause: Callable[[], float] = lambda: 0.0,
     ) -> None:
         """Run passes until stopped, sleeping on `wakeup` when a pass found nothing more to
-        do (at least `pause` seconds: rings meanwhile are kept, not lost), and waiting out
+        do (at least `pause()` seconds: rings meanwhile are kept, not lost), and waiting out
         database outages with backoff."""
         outage = 0
         while not self._stopping.is_set():
@@ -253,9 +260,15 @@ class Worker:
                 self._stopping.wait(1.0)
                 continue
             if not busy:
-                if pause and self._stopping.wait(pause):
+                seconds = pause()
+                if seconds and self._stopping.wait(seconds):
                     break
                 wakeup.wait(idle_seconds())
+
+    def _gather_pause(self) -> float:
+        """Events gather for a moment between passes; deliveries in flight do not wait:
+        each one that ends rings for the next claim at once."""
+        return 0.0 if self._in_flight_count() else DELIVERY_PASS_INTERVAL
 
     def _poll_seconds(self) -> float:
         return self.config.listen_poll_seconds if self.listening else self.config.poll_seconds
