@@ -49,6 +49,8 @@ def test_an_idle_mail_pass_only_reads(
         return session(write=write)
 
     monkeypatch.setattr(mailroom.database, "session", recording)
+    # One inbound thread: the test's sessions share one connection, which threads cannot.
+    monkeypatch.setattr(MailJobs, "inbound_threads", property(lambda _jobs: 1))
     jobs = MailJobs(mailroom.database, mailroom.settings, worker="w1")
     assert jobs.run_pass() is False
     assert opened
