@@ -9,9 +9,10 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from dispatch.core import clock, timers, transaction
 from dispatch.core.db import Database
@@ -205,3 +206,33 @@ def test_commits_gather_between_passes_but_a_free_delivery_slot_never_waits(
         hold.set()
         worker.stop()
     assert worker._gather_pause() == DELIVERY_PASS_INTERVAL
+
+
+def test_a_probe_is_one_statement(
+    live: Live, committed_database: Database, database_url: str
+) -> None:
+    """The delivery loop probes after every pause: whether events wait for fan-out and for
+    the stream, whether deliveries are due, and when the next retry and timer fall due, in
+    one round trip."""
+    worker = Worker(committed_database, TEST_CONFIG, database_url=database_url)
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    def probe() -> tuple[bool, bool, bool]:
+        seen.clear()
+        event.listen(committed_database.bind, "before_cursor_execute", record)
+        try:
+            return worker._probe()
+        finally:
+            event.remove(committed_database.bind, "before_cursor_execute", record)
+
+    def statements() -> list[str]:
+        return [sql.split()[0] for sql in seen if sql != "BEGIN"]  # SQLite's own BEGIN
+
+    assert probe() == (False, False, False)
+    assert statements() == ["SELECT"]
+    live.ticket()
+    assert probe()[:2] == (True, True)
+    assert statements() == ["SELECT"]

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, Select, delete, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -76,8 +76,12 @@ def done(session: Session, name: str, positions: Sequence[int]) -> None:
 
 def has_work(session: Session, name: str) -> bool:
     """Whether consumer `name` has an event to take now (a cheap read, no lock)."""
-    stmt = select(EventInbox.position).where(*_inbox(name)).limit(1)
-    return session.scalar(stmt) is not None
+    return session.scalar(waiting(name)) is not None
+
+
+def waiting(name: str) -> Select[int]:
+    """One inbox row consumer `name` could take now (for `has_work`, or an EXISTS)."""
+    return select(EventInbox.position).where(*_inbox(name)).limit(1)
 
 
 def hold(session: Session, name: str, *, limit: int, worker: str) -> int:

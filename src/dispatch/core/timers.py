@@ -23,6 +23,7 @@ from sqlalchemy import (
     CursorResult,
     ForeignKey,
     Index,
+    Select,
     String,
     UniqueConstraint,
     delete,
@@ -160,15 +161,17 @@ def _upsert(
 
 def next_due_at(session: Session, kinds: Collection[str], now: datetime) -> datetime | None:
     """When the earliest timer of these kinds that no worker holds falls due."""
-    if not kinds:
-        return None
-    stmt = (
+    return session.scalar(next_due(kinds, now)) if kinds else None
+
+
+def next_due(kinds: Collection[str], now: datetime) -> Select[datetime]:
+    """The due time of the earliest timer of these kinds that no worker holds."""
+    return (
         select(Timer.due_at)
         .where(Timer.failed_at.is_(None), Timer.kind.in_(kinds), leases.free(Timer, now))
         .order_by(Timer.due_at)
         .limit(1)
     )
-    return session.scalar(stmt)
 
 
 def claim_due(

@@ -9,7 +9,17 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, CursorResult, case, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from dispatch.accounts.models import Member
@@ -56,22 +66,21 @@ def _sendable() -> list[ColumnElement[bool]]:
     return [Webhook.deleted_at.is_(None), Webhook.enabled.is_(True)]
 
 
-def has_due(session: Session, now: datetime) -> bool:
-    stmt = (
+def due(now: datetime) -> Select[str]:
+    """One delivery of a sendable webhook to send now (for an EXISTS)."""
+    return (
         select(WebhookDelivery.id)
         .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
         .where(*_due(now), *_sendable())
         .limit(1)
     )
-    return session.scalar(stmt) is not None
 
 
-def next_due_at(session: Session, now: datetime) -> datetime | None:
+def next_due(now: datetime) -> Select[datetime]:
     """When the earliest delivery scheduled after `now` falls due."""
-    stmt = select(func.min(WebhookDelivery.next_attempt_at)).where(
+    return select(func.min(WebhookDelivery.next_attempt_at)).where(
         WebhookDelivery.status.in_(OPEN_STATUSES), WebhookDelivery.next_attempt_at > now
     )
-    return session.scalar(stmt)
 
 
 def due_webhooks(session: Session, now: datetime) -> list[str]:

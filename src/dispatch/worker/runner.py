@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import FrameType
 
+from sqlalchemy import null, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -297,14 +298,21 @@ class Worker:
         sent, read in one short session (so an idle pass takes no write lock), noting
         meanwhile when the next scheduled retry and the next timer fall due, for the idle
         wait."""
+        now = clock.now()
+        timer = self.timer_kinds.next_due(now)
+        # One statement, one round trip: the loop probes after every gathering pause.
+        probe = select(
+            consumers.waiting(WEBHOOKS).exists(),
+            consumers.waiting(STREAM).exists(),
+            repository.due(now).exists(),
+            repository.next_due(now).scalar_subquery(),
+            timer.scalar_subquery() if timer is not None else null(),
+        )
         with self.database.session(write=False) as session:
-            now = clock.now()
-            events = consumers.has_work(session, WEBHOOKS)
-            streamable = consumers.has_work(session, STREAM)
-            due = repository.has_due(session, now)
-            self._next_due_at = repository.next_due_at(session, now)
-            self._next_timer_at = self.timer_kinds.next_due_at(session, now)
-        return events, streamable, due
+            events, streamable, due, self._next_due_at, self._next_timer_at = session.execute(
+                probe
+            ).one()
+        return bool(events), bool(streamable), bool(due)
 
     def _timer_due(self) -> bool:
         return self._next_timer_at is not None and self._next_timer_at <= clock.now()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from dispatch.attachments import config as attachment_config
@@ -96,8 +97,10 @@ class TimerKinds:
         for job in self.periodic:
             timers.ensure(session, job.kind, SYSTEM, clock.now())
 
-    def next_due_at(self, session: Session, now: datetime) -> datetime | None:
-        return timers.next_due_at(session, self.handlers, now)
+    def next_due(self, now: datetime) -> Select[datetime] | None:
+        """The due time of the earliest of these kinds' timers, as a statement (None: no
+        kinds)."""
+        return timers.next_due(self.handlers, now) if self.handlers else None
 
     def fire_due(self, database: Database, *, worker: str) -> int:
         """Fire up to BATCH due timers; how many fired."""
