@@ -205,6 +205,9 @@ class Receiver:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Two workers send up to 16 deliveries at once: the default backlog (5) can overflow
+    # on a loaded machine, and a refused connection is a failed attempt, retried.
+    request_queue_size = 128
     receiver: Receiver
 
     def handle_error(self, request: Any, client_address: Any) -> None:
