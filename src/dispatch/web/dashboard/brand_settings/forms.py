@@ -5,9 +5,10 @@ confirmation). Every form's page shows the HTML to paste into the brand's own si
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from dispatch.web.dashboard.brand_settings.screen import (
@@ -79,17 +80,26 @@ def _mapping(fields: list[str], targets: list[str]) -> dict[str, str] | None:
     return {f: t for f, t in rows if f or t} or None
 
 
-def _settings(
-    name: str,
-    success_url: str,
-    error_url: str,
-    thank_you_message: str,
-    honeypot_field: str,
-    allowed_origins: str,
-    mapping_field: list[str],
-    mapping_target: list[str],
-) -> dict[str, Any]:
-    return {
+@dataclass(frozen=True, slots=True)
+class _Posted:
+    """What the create and edit pages post: the service's fields, and the origins as typed
+    (shown again as typed when refused)."""
+
+    fields: dict[str, Any]
+    allowed_origins: str
+
+
+def _posted(
+    name: Annotated[str, Form()] = "",
+    success_url: Annotated[str, Form()] = "",
+    error_url: Annotated[str, Form()] = "",
+    thank_you_message: Annotated[str, Form()] = "",
+    honeypot_field: Annotated[str, Form()] = "",
+    allowed_origins: Annotated[str, Form()] = "",
+    mapping_field: Fields = [],  # noqa: B006 - FastAPI copies defaults
+    mapping_target: Fields = [],  # noqa: B006
+) -> _Posted:
+    fields = {
         "name": name,
         "success_url": success_url or None,
         "error_url": error_url or None,
@@ -98,14 +108,15 @@ def _settings(
         "allowed_origins": [o for o in allowed_origins.split() if o],
         "field_mapping": _mapping(mapping_field, mapping_target),
     }
+    return _Posted(fields, allowed_origins)
 
 
-def _shown(fields: dict[str, Any], allowed_origins: str, **more: Any) -> dict[str, Any]:
+def _shown(posted: _Posted, **more: Any) -> dict[str, Any]:
     """The values a refused form shows again, as typed."""
     return {
-        **fields,
-        "allowed_origins": allowed_origins,
-        "mapping": list((fields["field_mapping"] or {}).items()),
+        **posted.fields,
+        "allowed_origins": posted.allowed_origins,
+        "mapping": list((posted.fields["field_mapping"] or {}).items()),
         **more,
     }
 
@@ -127,25 +138,9 @@ async def forms_page(request: Request, brand_id: str) -> Response:
 async def create_form(
     request: Request,
     brand_id: str,
-    name: Annotated[str, Form()] = "",
-    success_url: Annotated[str, Form()] = "",
-    error_url: Annotated[str, Form()] = "",
-    thank_you_message: Annotated[str, Form()] = "",
-    honeypot_field: Annotated[str, Form()] = "",
-    allowed_origins: Annotated[str, Form()] = "",
-    mapping_field: Fields = [],  # noqa: B006 - FastAPI copies defaults
-    mapping_target: Fields = [],  # noqa: B006
+    posted: Annotated[_Posted, Depends(_posted)],
 ) -> Response:
-    fields = _settings(
-        name,
-        success_url,
-        error_url,
-        thank_you_message,
-        honeypot_field,
-        allowed_origins,
-        mapping_field,
-        mapping_target,
-    )
+    fields = posted.fields
 
     def work(screen: Screen) -> FormToken:
         brand = screen.brand(brand_id)
@@ -156,7 +151,7 @@ async def create_form(
     except WebError as refused:
         errors = form_errors(refused)
         context = await run(request, lambda screen: _listing(screen, brand_id))
-        context.update(values=_shown(fields, allowed_origins), errors=errors, creating=True)
+        context.update(values=_shown(posted), errors=errors, creating=True)
         return page(
             request, "settings/forms.html", 422, targets=TARGETS, spare=SPARE_ROWS, **context
         )
@@ -182,26 +177,10 @@ async def edit_form(
     request: Request,
     brand_id: str,
     form_id: str,
-    name: Annotated[str, Form()] = "",
-    success_url: Annotated[str, Form()] = "",
-    error_url: Annotated[str, Form()] = "",
-    thank_you_message: Annotated[str, Form()] = "",
-    honeypot_field: Annotated[str, Form()] = "",
-    allowed_origins: Annotated[str, Form()] = "",
+    posted: Annotated[_Posted, Depends(_posted)],
     enabled: Annotated[bool, Form()] = False,
-    mapping_field: Fields = [],  # noqa: B006 - FastAPI copies defaults
-    mapping_target: Fields = [],  # noqa: B006
 ) -> Response:
-    fields = _settings(
-        name,
-        success_url,
-        error_url,
-        thank_you_message,
-        honeypot_field,
-        allowed_origins,
-        mapping_field,
-        mapping_target,
-    )
+    fields = posted.fields
 
     def work(screen: Screen) -> str:
         brand = screen.brand(brand_id)
@@ -213,7 +192,7 @@ async def edit_form(
     except WebError as refused:
         errors = form_errors(refused)
         context = await run(request, lambda screen: _one(screen, request, brand_id, form_id))
-        context.update(values=_shown(fields, allowed_origins, enabled=enabled), errors=errors)
+        context.update(values=_shown(posted, enabled=enabled), errors=errors)
         return page(
             request, "settings/form.html", 422, targets=TARGETS, spare=SPARE_ROWS, **context
         )
