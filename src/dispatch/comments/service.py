@@ -55,8 +55,11 @@ INTERNAL = "isInternal"
 def _destination(session: Session, actor: Actor, brand: Brand, ticket_id: str) -> Ticket:
     """The ticket a new comment lands on: the named one or, if it was merged away, the
     ticket it was merged into (following the chain). Locked for the change. The actor
-    must be allowed the named ticket; a merge took its conversation along."""
-    ticket = load_ticket(session, actor, brand, ticket_id, for_update=False)
+    must be allowed the named ticket; a merge took its conversation along. The named
+    ticket is locked as it is read: it is nearly always the destination itself."""
+    ticket = load_ticket(session, actor, brand, ticket_id, for_update=True)
+    if ticket.merged_into_id is None:
+        return ticket
     seen = {ticket.id}
     while ticket.merged_into_id is not None:
         target = tickets_repository.get_ticket(session, brand.id, ticket.merged_into_id)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.accounts.models import Member
@@ -80,18 +81,57 @@ CUSTOMER_NOTICES = frozenset({AUTORESPONSE, TICKET_CREATED})
 
 @dataclass
 class _Context:
-    """One batch's shared state: settings, brands loaded once, links built on first use."""
+    """One batch's shared state: settings, what its events name (read for the whole batch
+    in a few queries, not several per event), links built on first use."""
 
     session: Session
     settings: Settings
     brands: dict[str, Brand | None] = field(default_factory=dict)
+    # Each ticket's known Message-IDs (grown as the batch queues emails in its thread).
+    threads: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # (event id, kind, recipient) of the emails the batch's events already yielded.
+    queued: set[tuple[str, str, str]] = field(default_factory=set)
+    # Holds the preloaded rows: the session's identity map keeps only weak references.
+    _rows: list[object] = field(default_factory=list)
     _links: Links | None = None
+
+    def preload(self, events: list[Event]) -> None:
+        """Read what the events name, so that the handlers' `session.get` find it in the
+        identity map: brands, comments, tickets, their contacts, threads, emails."""
+        ticket_ids: set[str] = {e.ticket_id for e in events if e.ticket_id is not None}
+        comment_ids: set[str] = set()
+        for event in events:
+            data = _data(event)
+            named = data.get("id")
+            if isinstance(named, str):
+                (comment_ids if event.type == "comment.created" else ticket_ids).add(named)
+            for key, ids in (("ticketId", ticket_ids), ("commentId", comment_ids)):
+                if isinstance(data.get(key), str):
+                    ids.add(data[key])
+        session = self.session
+        brand_ids = {event.brand_id for event in events}
+        self.brands = dict.fromkeys(brand_ids)
+        for brand in session.scalars(select(Brand).where(Brand.id.in_(brand_ids))):
+            self.brands[brand.id] = brand if brand.deleted_at is None else None
+        comments = list(session.scalars(select(Comment).where(Comment.id.in_(comment_ids))))
+        ticket_ids.update(comment.ticket_id for comment in comments)
+        tickets = list(session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))))
+        customer_ids = {t.customer_id for t in tickets if t.customer_id is not None}
+        contacts = list(session.scalars(select(Contact).where(Contact.id.in_(customer_ids))))
+        self._rows = [*comments, *tickets, *contacts]
+        self.threads = repository.threads_of(session, [t.id for t in tickets])
+        self.queued = repository.emails_of_events(session, [event.id for event in events])
 
     def brand(self, brand_id: str) -> Brand | None:
         if brand_id not in self.brands:
             brand = self.session.get(Brand, brand_id)
             self.brands[brand_id] = brand if brand and brand.deleted_at is None else None
         return self.brands[brand_id]
+
+    def thread(self, ticket: Ticket) -> list[tuple[str, str]]:
+        if ticket.id not in self.threads:
+            self.threads[ticket.id] = repository.thread_ids(self.session, ticket.id)
+        return self.threads[ticket.id]
 
     def links(self) -> Links:
         if self._links is None:
@@ -113,24 +153,40 @@ def generate_from_events(
     considered; returns how many events were considered (0: nothing left to do). Flushes,
     never commits: the caller commits, and a rollback leaves the events to a later run.
 
-    An event whose emails cannot be made (a bug, unexpected data) is logged and skipped
-    (in its own savepoint), so it never blocks the events behind it."""
+    An event whose emails cannot be made (a bug, unexpected data) is logged and skipped,
+    so it never blocks the events behind it: the batch runs in one savepoint and, if
+    anything in it fails, again event by event, each in its own."""
     events = consumers.claim(session, EMAIL, limit=limit)
     if not events:
         return 0
-    context = _Context(session, resolve(settings))
-    for event in events:
-        handler = HANDLERS.get(event.type)
-        if handler is None:
-            continue
-        try:
-            with session.begin_nested():
-                handler(context, event)
-        except Exception:
-            log.exception("event %s (%s): no email generated", event.id, event.type)
+    settings = resolve(settings)
+    try:
+        with session.begin_nested():
+            _handle_all(_Context(session, settings), events)
+    except Exception:
+        context = _Context(session, settings)
+        context.preload(events)
+        for event in events:
+            try:
+                with session.begin_nested():
+                    _handle(context, event)
+            except Exception:
+                log.exception("event %s (%s): no email generated", event.id, event.type)
     consumers.done(session, EMAIL, [e.position for e in events])
     session.flush()
     return len(events)
+
+
+def _handle_all(context: _Context, events: list[Event]) -> None:
+    context.preload(events)
+    for event in events:
+        _handle(context, event)
+
+
+def _handle(context: _Context, event: Event) -> None:
+    handler = HANDLERS.get(event.type)
+    if handler is not None:
+        handler(context, event)
 
 
 # --- shared -------------------------------------------------------------------------------
@@ -179,7 +235,14 @@ def _common(brand: Brand, ticket: Ticket | None, subject: str) -> dict[str, Any]
 def _queue(
     context: _Context, brand: Brand, ticket: Ticket | None, event: Event, draft: Draft
 ) -> None:
-    compose.queue(context.session, context.settings, brand, ticket, draft, event_id=event.id)
+    key = (event.id, draft.kind, draft.to.strip().lower())
+    if key in context.queued:
+        return  # an event yields each kind of email to each recipient once
+    context.queued.add(key)
+    known = context.thread(ticket) if ticket is not None and draft.in_thread else None
+    compose.queue(
+        context.session, context.settings, brand, ticket, draft, event_id=event.id, known=known
+    )
 
 
 def _automatic(
@@ -236,7 +299,7 @@ def _comment_created(context: _Context, event: Event) -> None:
         return
     urls = context.attachment_urls(brand, comment.body)
     author = comment.author_name or _brand_sender(brand)
-    has_thread = bool(repository.thread_ids(context.session, ticket.id))
+    has_thread = bool(context.thread(ticket))
     subject = compose.subject(brand, ticket, reply=has_thread)
     cc = comment.metadata_.get("cc") if isinstance(comment.metadata_, dict) else None
     body = render(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -155,10 +155,16 @@ def store_message(
 def has_received(session: Session) -> bool:
     """Whether a received message waits for a worker (a read, no lock: the idle worker's
     frequent check, which on SQLite would otherwise queue for the write lock)."""
-    stmt = select(InboundMessage.id).where(
-        InboundMessage.status == RECEIVED, leases.free(InboundMessage, clock.now())
+    return session.scalar(received_waiting()) is not None
+
+
+def received_waiting() -> Select[str]:
+    """One received message a worker could take now (for `has_received`, or an EXISTS)."""
+    return (
+        select(InboundMessage.id)
+        .where(InboundMessage.status == RECEIVED, leases.free(InboundMessage, clock.now()))
+        .limit(1)
     )
-    return session.scalar(stmt.limit(1)) is not None
 
 
 def claim(session: Session, worker: str, *, limit: int, lease: timedelta) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -60,17 +61,25 @@ def read(session: Session, brand_id: str) -> dict[str, int]:
     return {status_id: int(total or 0) for status_id, total in session.execute(stmt)}
 
 
-def _upsert(session: Session, rows: list[dict[str, object]]) -> None:
-    """Add each row's count to its (status, slot) counter, creating it if need be: one
-    statement for all rows (SQLite 3.24+ and PostgreSQL share ON CONFLICT)."""
-    dialect = session.get_bind().dialect.name
+def _upsert_statement(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(StatusTicketCount).values(rows)
-    stmt = stmt.on_conflict_do_update(
+    stmt = insert(StatusTicketCount)
+    return stmt.on_conflict_do_update(
         index_elements=[StatusTicketCount.status_id, StatusTicketCount.slot],
         set_={"count": StatusTicketCount.count + stmt.excluded.count},
     )
-    session.execute(stmt)
+
+
+# Built once and run with the rows as parameters: SQLAlchemy renders them as one
+# multi-row statement and compiles it once per process (rows inlined with .values()
+# made a statement it could not cache, compiled on every write).
+_UPSERTS = {dialect: _upsert_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _upsert(session: Session, rows: list[dict[str, object]]) -> None:
+    """Add each row's count to its (status, slot) counter, creating it if need be: one
+    statement for all rows (SQLite 3.24+ and PostgreSQL share ON CONFLICT)."""
+    session.execute(_UPSERTS[session.get_bind().dialect.name], rows)
 
 
 def replace(session: Session, brand_id: str, totals: dict[str, int]) -> None:

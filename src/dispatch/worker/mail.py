@@ -12,6 +12,9 @@ import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
 from dispatch.attachments import config as attachments_config
 from dispatch.core import consumers, transaction
 from dispatch.core.db import Database
@@ -19,6 +22,7 @@ from dispatch.core.events import EMAIL
 from dispatch.email import inbound
 from dispatch.email.notifications import generate_from_events
 from dispatch.email.outbound import send_due
+from dispatch.email.service import received_waiting
 from dispatch.settings import Settings
 
 # Work taken per job and pass: small enough that a pass stays short and the loop notices
@@ -50,17 +54,23 @@ class MailJobs:
 
     def run_pass(self) -> bool:
         """One round of every job; True when any found work (more may be waiting)."""
-        processed = self._process_inbound()
-        considered = self._generate() if self._events_wait() else 0
+        received, events = self._waiting()
+        processed = self._process_inbound() if received else 0
+        considered = self._generate() if events else 0
         sent = send_due(self.database, limit=SEND_BATCH, settings=self.settings, worker=self.worker)
         return bool(processed or considered or sent)
 
-    def _events_wait(self) -> bool:
-        # A read first: an idle pass (several a second) must not queue for SQLite's
-        # write lock, which the API's writes wait behind.
-        return transaction.run(
-            self.database, lambda session: consumers.has_work(session, EMAIL), write=False
-        )
+    def _waiting(self) -> tuple[bool, bool]:
+        """Whether received mail, and events for emails, wait: one read statement first.
+        An idle pass (several a second) must not queue for SQLite's write lock, which the
+        API's writes wait behind, nor cost a transaction per job and inbound thread."""
+
+        def read(session: Session) -> tuple[bool, bool]:
+            stmt = select(exists(received_waiting()), exists(consumers.waiting(EMAIL)))
+            received, events = session.execute(stmt).one()
+            return bool(received), bool(events)
+
+        return transaction.run(self.database, read, write=False)
 
     def _generate(self) -> int:
         considered = consumers.run(

@@ -84,8 +84,9 @@ class Threading:
     references: list[str]
 
 
-def threading(session: Session, ticket: Ticket) -> Threading:
-    known = repository.thread_ids(session, ticket.id)
+def threading(known: list[tuple[str, str]]) -> Threading:
+    """In-Reply-To and References for the next email of a thread whose known Message-IDs
+    (with their direction, oldest first) are `known`."""
     if not known:
         return Threading(None, [])
     inbound = [m for m, direction in known if direction == "inbound"]
@@ -104,15 +105,19 @@ def queue(
     draft: Draft,
     *,
     event_id: str | None,
-) -> OutboundEmail | None:
-    """Add the email to the send queue (PENDING, due now); None if this event already
-    yielded this kind of email to this address. `brand` is None for mail to the team
-    itself (sign-in links, invitations). Flushes, never commits."""
+    known: list[tuple[str, str]] | None = None,
+) -> OutboundEmail:
+    """Add the email to the send queue (PENDING, due now). `brand` is None for mail to the
+    team itself (sign-in links, invitations). `known` is the ticket's thread
+    (`repository.thread_ids`) when the caller already holds it (a batch reads it once per
+    ticket); an email in the thread is appended to it. Adds, never flushes nor commits."""
     to = draft.to.strip().lower()
-    if event_id is not None and repository.email_exists(session, event_id, draft.kind, to):
-        return None
     now = clock.now()
-    thread = threading(session, ticket) if ticket is not None and draft.in_thread else None
+    in_thread = ticket is not None and draft.in_thread
+    if in_thread and known is None:
+        assert ticket is not None  # noqa: S101 - narrowed by in_thread
+        known = repository.thread_ids(session, ticket.id)
+    thread = threading(known) if in_thread and known is not None else None
     email = OutboundEmail(
         id=new_id("eml"),
         brand_id=brand.id if brand else None,
@@ -149,7 +154,8 @@ def queue(
                 created_at=now,
             )
         )
-    session.flush()
+        if known is not None:
+            known.append((email.message_id, "outbound"))
     return email
 
 

@@ -30,13 +30,28 @@ def thread_ids(session: Session, ticket_id: str) -> list[tuple[str, str]]:
     return [(m, d) for m, d in session.execute(stmt)]
 
 
-def email_exists(session: Session, event_id: str, kind: str, to_address: str) -> bool:
-    stmt = select(OutboundEmail.id).where(
-        OutboundEmail.event_id == event_id,
-        OutboundEmail.kind == kind,
-        OutboundEmail.to_address == to_address,
+def threads_of(session: Session, ticket_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """`thread_ids` of each ticket (every one named is in the answer), in one query."""
+    threads: dict[str, list[tuple[str, str]]] = {ticket_id: [] for ticket_id in ticket_ids}
+    if ticket_ids:
+        stmt = (
+            select(EmailMessage.ticket_id, EmailMessage.message_id, EmailMessage.direction)
+            .where(EmailMessage.ticket_id.in_(ticket_ids))
+            .order_by(EmailMessage.created_at, EmailMessage.id)
+        )
+        for ticket_id, message_id, direction in session.execute(stmt):
+            threads[ticket_id].append((message_id, direction))
+    return threads
+
+
+def emails_of_events(session: Session, event_ids: Sequence[str]) -> set[tuple[str, str, str]]:
+    """(event id, kind, recipient) of every email these events already yielded."""
+    if not event_ids:
+        return set()
+    stmt = select(OutboundEmail.event_id, OutboundEmail.kind, OutboundEmail.to_address).where(
+        OutboundEmail.event_id.in_(event_ids)
     )
-    return session.scalar(stmt.limit(1)) is not None
+    return {(event_id or "", kind, to) for event_id, kind, to in session.execute(stmt)}
 
 
 def has_kind_for_ticket(session: Session, ticket_id: str, kind: str) -> bool:
