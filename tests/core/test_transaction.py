@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from dispatch.brands.models import Brand
 from dispatch.brands.schemas import BrandCreate
 from dispatch.core import transaction
 from dispatch.core.actor import Actor
-from dispatch.core.db import Database
+from dispatch.core.db import Database, make_engine
 from dispatch.statuses.models import StatusTicketCount
 from dispatch.tickets import service as tickets
 from dispatch.tickets.models import Ticket
@@ -246,6 +246,83 @@ def test_retries_are_bounded_and_other_errors_are_not_retried(database: Database
     with pytest.raises(OperationalError):
         transaction.run(database, fails)
     assert tries == 1
+
+
+def _lost(statement: str) -> OperationalError:
+    closed = Exception("server closed the connection")
+    return OperationalError(statement, {}, closed, connection_invalidated=True)
+
+
+def test_a_connection_lost_before_the_commit_runs_the_transaction_again(
+    database: Database, session: Session, owner: tuple[Actor, str]
+) -> None:
+    """Pooled connections are not pinged: one a database restart broke fails its first
+    statement, and the transaction runs again on a fresh one."""
+    actor, brand_id = owner
+    tries = 0
+
+    def work(s: Session) -> int:
+        nonlocal tries
+        tries += 1
+        _ticket(s, actor, brand_id, f"try {tries}")
+        if tries == 1:
+            raise _lost("SELECT ...")
+        return tries
+
+    assert transaction.run(database, work) == 2
+    titles = session.scalars(select(Ticket.title).where(Ticket.brand_id == brand_id)).all()
+    assert titles == ["try 2"]
+
+
+def test_a_connection_lost_during_the_commit_is_not_run_again(database: Database) -> None:
+    """The commit may have reached the database: running the work again could do it twice."""
+    tries = 0
+
+    def lose(_s: Session, _items: list[str]) -> None:
+        raise _lost("COMMIT")
+
+    kind = transaction.SideState[str]("lost at commit", write=lose)
+
+    def work(s: Session) -> None:
+        nonlocal tries
+        tries += 1
+        transaction.record(s, kind, "item")
+
+    with pytest.raises(OperationalError):
+        transaction.run(database, work)
+    assert tries == 1
+
+
+def test_requests_recover_when_the_database_drops_every_connection(
+    committed_database: Database, database_url: str
+) -> None:
+    """A database restart, as PostgreSQL's pooled connections see it: each is terminated.
+    The next transactions succeed without any error reaching their callers."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("terminating server connections is PostgreSQL's")
+    database = committed_database
+    sessions = [database.session() for _ in range(6)]  # more than a run's attempts
+    pids = {_backend_pid(session) for session in sessions}
+    for session in sessions:
+        session.commit()
+        session.close()
+    admin = make_engine(database_url, pool_size=1)
+    with admin.connect() as conn:
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY(:p)"),
+            {"p": sorted(pids)},
+        )
+        conn.commit()
+    admin.dispose()
+    after = [transaction.run(database, _backend_pid) for _ in range(3)]
+    assert len(pids) == 6
+    assert not pids & set(after)
+
+
+def _backend_pid(session: Session) -> int:
+    pid = session.scalar(text("SELECT pg_backend_pid()"))
+    assert isinstance(pid, int)
+    return pid
 
 
 def test_what_is_recorded_before_the_session_begins_is_written_at_its_commit(

@@ -124,9 +124,9 @@ def _configure_sqlite(engine: Engine) -> None:
         _release_record(record.info)
 
 
-def make_engine(
-    url: str, *, pool_size: int = 10, echo: bool = False, pre_ping: bool = True
-) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+    """No pre-ping of pooled connections (a round trip per transaction): `transaction.run`
+    runs a transaction again when its connection turns out dead before the commit."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -142,7 +142,6 @@ def make_engine(
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=pre_ping,
         pool_recycle=1800,
     )
 
@@ -186,13 +185,8 @@ class Database:
             transaction.install(maker)
 
     @classmethod
-    def from_url(
-        cls, url: str, *, pool_size: int = 10, echo: bool = False, pre_ping: bool = True
-    ) -> Database:
-        """`pre_ping` tests each connection as it leaves the pool (a round trip), so a
-        request never meets one a database restart broke; callers that retry by
-        themselves can skip it."""
-        return cls(make_engine(url, pool_size=pool_size, echo=echo, pre_ping=pre_ping))
+    def from_url(cls, url: str, *, pool_size: int = 10, echo: bool = False) -> Database:
+        return cls(make_engine(url, pool_size=pool_size, echo=echo))
 
     @property
     def dialect(self) -> str:

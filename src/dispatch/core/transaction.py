@@ -198,6 +198,10 @@ def is_retryable(error: BaseException) -> bool:
     return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
+def _lost_connection(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
 def run(
     database: Database,
     work: Callable[[Session], T],
@@ -206,18 +210,26 @@ def run(
     attempts: int = ATTEMPTS,
 ) -> T:
     """Run `work` in one transaction and commit it; roll back when it raises. A deadlock
-    or serialization failure runs it again, up to `attempts` times in all. `write=False`
-    opens a reading session (on SQLite it does not take the write lock); it commits too,
-    which costs what a rollback would and leaves loaded objects readable."""
+    or serialization failure runs it again, up to `attempts` times in all, and so does a
+    connection found dead before the commit (a database restart broke the pooled
+    connections: nothing of the transaction was kept, and the pool replaces them); one
+    lost during the commit is not run again, as it may have committed. Pooled connections
+    are not tested as they leave the pool (a round trip per transaction): this is the
+    recovery. `write=False` opens a reading session (on SQLite it does not take the write
+    lock); it commits too, which costs what a rollback would and leaves loaded objects
+    readable."""
     for attempt in range(1, attempts + 1):
         session = database.session(write=write)
+        committing = False
         try:
             result = work(session)
+            committing = True
             session.commit()
             return result
         except BaseException as error:
             session.rollback()
-            if attempt == attempts or not is_retryable(error):
+            again = is_retryable(error) or (not committing and _lost_connection(error))
+            if attempt == attempts or not again:
                 raise
             log.info("retrying a transaction after %s (attempt %d)", error, attempt)
         finally:

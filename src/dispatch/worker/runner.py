@@ -122,10 +122,9 @@ class Worker:
         config = WorkerConfig.from_settings(settings)
         url = settings.effective_database_url
         return cls(
-            # No pre-ping: the loops wait out a failed pass anyway, and the failure discards
-            # the broken connections; pinging would cost a round trip per session. Sending
-            # threads hold a connection only to record an outcome: fewer than one each.
-            Database.from_url(url, pool_size=min(config.concurrency, 16) + 4, pre_ping=False),
+            # Sending threads hold a connection only to record an outcome: fewer than one
+            # each.
+            Database.from_url(url, pool_size=min(config.concurrency, 16) + 4),
             config,
             database_url=url,
             timer_kinds=TimerKinds.from_settings(settings),
