@@ -17,6 +17,7 @@ round trip for them.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
@@ -134,9 +135,9 @@ def _write_inbox(session: Session, emitted: list[Event]) -> None:
         rows = [_row(event) for event in chunk.values()]
         written: list[Any]
         if postgres:
-            columns = {column: [row[column] for row in rows] for column in _WRITTEN}
-            columns["data"] = [json.dumps(data) for data in columns["data"]]
-            written = list(session.execute(_WITH_INBOX, columns | _INBOX_PARAMETERS))
+            for row in rows:
+                row["created_at"] = row["created_at"].isoformat()
+            written = list(session.execute(_WITH_INBOX, {"rows": json.dumps(rows)}))
         else:
             written = list(session.execute(_INSERT_EVENTS, rows))
             inbox = [
@@ -158,28 +159,29 @@ _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, _EVENTS.c.position, _EV
 _INSERT_INBOX = insert(EventInbox)
 
 
-# PostgreSQL: the events, from one array per column, and on the way their inbox rows: one
-# per consumer, but for the (consumer, type) pairs a consumer does not want.
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(f"'{name}'" for name in names)
+
+
+# PostgreSQL: the events, from one JSON array of rows (one parameter: psycopg dumps a
+# string at once, a Python list element by element), and on the way their inbox rows:
+# one per consumer that wants the event's type.
+_UNWANTED_SQL = " OR ".join(
+    f"(c.consumer = '{name}' AND w.type IN ({_quoted(sorted(types))}))"
+    for name, types in _UNWANTED.items()
+)
 _WITH_INBOX = text(
-    "WITH written AS (INSERT INTO events (id, type, brand_id, ticket_id, sequence, data, "
-    "created_at) SELECT * FROM unnest(CAST(:id AS varchar[]), CAST(:type AS varchar[]), "
-    "CAST(:brand_id AS varchar[]), CAST(:ticket_id AS varchar[]), "
-    "CAST(:sequence AS integer[]), CAST(:data AS jsonb[]), "
-    "CAST(:created_at AS timestamptz[])) RETURNING id, position, type), "
+    "WITH written AS ("  # noqa: S608 - our own constants, no input
+    "INSERT INTO events (id, type, brand_id, ticket_id, sequence, data, created_at) "
+    "SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id varchar, type varchar, "
+    "brand_id varchar, ticket_id varchar, sequence integer, data jsonb, created_at timestamptz) "
+    "RETURNING id, position, type), "
     "inbox AS (INSERT INTO event_inbox (consumer, position) "
     "SELECT c.consumer, w.position FROM written w "
-    "CROSS JOIN unnest(CAST(:consumers AS varchar[])) AS c(consumer) "
-    "WHERE NOT EXISTS (SELECT FROM unnest(CAST(:unwanted_consumer AS varchar[]), "
-    "CAST(:unwanted_type AS varchar[])) AS u(consumer, type) "
-    "WHERE u.consumer = c.consumer AND u.type = w.type)) "
+    f"CROSS JOIN (VALUES {', '.join(f'({_quoted([n])})' for n in CONSUMERS)}) AS c(consumer) "
+    f"WHERE NOT ({_UNWANTED_SQL})) "
     "SELECT id, position, type FROM written"
 )
-_UNWANTED_PAIRS = [(name, type_) for name, types in _UNWANTED.items() for type_ in sorted(types)]
-_INBOX_PARAMETERS = {
-    "consumers": list(CONSUMERS),
-    "unwanted_consumer": [name for name, _ in _UNWANTED_PAIRS],
-    "unwanted_type": [type_ for _, type_ in _UNWANTED_PAIRS],
-}
 
 
 INBOX = transaction.SideState[Event]("event inbox", write=_write_inbox)
