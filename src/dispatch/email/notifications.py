@@ -98,6 +98,7 @@ class _Context:
     def preload(self, events: list[Event]) -> None:
         """Read what the events name, so that the handlers' `session.get` find it in the
         identity map: brands, comments, tickets, their contacts, threads, emails."""
+        events = [event for event in events if _may_mail(event)]
         ticket_ids: set[str] = {e.ticket_id for e in events if e.ticket_id is not None}
         comment_ids: set[str] = set()
         for event in events:
@@ -185,8 +186,24 @@ def _handle_all(context: _Context, events: list[Event]) -> None:
 
 def _handle(context: _Context, event: Event) -> None:
     handler = HANDLERS.get(event.type)
-    if handler is not None:
+    if handler is not None and _may_mail(event):
         handler(context, event)
+
+
+def _may_mail(event: Event) -> bool:
+    """Whether the event's own data leaves room for an email (most events yield none: a
+    status change, a ticket opened through the API); only those are read about."""
+    data = _data(event)
+    if event.type == "comment.created":
+        return data.get("authorType") == "AGENT" and data.get("isInternal") is False
+    if event.type == "ticket.created":
+        snapshot = data.get("ticket")
+        assigned = isinstance(snapshot, dict) and bool(snapshot.get("assigneeEmail"))
+        return data.get("source") == "email" or assigned
+    if event.type == "ticket.updated":
+        changes = data.get("changes")
+        return isinstance(changes, list) and bool(ASSIGNEE_FIELDS.intersection(changes))
+    return event.type in HANDLERS
 
 
 # --- shared -------------------------------------------------------------------------------
@@ -279,8 +296,6 @@ def _automatic(
 
 def _comment_created(context: _Context, event: Event) -> None:
     data = _data(event)
-    if data.get("authorType") != "AGENT" or data.get("isInternal") is not False:
-        return
     brand = context.brand(event.brand_id)
     if brand is None:
         return
@@ -432,9 +447,6 @@ def _assignment(
 
 def _ticket_updated(context: _Context, event: Event) -> None:
     data = _data(event)
-    changes = data.get("changes")
-    if not isinstance(changes, list) or not ASSIGNEE_FIELDS.intersection(changes):
-        return
     brand = context.brand(event.brand_id)
     ticket = _ticket(context, brand, data.get("id")) if brand is not None else None
     assignee = _current_assignee(data, ticket) if ticket is not None else None

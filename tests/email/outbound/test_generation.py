@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.comments.models import Comment
@@ -22,6 +22,7 @@ from dispatch.settings import Settings
 from dispatch.tickets.models import Ticket
 from tests.comments.helpers import add_member, patch_ticket, post_comment
 from tests.conftest import Api, make_ticket
+from tests.core.test_statement_counts import statements
 from tests.email.outbound.helpers import Json, emails, generate, public_id, set_brand, thread_rows
 from tests.watchers.helpers import add_watcher
 
@@ -456,3 +457,54 @@ def test_owners_are_told_when_a_webhook_is_disabled(
     assert email.subject == "Webhook disabled: https://hooks.example.com/in"
     assert "410 Gone" in email.text_body
     assert email.message_id.endswith("@inbound.localhost>")
+
+
+def _busy_tickets(api: Api, brand: Json, count: int) -> None:
+    """`count` tickets, each with a public reply (an email) and a status change (none)."""
+    for n in range(count):
+        ticket = make_ticket(api, brand, customerEmail=f"batch{n}@example.com")
+        post_comment(api, brand, ticket, body=f"Reply {n}")
+        patch_ticket(api, brand, ticket, status="pending")
+
+
+def test_a_batch_costs_the_same_statements_however_many_events_it_holds(
+    api: Api,
+    brand: Json,
+    database: Database,
+    session: Session,
+    settings: Settings,
+    connection: Connection,
+) -> None:
+    """What the batch's events name is read for the whole batch at once, and its emails
+    are written together: not a few round trips per event."""
+    generate(database, settings)
+    counted, considered = [], []
+    for count in (2, 8):
+        _busy_tickets(api, brand, count)
+        with statements(connection) as seen:
+            considered.append(generate(database, settings))
+        counted.append(len(seen))
+    assert considered[1] > 3 * considered[0]
+    assert counted[0] == counted[1], counted
+    assert len(emails(session, kind="comment")) == 10
+
+
+def test_two_replies_in_one_batch_thread_onto_each_other(
+    api: Api, brand: Json, database: Database, session: Session, settings: Settings
+) -> None:
+    ticket = make_ticket(api, brand, customerEmail="jane@example.com")
+    post_comment(api, brand, ticket, body="First")
+    post_comment(api, brand, ticket, body="Second")
+
+    generate(database, settings)
+
+    first, second = emails(session, ticket_id=ticket["id"], kind="comment")
+    assert first.in_reply_to is None
+    assert first.subject == f"[{public_id(brand, ticket)}] Cannot log in"
+    assert second.in_reply_to == first.message_id
+    assert second.references == first.message_id
+    assert second.subject == f"Re: [{public_id(brand, ticket)}] Cannot log in"
+    assert [row.message_id for row in thread_rows(session, ticket["id"])] == [
+        first.message_id,
+        second.message_id,
+    ]
