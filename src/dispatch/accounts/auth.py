@@ -12,18 +12,14 @@ from dispatch.core import ratelimit, transaction
 from dispatch.core.actor import Actor
 from dispatch.core.db import Database
 from dispatch.core.errors import InvalidApiKey
-from dispatch.core.routing import READ_METHODS
 from dispatch.settings import Settings
 
 
-def _touch(request: Request, session: Session, key_id: str) -> None:
+def _touch(request: Request, key_id: str) -> None:
+    # Its own short transaction (at most once a key per `api_key_touch_seconds`): reads
+    # stay read-only, concurrent writers with the same key do not queue on the key's row
+    # until their commits, and on SQLite the key is read before the write lock is taken.
     database: Database = request.app.state.database
-    if request.method not in READ_METHODS and database.dialect == "sqlite":
-        # SQLite has one writer and this request already holds the lock: touch inside it.
-        service.touch_key(session, key_id)
-        return
-    # Otherwise its own short transaction: reads stay read-only, and concurrent writers
-    # with the same key do not queue on the key's row until their commits.
     transaction.run(database, lambda own: service.touch_key(own, key_id))
 
 
@@ -52,7 +48,7 @@ def authenticate_request(
     if pending is not None:
         pending.count_key(key.id)
     if service.needs_touch(key, settings.api_key_touch_seconds):
-        _touch(request, session, key.id)
+        _touch(request, key.id)
     actor = service.actor_for(key)
     request.state.actor = actor
     return actor, brand
