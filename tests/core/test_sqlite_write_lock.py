@@ -1,0 +1,77 @@
+"""SQLite has one writer: a write holds the lock from its first statement to its commit,
+so what needs no lock happens before it is taken. A request whose key is no good, or
+whose brand is out of reach, is answered without ever waiting for the lock."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from dispatch.accounts import service as accounts
+from dispatch.app import create_app
+from dispatch.core import transaction
+from dispatch.settings import Settings
+from tests.conftest import BACKEND
+from tests.tickets.helpers import committed_brand
+
+pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's single writer")
+
+
+def _answered_while_the_lock_is_held(client: TestClient, database: Any, **request: Any) -> int:
+    """Hold the write lock in another transaction, send the request; its status if it was
+    answered before the lock was let go (a request waiting for the lock never is)."""
+    answered: list[int] = []
+    done = threading.Event()
+
+    def send() -> None:
+        answered.append(client.request(**request).status_code)
+        done.set()
+
+    holder = database.session()
+    holder.execute(text("SELECT 1"))  # a writing session takes the lock at its first statement
+    try:
+        threading.Thread(target=send, daemon=True).start()
+        in_time = done.wait(timeout=15)
+    finally:
+        holder.rollback()
+        holder.close()
+    done.wait(timeout=30)
+    assert in_time, f"the request waited for the write lock (answered {answered})"
+    return answered[0]
+
+
+def test_a_bad_key_or_a_brand_out_of_reach_never_waits_for_the_write_lock(
+    database_url: str, tmp_path: Path
+) -> None:
+    with committed_brand(database_url) as (database, _actor, brand_id):
+        other_key = transaction.run(
+            database,
+            lambda s: accounts.create_account(s, name="Other")[1].secret,
+        )
+        settings = Settings(data_dir=tmp_path, rate_limit="off")
+        path = f"/v1/brands/{brand_id}/tickets"
+        with TestClient(create_app(settings, database), raise_server_exceptions=False) as client:
+            # The key's first use records it (a write of its own, once a minute at most).
+            client.get("/v1/brands", headers={"Authorization": f"Bearer {other_key}"})
+            bad_key = _answered_while_the_lock_is_held(
+                client,
+                database,
+                method="POST",
+                url=path,
+                json={"title": "Locked out"},
+                headers={"Authorization": "Bearer sk_live_not_a_key"},
+            )
+            out_of_reach = _answered_while_the_lock_is_held(
+                client,
+                database,
+                method="POST",
+                url=path,
+                json={"title": "Not yours"},
+                headers={"Authorization": f"Bearer {other_key}"},
+            )
+        assert (bad_key, out_of_reach) == (401, 404)
