@@ -3,6 +3,8 @@ default (not with --no-worker), and alone as `dispatch worker`, which stops clea
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -155,6 +157,55 @@ def test_dispatch_serve_runs_the_worker_unless_told_not_to(
         assert len(receiver.received) == 1
     finally:
         without.stop()
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the process's children, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            found.append((int(entry.name), command))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.committed
+def test_dispatch_serve_runs_one_worker_process_beside_the_server_and_it_ends_with_it(
+    tmp_path: Path,
+) -> None:
+    """The worker is not in the server's processes (it would compete with requests for
+    their interpreter): it is a process of its own, stopped with the server, and it stops
+    by itself should the server die without stopping it."""
+    serving, _url = _serve(tmp_path, "beside")
+    try:
+        workers = [pid for pid, command in _children(serving.pid) if "dispatch worker" in command]
+        assert len(workers) == 1
+    finally:
+        serving.stop()
+    assert not _alive(workers[0])
+
+    serving, _url = _serve(tmp_path, "killed")
+    [orphan] = [pid for pid, command in _children(serving.pid) if "dispatch worker" in command]
+    os.kill(serving.pid, signal.SIGKILL)
+    serving.process.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while _alive(orphan) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(orphan), "the worker outlived the server that started it"
 
 
 def test_dispatch_smtp_stores_mail_for_a_brand_and_stops_on_sigterm(
