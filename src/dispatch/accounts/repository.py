@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.accounts.models import Account, ApiKey, Member
@@ -29,23 +29,29 @@ def find_key_by_hash(
     """The live key with this hash and, in the same query, the live brand `with_brand`
     names if it belongs to the key's account (the brand scope is checked by the caller)."""
     if with_brand is None:
-        key = session.scalar(
-            select(ApiKey).where(ApiKey.secret_hash == secret_hash, ApiKey.revoked_at.is_(None))
-        )
+        key = session.scalar(_LIVE_KEY, {"secret_hash": secret_hash})
         return None if key is None else (key, None)
     row = session.execute(
-        select(ApiKey, Brand)
-        .outerjoin(
-            Brand,
-            and_(
-                Brand.id == with_brand,
-                Brand.account_id == ApiKey.account_id,
-                Brand.deleted_at.is_(None),
-            ),
-        )
-        .where(ApiKey.secret_hash == secret_hash, ApiKey.revoked_at.is_(None))
+        _LIVE_KEY_WITH_BRAND, {"secret_hash": secret_hash, "brand_id": with_brand}
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+# Every API request runs one of these: built once (see tickets.repository._LIVE_TICKET).
+_LIVE = (ApiKey.secret_hash == bindparam("secret_hash"), ApiKey.revoked_at.is_(None))
+_LIVE_KEY = select(ApiKey).where(*_LIVE)
+_LIVE_KEY_WITH_BRAND = (
+    select(ApiKey, Brand)
+    .outerjoin(
+        Brand,
+        and_(
+            Brand.id == bindparam("brand_id"),
+            Brand.account_id == ApiKey.account_id,
+            Brand.deleted_at.is_(None),
+        ),
+    )
+    .where(*_LIVE)
+)
 
 
 def get_key(session: Session, account_id: str, key_id: str) -> ApiKey | None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.comments.models import Comment
@@ -38,9 +38,10 @@ def list_comments(session: Session, brand_id: str, ticket_id: str) -> list[Comme
 
 def latest_created_at(session: Session, ticket_id: str) -> datetime | None:
     """When the ticket's newest comment (live or deleted) was written."""
-    return session.scalar(
-        select(func.max(Comment.created_at)).where(Comment.ticket_id == ticket_id)
-    )
+    return session.scalar(_LATEST, {"ticket_id": ticket_id})
+
+
+_LATEST = select(func.max(Comment.created_at)).where(Comment.ticket_id == bindparam("ticket_id"))
 
 
 def add(session: Session, comment: Comment) -> Comment:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -165,13 +166,15 @@ def get_contact(session: Session, brand_id: str, contact_id: str) -> Contact | N
 
 
 def get_contact_by_email(session: Session, brand_id: str, email: str) -> Contact | None:
-    return session.scalar(
-        select(Contact).where(
-            Contact.brand_id == brand_id,
-            Contact.email == email.lower(),
-            Contact.deleted_at.is_(None),
-        )
-    )
+    return session.scalar(_CONTACT_BY_EMAIL, {"brand_id": brand_id, "email": email.lower()})
+
+
+# Every ticket created with a requester asks: built once.
+_CONTACT_BY_EMAIL = select(Contact).where(
+    Contact.brand_id == bindparam("brand_id"),
+    Contact.email == bindparam("email"),
+    Contact.deleted_at.is_(None),
+)
 
 
 def insert_unless_taken(session: Session, contact: Contact) -> bool:
@@ -323,13 +326,14 @@ def get_company(session: Session, brand_id: str, company_id: str) -> Company | N
 
 
 def get_company_by_domain(session: Session, brand_id: str, domain: str) -> Company | None:
-    return session.scalar(
-        select(Company).where(
-            Company.brand_id == brand_id,
-            Company.domain == domain.lower(),
-            Company.deleted_at.is_(None),
-        )
-    )
+    return session.scalar(_COMPANY_BY_DOMAIN, {"brand_id": brand_id, "domain": domain.lower()})
+
+
+_COMPANY_BY_DOMAIN = select(Company).where(
+    Company.brand_id == bindparam("brand_id"),
+    Company.domain == bindparam("domain"),
+    Company.deleted_at.is_(None),
+)
 
 
 def get_company_by_name(session: Session, brand_id: str, name: str) -> Company | None:

@@ -3,7 +3,7 @@ spam; unmarking it unblocks them."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -19,10 +19,13 @@ from dispatch.tickets.models import Ticket
 
 
 def is_blocked(session: Session, brand_id: str, email: str) -> bool:
-    stmt = select(BlockedSender.id).where(
-        BlockedSender.brand_id == brand_id, BlockedSender.email == email.lower()
-    )
-    return session.scalar(stmt) is not None
+    return session.scalar(_BLOCKED, {"brand_id": brand_id, "email": email.lower()}) is not None
+
+
+# Every ticket created with a requester asks: built once.
+_BLOCKED = select(BlockedSender.id).where(
+    BlockedSender.brand_id == bindparam("brand_id"), BlockedSender.email == bindparam("email")
+)
 
 
 def _block(session: Session, actor: Actor, brand: Brand, ticket: Ticket, email: str) -> bool:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from dispatch.core import transaction
@@ -12,14 +12,16 @@ def list_statuses(session: Session, brand_id: str) -> list[TicketStatus]:
     change needs them); status writes call `forget_statuses`."""
 
     def load() -> tuple[TicketStatus, ...]:
-        stmt = (
-            select(TicketStatus)
-            .where(TicketStatus.brand_id == brand_id)
-            .order_by(TicketStatus.sort_order, TicketStatus.id)
-        )
-        return tuple(session.scalars(stmt))
+        return tuple(session.scalars(_BRAND_STATUSES, {"brand_id": brand_id}))
 
     return list(transaction.cached(session, ("statuses", brand_id), load))
+
+
+_BRAND_STATUSES = (
+    select(TicketStatus)
+    .where(TicketStatus.brand_id == bindparam("brand_id"))
+    .order_by(TicketStatus.sort_order, TicketStatus.id)
+)
 
 
 def forget_statuses(session: Session, brand_id: str) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -70,13 +70,18 @@ def with_ticket_counts(session: Session, brand_id: str) -> list[tuple[Tag, int]]
 
 def tags_of_tickets(session: Session, ticket_ids: Collection[str]) -> list[tuple[str, Tag]]:
     """(ticket id, live tag) pairs, each ticket's tags by name."""
-    stmt = (
-        select(TicketTag.ticket_id, Tag)
-        .join(Tag, Tag.id == TicketTag.tag_id)
-        .where(TicketTag.ticket_id.in_(ticket_ids), Tag.deleted_at.is_(None))
-        .order_by(TicketTag.ticket_id, Tag.normalized_name, Tag.id)
-    )
-    return [(ticket_id, tag) for ticket_id, tag in session.execute(stmt)]
+    rows = session.execute(_TAGS_OF_TICKETS, {"ticket_ids": list(ticket_ids)})
+    return [(ticket_id, tag) for ticket_id, tag in rows]
+
+
+# Every rendered ticket asks (a list page for all its rows at once): built once.
+_TAGS_OF_TICKETS = (
+    select(TicketTag.ticket_id, Tag)
+    .join(Tag, Tag.id == TicketTag.tag_id)
+    .where(TicketTag.ticket_id.in_(bindparam("ticket_ids", expanding=True)))
+    .where(Tag.deleted_at.is_(None))
+    .order_by(TicketTag.ticket_id, Tag.normalized_name, Tag.id)
+)
 
 
 def add_links(

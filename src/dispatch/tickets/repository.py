@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from dispatch.brands.models import Brand
@@ -194,12 +194,10 @@ def _with_customer(*where: ColumnElement[bool]) -> Select[Ticket, Contact, Compa
     )
 
 
-def _live(brand_id: str, ticket_id: str) -> tuple[ColumnElement[bool], ...]:
-    return Ticket.id == ticket_id, Ticket.brand_id == brand_id, Ticket.deleted_at.is_(None)
-
-
-def _first_with_customer(session: Session, stmt: Select[Ticket, Contact, Company]) -> Ticket | None:
-    row = session.execute(stmt).first()
+def _first_with_customer(
+    session: Session, stmt: Select[Ticket, Contact, Company], brand_id: str, ticket_id: str
+) -> Ticket | None:
+    row = session.execute(stmt, {"brand_id": brand_id, "ticket_id": ticket_id}).first()
     if row is None:
         return None
     ticket, contact, company = row
@@ -207,15 +205,24 @@ def _first_with_customer(session: Session, stmt: Select[Ticket, Contact, Company
     return ticket
 
 
+# Built once: building this join and its cache key anew for each request cost more than
+# running it (hot statements are module constants with bound parameters).
+_LIVE_TICKET = _with_customer(
+    Ticket.id == bindparam("ticket_id"),
+    Ticket.brand_id == bindparam("brand_id"),
+    Ticket.deleted_at.is_(None),
+)
+_LIVE_TICKET_FOR_UPDATE = _LIVE_TICKET.with_for_update(of=Ticket)
+
+
 def get_ticket(session: Session, brand_id: str, ticket_id: str) -> Ticket | None:
-    return _first_with_customer(session, _with_customer(*_live(brand_id, ticket_id)))
+    return _first_with_customer(session, _LIVE_TICKET, brand_id, ticket_id)
 
 
 def get_ticket_for_update(session: Session, brand_id: str, ticket_id: str) -> Ticket | None:
     """Lock the row (PostgreSQL) so concurrent changes to one ticket apply in turn (the
     ticket's row only: its customer's stays free for their other tickets)."""
-    stmt = _with_customer(*_live(brand_id, ticket_id)).with_for_update(of=Ticket)
-    return _first_with_customer(session, stmt)
+    return _first_with_customer(session, _LIVE_TICKET_FOR_UPDATE, brand_id, ticket_id)
 
 
 def tickets_with_status(session: Session, status_id: str, *, batch: int) -> list[Ticket]:

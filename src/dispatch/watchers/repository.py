@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, delete, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dispatch.watchers.models import TicketWatcher
 
@@ -40,17 +40,25 @@ def to_notify(
     session: Session, brand_id: str, ticket_id: str, *, on_comment: bool
 ) -> list[TicketWatcher]:
     """Watchers who asked to hear about comments (on_comment) or status changes."""
-    flag = TicketWatcher.notify_on_comment if on_comment else TicketWatcher.notify_on_status_change
-    stmt = (
+    stmt = _TO_NOTIFY_ON_COMMENT if on_comment else _TO_NOTIFY_ON_STATUS
+    return list(session.scalars(stmt, {"brand_id": brand_id, "ticket_id": ticket_id}))
+
+
+def _to_notify(flag: InstrumentedAttribute[bool]) -> Select[TicketWatcher]:
+    return (
         select(TicketWatcher)
         .where(
-            TicketWatcher.brand_id == brand_id,
-            TicketWatcher.ticket_id == ticket_id,
+            TicketWatcher.brand_id == bindparam("brand_id"),
+            TicketWatcher.ticket_id == bindparam("ticket_id"),
             flag.is_(True),
         )
         .order_by(TicketWatcher.added_at, TicketWatcher.id)
     )
-    return list(session.scalars(stmt))
+
+
+# Every comment and status change asks: built once.
+_TO_NOTIFY_ON_COMMENT = _to_notify(TicketWatcher.notify_on_comment)
+_TO_NOTIFY_ON_STATUS = _to_notify(TicketWatcher.notify_on_status_change)
 
 
 def add(session: Session, watcher: TicketWatcher) -> TicketWatcher:
