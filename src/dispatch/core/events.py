@@ -156,7 +156,7 @@ def _row(event: Event) -> dict[str, Any]:
 
 
 _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, _EVENTS.c.position, _EVENTS.c.type)
-_INSERT_INBOX = insert(EventInbox)
+_INSERT_INBOX = insert(cast(Table, EventInbox.__table__))
 
 
 def _quoted(names: Iterable[str]) -> str:

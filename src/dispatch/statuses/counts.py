@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -63,16 +63,18 @@ def read(session: Session, brand_id: str) -> dict[str, int]:
 
 def _upsert_statement(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(StatusTicketCount)
+    table = cast(Table, StatusTicketCount.__table__)
+    stmt = insert(table)
     return stmt.on_conflict_do_update(
-        index_elements=[StatusTicketCount.status_id, StatusTicketCount.slot],
-        set_={"count": StatusTicketCount.count + stmt.excluded.count},
+        index_elements=[table.c.status_id, table.c.slot],
+        set_={"count": table.c.count + stmt.excluded.count},
     )
 
 
 # Built once and run with the rows as parameters: SQLAlchemy renders them as one
 # multi-row statement and compiles it once per process (rows inlined with .values()
-# made a statement it could not cache, compiled on every write).
+# made a statement it could not cache, compiled on every write). On the table, not the
+# mapped class: no ORM bulk machinery for rows nothing reads back.
 _UPSERTS = {dialect: _upsert_statement(dialect) for dialect in ("postgresql", "sqlite")}
 
 
