@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, delete, select
+from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, or_, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -45,15 +45,8 @@ def _inbox(name: str) -> list[ColumnElement[bool]]:
 def claim(session: Session, name: str, *, limit: int) -> list[Event]:
     """The events of the oldest `limit` inbox rows of consumer `name`, in position order,
     locked for this transaction (rows another worker holds are skipped)."""
-    stmt = (
-        select(Event, EventInbox.leased_by)
-        .join(EventInbox, EventInbox.position == Event.position)
-        .where(*_inbox(name))
-        .order_by(EventInbox.position)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=EventInbox)
-    )
-    rows = list(session.execute(stmt))
+    _inbox(name)  # a known consumer
+    rows = list(session.execute(_CLAIM, {"consumer": name, "now": clock.now(), "limit": limit}))
     if rows and rows[0][1] is not None:
         return [rows[0][0]]  # held back before: alone, so it fails alone if it fails again
     taken = []
@@ -64,14 +57,32 @@ def claim(session: Session, name: str, *, limit: int) -> list[Event]:
     return taken
 
 
+# Every pass of every consumer starts with it: built once.
+_CLAIM = (
+    select(Event, EventInbox.leased_by)
+    .join(EventInbox, EventInbox.position == Event.position)
+    .where(
+        EventInbox.consumer == bindparam("consumer"),
+        or_(EventInbox.lease_expires_at.is_(None), EventInbox.lease_expires_at <= bindparam("now")),
+    )
+    .order_by(EventInbox.position)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True, of=EventInbox)
+)
+
+
 def done(session: Session, name: str, positions: Sequence[int]) -> None:
     """These events are consumed by `name`: their inbox rows go."""
     if positions:
-        session.execute(
-            delete(EventInbox).where(
-                EventInbox.consumer == name, EventInbox.position.in_(positions)
-            )
-        )
+        session.execute(_DONE, {"consumer": name, "positions": list(positions)})
+
+
+# Every batch of every consumer ends with it: built once, on the table (no ORM bulk path).
+_INBOX_TABLE = cast(Table, EventInbox.__table__)
+_DONE = delete(_INBOX_TABLE).where(
+    _INBOX_TABLE.c.consumer == bindparam("consumer"),
+    _INBOX_TABLE.c.position.in_(bindparam("positions", expanding=True)),
+)
 
 
 def has_work(session: Session, name: str) -> bool:

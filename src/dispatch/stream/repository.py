@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, insert, select, update
+from sqlalchemy import CursorResult, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.stream.models import HEAD_ID, StreamEvent, StreamHead
@@ -39,7 +39,8 @@ def head_seq(session: Session) -> int:
 
 def add(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(StreamEvent), list(rows))
+        # Through the table: nothing reads these rows back in the transaction.
+        session.execute(insert(cast(Table, StreamEvent.__table__)), list(rows))
 
 
 def seq_of(session: Session, event_id: str, brand_ids: Sequence[str]) -> int | None:
