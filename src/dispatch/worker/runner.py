@@ -58,7 +58,7 @@ MAIL_PASS_INTERVAL = 0.25
 # The same for the delivery loop, shorter (webhooks and the live stream wait at most this
 # long): a pass per commit cost as much CPU as the write itself (a probe of five reads, a
 # fan-out and a stream append per event); gathered, one pass serves every commit since.
-DELIVERY_PASS_INTERVAL = 0.05
+DELIVERY_PASS_INTERVAL = 0.2
 
 
 @dataclass(frozen=True, slots=True)
