@@ -10,12 +10,11 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
-SQLITE_REQUEST_THREADS = 2
+REQUEST_THREADS = 2
 # The customer portal: a file (the reference's portal limit, or the attachment limit when
 # smaller), and files per form of the hosted portal.
 PORTAL_FILE_MAX_BYTES = 50 * 1024 * 1024
 PORTAL_FORM_FILES = 10
-THREADS_DEFAULT = 40  # anyio's
 
 
 class Settings(BaseSettings):
@@ -26,8 +25,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
-    # Requests each server process works on at once (its thread pool); by default
-    # SQLITE_REQUEST_THREADS on SQLite, THREADS_DEFAULT on PostgreSQL (see request_threads).
+    # Requests each server process works on at once (its thread pool): REQUEST_THREADS
+    # unless set (see request_threads).
     threads: int | None = Field(default=None, ge=1, le=200)
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
@@ -124,23 +123,23 @@ class Settings(BaseSettings):
 
     @property
     def request_threads(self) -> int:
-        """SQLite writes one transaction at a time: a write that waits its turn in a
-        thread still competes for the GIL with the one holding the lock, so few threads
-        per process serve writes faster and with a shorter tail (bench/RESULTS.md, "Write
-        path"). PostgreSQL keeps anyio's default pool."""
-        if self.threads is not None:
-            return self.threads
-        if self.effective_database_url.startswith("sqlite"):
-            return SQLITE_REQUEST_THREADS
-        return THREADS_DEFAULT
+        """A request's work is mostly Python (the database answers within a fraction of
+        it): past a couple per process, more requests at once only share the interpreter
+        lock and the CPU, so each takes longer and the tail grows, and on SQLite a write
+        waiting its turn competes with the one holding the lock. Measured on both
+        databases (bench/RESULTS.md, "Write path"): 2 per process serve as many writes
+        with a far shorter tail than anyio's 40. A database far away (round trips of a
+        millisecond or more) wants more: DISPATCH_THREADS."""
+        return self.threads if self.threads is not None else REQUEST_THREADS
 
     @property
     def rate_limit_enabled(self) -> bool:
         return self.rate_limit.strip() not in ("", "0", "off", "none")
 
-    # The delivery worker (webhooks, periodic jobs). `dispatch serve` runs one inside each
-    # server process (it sets DISPATCH_EMBEDDED_WORKER; `--no-worker` opts out) and
-    # `dispatch worker` runs one alone; any number can run side by side.
+    # The worker (webhooks, email, the live stream, periodic jobs). `dispatch serve` runs
+    # one in a process beside the server's (`--no-worker` opts out), `dispatch worker`
+    # runs one alone, and tests embed one in the app (DISPATCH_EMBEDDED_WORKER); any
+    # number can run side by side.
     embedded_worker: bool = False
     # Deliveries in flight at once per worker process, and per endpoint across workers.
     worker_concurrency: int = Field(default=32, ge=1, le=256)

@@ -15,7 +15,7 @@ from dispatch import __version__
 from dispatch.api import domain_routers
 from dispatch.app import create_app
 from dispatch.core.db import Database
-from dispatch.settings import SQLITE_REQUEST_THREADS, THREADS_DEFAULT, Settings
+from dispatch.settings import REQUEST_THREADS, Settings
 
 
 def v1_routes() -> list[APIRoute]:
@@ -164,12 +164,12 @@ def test_api_is_503_with_retry_after_when_the_database_is_unreachable(tmp_path: 
 @pytest.mark.parametrize(
     ("url", "threads", "expected"),
     [
-        ("", None, SQLITE_REQUEST_THREADS),
-        ("postgresql://u@127.0.0.1/db", None, THREADS_DEFAULT),
+        ("", None, REQUEST_THREADS),
+        ("postgresql://u@127.0.0.1/db", None, REQUEST_THREADS),
         ("", 7, 7),
     ],
 )
-def test_each_process_serves_requests_on_the_pool_its_database_measured_best_with(
+def test_each_process_serves_requests_on_the_pool_measured_best_unless_told_otherwise(
     tmp_path: Path, url: str, threads: int | None, expected: int
 ) -> None:
     settings = Settings(data_dir=tmp_path, database_url=url, threads=threads)
