@@ -24,6 +24,8 @@ pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="counted on Postgr
 # became one statement.
 TICKET_CREATE_WITH_NEW_CONTACT = 13
 STATUS_CHANGE = 12
+# A reply read its ticket twice (once to check it, once to lock it): 10, now 9.
+PUBLIC_REPLY = 9
 
 
 @contextmanager
@@ -70,3 +72,12 @@ def test_changing_a_tickets_status(
     with statements(connection) as seen:
         api.ok("patch", path, json={"status": "pending"})
     assert len(seen) <= STATUS_CHANGE, "\n".join(seen)
+
+
+def test_adding_a_public_reply(
+    api: Api, brand: dict[str, Any], warm: dict[str, Any], connection: Connection
+) -> None:
+    path = f"/brands/{brand['id']}/tickets/{warm['id']}/comments"
+    with statements(connection) as seen:
+        api.ok("post", path, 201, json={"body": "On it.", "authorType": "AGENT"})
+    assert len(seen) <= PUBLIC_REPLY, "\n".join(seen)
