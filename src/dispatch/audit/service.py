@@ -13,6 +13,7 @@ from dispatch.audit.models import AuditLog
 from dispatch.audit.repository import LogFilter
 from dispatch.core import clock, transaction
 from dispatch.core.actor import Actor
+from dispatch.core.db import insert_rows
 from dispatch.core.ids import new_id
 from dispatch.core.pagination import Cursor, split_page
 
@@ -55,13 +56,9 @@ def record(
     return entry
 
 
-def _add(session: Session, entries: list[AuditLog]) -> None:
-    session.add_all(entries)
-
-
-# Entries join the session just before the commit, so that all of a transaction's are
-# inserted in one statement (added at once, a query's autoflush would split them).
-ENTRIES = transaction.SideState[AuditLog]("activity entries", write=_add)
+# Entries are inserted just before the commit, all of a transaction's in one statement,
+# as plain rows (nothing reads them back in the transaction).
+ENTRIES = transaction.SideState[AuditLog]("activity entries", write=insert_rows)
 
 
 def list_logs(

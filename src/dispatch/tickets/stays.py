@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from dispatch.core import transaction
+from dispatch.core.db import insert_rows
 from dispatch.statuses.models import TicketStatus
 from dispatch.statuses.rules import INACTIVE_KEYS
 from dispatch.tickets.models import StatusStay, Ticket
@@ -58,10 +59,6 @@ def record(
     transaction.record(session, STAYS, stay)
 
 
-def _add(session: Session, stays: list[StatusStay]) -> None:
-    session.add_all(stays)
-
-
-# Like activity entries, stays join the session just before the commit: a transaction's
-# stays (one, or a bulk action's hundreds) are inserted in one statement.
-STAYS = transaction.SideState[StatusStay]("status stays", write=_add)
+# Like activity entries, stays are inserted just before the commit: a transaction's
+# stays (one, or a bulk action's hundreds) in one statement, as plain rows.
+STAYS = transaction.SideState[StatusStay]("status stays", write=insert_rows)
