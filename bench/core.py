@@ -437,7 +437,7 @@ def main() -> None:
     parser.add_argument(
         "--with-worker",
         action="store_true",
-        help="keep the embedded worker and SMTP listener in the server: by default the API "
+        help="keep the worker and SMTP listener `dispatch serve` runs: by default the API "
         "is measured alone, as the driver baseline is (events then wait for a worker)",
     )
     parser.add_argument("--read-connections", type=int, default=4)

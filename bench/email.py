@@ -7,8 +7,8 @@ Each phase sends `--messages` messages over `--connections` concurrent SMTP sess
 (several messages per session, as a mail server relaying a queue does) and waits until
 every one is processed. "accepted/s" is the listener's pace (stored before 250);
 "processed/s" is the whole path: first message sent to last one threaded. `--workers`
-adds standalone `dispatch worker` processes beside the server's embedded one. Results
-go to bench/results/ as JSON.
+adds standalone `dispatch worker` processes beside the one `dispatch serve` starts.
+Results go to bench/results/ as JSON.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def main() -> None:
         "--server-workers",
         type=int,
         default=2,
-        help="`dispatch serve` processes (each with its embedded worker), as the other "
+        help="`dispatch serve` processes (its worker runs beside them), as the other "
         "benchmarks run it",
     )
     args = parser.parse_args()

@@ -9,7 +9,7 @@ bench/RESULTS.md.
 The peer folder defaults to ../shared/peer/django-helpdesk beside the repository
 (`--peer-dir` or DISPATCH_PEER_DIR to change it); its README says what the stages do.
 Dispatch runs as a user would run it on this machine: `dispatch serve --workers N`
-(embedded worker and SMTP listener on). `python -m bench.peer seed` is the driver's
+(its worker process and SMTP listener on). `python -m bench.peer seed` is the driver's
 `--seed-cmd`: it tops the brand up to a target with realistic rows.
 """
 
