@@ -239,15 +239,39 @@ def _smtp_listener(settings: Settings, *, enabled: bool) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _worker_process(settings: Settings, *, enabled: bool) -> Iterator[None]:
-    """Run `dispatch worker` beside the HTTP server, as long as it runs. The worker also
-    stops by itself should this process die without stopping it (DISPATCH_SERVE_PID)."""
+    """Run `dispatch worker` beside the HTTP server, as long as it runs: one that exits
+    meanwhile is started again (a second later, so one that keeps failing does not spin).
+    The worker also stops by itself should this process die without stopping it
+    (DISPATCH_SERVE_PID)."""
     if not enabled:
         yield
         return
     env = {**os.environ, SERVE_PID: str(os.getpid())}
-    process = subprocess.Popen([sys.executable, "-m", "dispatch", "worker"], env=env)
+    lock = threading.Lock()
+    stopping = threading.Event()
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "dispatch", "worker"], env=env)
+
+    running = [start()]
+
+    def supervise() -> None:
+        while True:
+            code = running[0].wait()
+            if stopping.wait(1.0):
+                return
+            with lock:
+                if stopping.is_set():
+                    return
+                log.warning("the worker process exited (%s); starting another", code)
+                running[0] = start()
+
+    threading.Thread(target=supervise, name="dispatch-worker-supervisor", daemon=True).start()
 
     def stop() -> None:
+        with lock:
+            stopping.set()
+            process = running[0]
         if process.poll() is None:
             process.terminate()
         try:

@@ -175,6 +175,13 @@ def _children(pid: int) -> list[tuple[int, str]]:
     return found
 
 
+def _workers(pid: int) -> list[int]:
+    """The live `dispatch worker` children of a serve process."""
+    return [
+        child for child, command in _children(pid) if "dispatch worker" in command and _alive(child)
+    ]
+
+
 def _alive(pid: int) -> bool:
     try:
         state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -188,18 +195,24 @@ def test_dispatch_serve_runs_one_worker_process_beside_the_server_and_it_ends_wi
     tmp_path: Path,
 ) -> None:
     """The worker is not in the server's processes (it would compete with requests for
-    their interpreter): it is a process of its own, stopped with the server, and it stops
-    by itself should the server die without stopping it."""
+    their interpreter): it is a process of its own, started again should it exit, stopped
+    with the server, and it stops by itself should the server die without stopping it."""
     serving, _url = _serve(tmp_path, "beside")
     try:
-        workers = [pid for pid, command in _children(serving.pid) if "dispatch worker" in command]
-        assert len(workers) == 1
+        [first] = _workers(serving.pid)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while _workers(serving.pid) in ([], [first]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [second] = _workers(serving.pid)
+        assert second != first
+        assert "the worker process exited" in serving.output
     finally:
         serving.stop()
-    assert not _alive(workers[0])
+    assert not _alive(second)
 
     serving, _url = _serve(tmp_path, "killed")
-    [orphan] = [pid for pid, command in _children(serving.pid) if "dispatch worker" in command]
+    [orphan] = _workers(serving.pid)
     os.kill(serving.pid, signal.SIGKILL)
     serving.process.wait(timeout=10)
     deadline = time.monotonic() + 20
