@@ -4,9 +4,10 @@ changed fields (`changes`) and their old values (`previous`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy.orm import Session
 
 from dispatch.audit import service as audit
@@ -14,6 +15,19 @@ from dispatch.core import events
 from dispatch.core.actor import Actor
 
 Changes = Mapping[str, tuple[Any, Any]]
+
+
+def assign(
+    record: object, given: Mapping[str, Any], fields: Iterable[str]
+) -> dict[str, tuple[Any, Any]]:
+    """Set each of `fields` that `given` holds with a new value on `record`; the changes,
+    by wire name (camelCase), as (old, new)."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    for field in fields:
+        if field in given and given[field] != getattr(record, field):
+            changes[to_camel(field)] = (getattr(record, field), given[field])
+            setattr(record, field, given[field])
+    return changes
 
 
 def with_changes(data: dict[str, Any], changes: Changes | None) -> dict[str, Any]:

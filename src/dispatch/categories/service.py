@@ -10,7 +10,7 @@ from slugify import slugify
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch.audit.changes import record_change
+from dispatch.audit.changes import assign, record_change
 from dispatch.brands.models import Brand
 from dispatch.categories import repository
 from dispatch.categories.errors import (
@@ -176,11 +176,7 @@ def update_category(
     if fields.get("name") and _name_taken(current, fields["name"], except_id=category.id):
         raise CategoryNameTaken(fields["name"])
 
-    changes: dict[str, tuple[Any, Any]] = {}
-    for field in ("name", "color", "description"):
-        if field in fields and fields[field] != getattr(category, field):
-            changes[field] = (getattr(category, field), fields[field])
-            setattr(category, field, fields[field])
+    changes = assign(category, fields, ("name", "color", "description"))
     now = clock.now()
     if fields.get("sort_order") is not None and fields["sort_order"] != category.sort_order:
         old = category.sort_order

@@ -36,17 +36,21 @@ log = logging.getLogger("dispatch.consumers")
 HOLD = timedelta(minutes=1)
 
 
-def _inbox(name: str) -> list[ColumnElement[bool]]:
+def _known(name: str) -> str:
     if name not in CONSUMERS:
         raise ValueError(f"unknown consumer {name!r}: not one of {CONSUMERS}")
-    return [EventInbox.consumer == name, leases.free(EventInbox, clock.now())]
+    return name
+
+
+def _inbox(name: str) -> list[ColumnElement[bool]]:
+    return [EventInbox.consumer == _known(name), leases.free(EventInbox, clock.now())]
 
 
 def claim(session: Session, name: str, *, limit: int) -> list[Event]:
     """The events of the oldest `limit` inbox rows of consumer `name`, in position order,
     locked for this transaction (rows another worker holds are skipped)."""
-    _inbox(name)  # a known consumer
-    rows = list(session.execute(_CLAIM, {"consumer": name, "now": clock.now(), "limit": limit}))
+    params = {"consumer": _known(name), "now": clock.now(), "limit": limit}
+    rows = list(session.execute(_CLAIM, params))
     if rows and rows[0][1] is not None:
         return [rows[0][0]]  # held back before: alone, so it fails alone if it fails again
     taken = []

@@ -54,8 +54,9 @@ INTERNAL_TYPES: frozenset[str] = frozenset({"notification.requested"})
 # Event types a consumer never wants: no inbox row is written for it. The live stream
 # shows clients what webhooks would send them, so never an internal event either.
 _UNWANTED: dict[str, frozenset[str]] = {WEBHOOKS: INTERNAL_TYPES, STREAM: INTERNAL_TYPES}
-# Events per INSERT statement: a transaction's events normally fit in one; a huge batch
-# (a bulk change) stays within the databases' limits on bound parameters (7 per event).
+# Events per statement: a transaction's events normally fit in one; a huge batch (a bulk
+# change) stays within SQLite's limit on bound parameters (7 per event) and keeps
+# PostgreSQL's JSON parameter of a reasonable size.
 _EVENTS_PER_INSERT = 2000
 
 

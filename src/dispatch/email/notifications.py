@@ -124,10 +124,8 @@ class _Context:
         self.queued = repository.emails_of_events(session, [event.id for event in events])
 
     def brand(self, brand_id: str) -> Brand | None:
-        if brand_id not in self.brands:
-            brand = self.session.get(Brand, brand_id)
-            self.brands[brand_id] = brand if brand and brand.deleted_at is None else None
-        return self.brands[brand_id]
+        """The live brand (preloaded for every event the batch handles)."""
+        return self.brands.get(brand_id)
 
     def thread(self, ticket: Ticket) -> list[tuple[str, str]]:
         if ticket.id not in self.threads:

@@ -14,12 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic.alias_generators import to_camel
 from sqlalchemy.orm import Session
 
 from dispatch.attachments import service as attachments
 from dispatch.attachments.config import AttachmentConfig
-from dispatch.audit.changes import record_change
+from dispatch.audit.changes import assign, record_change
 from dispatch.brands.models import Brand
 from dispatch.contacts import service as contacts
 from dispatch.core import clock
@@ -121,11 +120,7 @@ def update_form(
     given = data.model_dump(exclude_unset=True)
     if "allowed_origins" in given and given["allowed_origins"] is None:
         given["allowed_origins"] = []
-    changes: dict[str, tuple[Any, Any]] = {}
-    for field in _EDITABLE:
-        if field in given and given[field] != getattr(form, field):
-            changes[to_camel(field)] = (getattr(form, field), given[field])
-            setattr(form, field, given[field])
+    changes = assign(form, given, _EDITABLE)
     if changes:
         form.updated_at = clock.now()
         session.flush()

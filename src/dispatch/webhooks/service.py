@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dispatch.audit import service as audit
+from dispatch.audit.changes import assign
 from dispatch.brands.models import Brand
 from dispatch.core import clock
 from dispatch.core.actor import Actor, require_settings_manager
@@ -141,11 +142,7 @@ def update_webhook(
     if "url" in fields and fields["url"] != webhook.url:
         ssrf.check_url(fields["url"], allow_private=allow_private)
 
-    changes: dict[str, tuple[Any, Any]] = {}
-    for field in ("url", "events", "description", "enabled"):
-        if field in fields and fields[field] != getattr(webhook, field):
-            changes[field] = (getattr(webhook, field), fields[field])
-            setattr(webhook, field, fields[field])
+    changes = assign(webhook, fields, ("url", "events", "description", "enabled"))
     if not changes:
         return webhook
     now = clock.now()
