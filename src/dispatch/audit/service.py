@@ -13,7 +13,7 @@ from dispatch.audit.models import AuditLog
 from dispatch.audit.repository import LogFilter
 from dispatch.core import clock, transaction
 from dispatch.core.actor import Actor
-from dispatch.core.db import insert_rows
+from dispatch.core.db import insert_rows, insert_rows_part
 from dispatch.core.ids import new_id
 from dispatch.core.pagination import Cursor, split_page
 
@@ -57,8 +57,11 @@ def record(
 
 
 # Entries are inserted just before the commit, all of a transaction's in one statement,
-# as plain rows (nothing reads them back in the transaction).
-ENTRIES = transaction.SideState[AuditLog]("activity entries", write=insert_rows)
+# as plain rows (nothing reads them back in the transaction); on PostgreSQL as part of the
+# commit's one statement.
+ENTRIES = transaction.SideState[AuditLog](
+    "activity entries", write=insert_rows, part=insert_rows_part
+)
 
 
 def list_logs(

@@ -15,24 +15,44 @@ from sqlalchemy.orm import Session
 
 from dispatch.contacts.models import Contact
 from dispatch.core import transaction
+from dispatch.core.db import as_json
 
 
-def _write(session: Session, deltas: list[tuple[str, int]]) -> None:
+def _rows(deltas: list[tuple[str, int]]) -> list[dict[str, object]]:
     totals: dict[str, int] = defaultdict(int)
     for contact_id, delta in deltas:
         totals[contact_id] += delta
-    rows = [{"cid": cid, "delta": d} for cid, d in sorted(totals.items()) if d]
+    return [{"cid": cid, "delta": d} for cid, d in sorted(totals.items()) if d]
+
+
+def _write(session: Session, deltas: list[tuple[str, int]]) -> None:
+    rows = _rows(deltas)
     if rows:
-        stmt = (
-            update(Contact)
-            .where(Contact.id == bindparam("cid"))
-            .values(ticket_count=Contact.ticket_count + bindparam("delta"))
-            .execution_options(synchronize_session=False)
-        )
-        session.connection().execute(stmt, rows)
+        session.connection().execute(_ADD, rows)
 
 
-DELTAS = transaction.SideState[tuple[str, int]]("contact ticket counts", write=_write)
+def _part(deltas: list[tuple[str, int]]) -> transaction.CommitPart | None:
+    """One contact's delta within the commit's one statement (PostgreSQL). Several are
+    written on their own, row by row in contact order: one UPDATE over a join would lock
+    them in no set order (deadlocks with a concurrent transaction)."""
+    rows = _rows(deltas)
+    if len(rows) > 1:
+        return None
+    return transaction.CommitPart((_ADD_CLAUSE,), {"contact_counts": as_json(rows)})
+
+
+_ADD = (
+    update(Contact)
+    .where(Contact.id == bindparam("cid"))
+    .values(ticket_count=Contact.ticket_count + bindparam("delta"))
+    .execution_options(synchronize_session=False)
+)
+_ADD_CLAUSE = (
+    "contact_counts_in AS (UPDATE contacts SET ticket_count = contacts.ticket_count + r.delta "
+    "FROM jsonb_to_recordset(CAST(:contact_counts AS jsonb)) AS r(cid varchar, delta integer) "
+    "WHERE contacts.id = r.cid)"
+)
+DELTAS = transaction.SideState[tuple[str, int]]("contact ticket counts", write=_write, part=_part)
 
 
 def record(session: Session, contact_id: str, delta: int) -> None:

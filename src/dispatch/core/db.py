@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import functools
+import json
 import threading
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
@@ -13,11 +15,13 @@ from sqlalchemy import (
     Connection,
     Engine,
     MetaData,
+    Table,
     create_engine,
     event,
     insert,
     inspect,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -41,20 +45,61 @@ class Base(DeclarativeBase):
     }
 
 
-def insert_rows(session: Session, objects: Sequence[object]) -> None:
-    """Insert new objects of one mapped class as plain rows through its table: one
-    statement for all, compiled once, without the unit of work's bookkeeping (the cost of
-    a flush). For rows nothing reads back in the transaction (activity entries, status
-    stays): the objects stay transient."""
-    if not objects:
-        return
+def _plain_rows(objects: Sequence[object]) -> tuple[Table, list[dict[str, Any]]]:
+    """The table of new objects of one mapped class, and their set values by column."""
     mapper = inspect(type(objects[0]))
     columns = {attr.key: attr.columns[0].key for attr in mapper.column_attrs}
     rows = [
         {columns[key]: value for key, value in inspect(obj).dict.items() if key in columns}
         for obj in objects
     ]
-    session.execute(insert(mapper.local_table), rows)
+    return mapper.local_table, rows
+
+
+def insert_rows(session: Session, objects: Sequence[object]) -> None:
+    """Insert new objects of one mapped class as plain rows through its table: one
+    statement for all, compiled once, without the unit of work's bookkeeping (the cost of
+    a flush). For rows nothing reads back in the transaction (activity entries, status
+    stays): the objects stay transient."""
+    if objects:
+        table, rows = _plain_rows(objects)
+        session.execute(insert(table), rows)
+
+
+@functools.cache
+def json_insert(table: Table, param: str, only: tuple[str, ...] = ()) -> str:
+    """PostgreSQL: `INSERT INTO table SELECT ... FROM jsonb_to_recordset(:param)`, rows
+    of every column of `table` (or `only` these) from one JSON array: psycopg sends one
+    string at once, a list of values one by one. Keys a row lacks are NULL."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    quote = dialect.identifier_preparer.quote
+    columns = [column for column in table.columns if not only or column.name in only]
+    names = ", ".join(quote(column.name) for column in columns)
+    typed = ", ".join(f"{quote(column.name)} {column.type.compile(dialect)}" for column in columns)
+    return (
+        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} "  # noqa: S608 - our own
+        f"FROM jsonb_to_recordset(CAST(:{param} AS jsonb)) AS r({typed})"
+    )
+
+
+def as_json(rows: list[dict[str, Any]]) -> str:
+    """Rows for `json_insert`'s parameter: times in ISO 8601 with their offset."""
+    return json.dumps(rows, default=_iso)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # as `UTCDateTime` refuses them
+            raise ValueError("naive datetimes are not stored; use timezone-aware UTC")
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def insert_rows_part(objects: list[Any]) -> transaction.CommitPart:
+    """`insert_rows` as a part of the commit's one statement (PostgreSQL)."""
+    table, rows = _plain_rows(objects)
+    clause = f"{table.name}_in AS ({json_insert(table, table.name)})"
+    return transaction.CommitPart((clause,), {table.name: as_json(rows)})
 
 
 # Connection.info key: this connection's transaction holds the writer lock.

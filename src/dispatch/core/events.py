@@ -16,7 +16,6 @@ round trip for them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
@@ -34,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dispatch.core import clock, transaction
-from dispatch.core.db import Base
+from dispatch.core.db import Base, as_json, json_insert
 from dispatch.core.ids import new_id
 from dispatch.core.leases import Leased
 
@@ -125,31 +124,47 @@ def emit(
 def _write_inbox(session: Session, emitted: list[Event]) -> None:
     """The transaction's events and every consumer's inbox rows for them, just before the
     commit (an event a rolled-back savepoint dropped is not among them): on PostgreSQL in
-    one statement, the events' INSERT feeding the inbox's; on SQLite (no INSERT in a
-    WITH) in two. Both are statements of a fixed text, whatever the number of events, so
-    they are compiled once per process (a multi-row VALUES is compiled anew for each call:
-    it cost an eighth of the server's CPU). Nothing reads these rows back in the
-    transaction. Each event learns its position."""
+    one statement, the events' INSERT feeding the inbox's (`_inbox_part`, usually within
+    the commit's one statement); on SQLite (no INSERT in a WITH) in two. Both are
+    statements of a fixed text, whatever the number of events, so they are compiled once
+    per process (a multi-row VALUES is compiled anew for each call: it cost an eighth of
+    the server's CPU). Nothing reads these rows back in the transaction. Each event
+    learns its position."""
     postgres = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(emitted), _EVENTS_PER_INSERT):
-        chunk = {event.id: event for event in emitted[start : start + _EVENTS_PER_INSERT]}
-        rows = [_row(event) for event in chunk.values()]
-        written: list[Any]
+        chunk = emitted[start : start + _EVENTS_PER_INSERT]
         if postgres:
-            for row in rows:
-                row["created_at"] = row["created_at"].isoformat()
-            written = list(session.execute(_WITH_INBOX, {"rows": json.dumps(rows)}))
-        else:
-            written = list(session.execute(_INSERT_EVENTS, rows))
-            inbox = [
-                {"consumer": consumer, "position": position}
-                for _id, position, type_ in written
-                for consumer in CONSUMERS
-                if type_ not in _UNWANTED.get(consumer, frozenset())
-            ]
-            session.execute(_INSERT_INBOX, inbox)
-        for event_id, position, _type in written:
-            chunk[event_id].position = position
+            rows = as_json([_row(event) for event in chunk])
+            _learn_positions(chunk, session.execute(_WITH_INBOX, {"rows": rows}))
+            continue
+        written = list(session.execute(_INSERT_EVENTS, [_row(event) for event in chunk]))
+        inbox = [
+            {"consumer": consumer, "position": position}
+            for _id, position, type_ in written
+            for consumer in CONSUMERS
+            if type_ not in _UNWANTED.get(consumer, frozenset())
+        ]
+        session.execute(_INSERT_INBOX, inbox)
+        _learn_positions(chunk, written)
+
+
+def _inbox_part(events: list[Event]) -> transaction.CommitPart | None:
+    """The events and their inbox rows within the commit's one statement (PostgreSQL);
+    a batch too large for one parameter is written on its own, in chunks."""
+    if len(events) > _EVENTS_PER_INSERT:
+        return None
+    return transaction.CommitPart(
+        _WITH_INBOX_CLAUSES,
+        {"rows": as_json([_row(event) for event in events])},
+        returning=_WRITTEN_SELECT,
+        receive=lambda written: _learn_positions(events, written),
+    )
+
+
+def _learn_positions(events: list[Event], written: Iterable[Any]) -> None:
+    by_id = {event.id: event for event in events}
+    for event_id, position, _type in written:
+        by_id[event_id].position = position
 
 
 def _row(event: Event) -> dict[str, Any]:
@@ -164,28 +179,24 @@ def _quoted(names: Iterable[str]) -> str:
     return ", ".join(f"'{name}'" for name in names)
 
 
-# PostgreSQL: the events, from one JSON array of rows (one parameter: psycopg dumps a
-# string at once, a Python list element by element), and on the way their inbox rows:
+# PostgreSQL: the events, from one JSON array of rows, and on the way their inbox rows:
 # one per consumer that wants the event's type.
 _UNWANTED_SQL = " OR ".join(
     f"(c.consumer = '{name}' AND w.type IN ({_quoted(sorted(types))}))"
     for name, types in _UNWANTED.items()
 )
-_WITH_INBOX = text(
-    "WITH written AS ("  # noqa: S608 - our own constants, no input
-    "INSERT INTO events (id, type, brand_id, ticket_id, sequence, data, created_at) "
-    "SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id varchar, type varchar, "
-    "brand_id varchar, ticket_id varchar, sequence integer, data jsonb, created_at timestamptz) "
-    "RETURNING id, position, type), "
-    "inbox AS (INSERT INTO event_inbox (consumer, position) "
+_WITH_INBOX_CLAUSES = (
+    f"written AS ({json_insert(_EVENTS, 'rows', _WRITTEN)} RETURNING id, position, type)",
+    "inbox AS (INSERT INTO event_inbox (consumer, position) "  # noqa: S608 - our constants
     "SELECT c.consumer, w.position FROM written w "
     f"CROSS JOIN (VALUES {', '.join(f'({_quoted([n])})' for n in CONSUMERS)}) AS c(consumer) "
-    f"WHERE NOT ({_UNWANTED_SQL})) "
-    "SELECT id, position, type FROM written"
+    f"WHERE NOT ({_UNWANTED_SQL}))",
 )
+_WRITTEN_SELECT = "SELECT id, position, type FROM written"
+_WITH_INBOX = text(f"WITH {', '.join(_WITH_INBOX_CLAUSES)} {_WRITTEN_SELECT}")
 
 
-INBOX = transaction.SideState[Event]("event inbox", write=_write_inbox)
+INBOX = transaction.SideState[Event]("event inbox", write=_write_inbox, part=_inbox_part)
 
 
 def _notify(session: Session, _items: list[bool]) -> None:

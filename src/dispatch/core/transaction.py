@@ -16,6 +16,10 @@ recorded (and runs the kind's `discard` for them), a released savepoint hands it
 to the enclosing transaction, and only the outermost commit writes them (`write`, inside
 the transaction, just before COMMIT). This holds for plain `session.begin_nested()` too:
 the listeners are installed on every session the `Database` makes.
+
+On PostgreSQL a kind may instead give its write as a `CommitPart` (data-modifying WITH
+clauses): the commit then runs every kind's part as one statement, one round trip for the
+activity entries, status stays, counters and events of a write together.
 """
 
 from __future__ import annotations
@@ -23,11 +27,11 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Row, TextClause, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
@@ -43,14 +47,29 @@ ATTEMPTS = 4
 _LEDGER = "dispatch.transaction.ledger"
 
 
+@dataclass(frozen=True)
+class CommitPart:
+    """A side-state's write as part of the commit's one statement (PostgreSQL): WITH
+    clauses (`name AS (INSERT ...)`, fixed text, parameters named after the kind) and
+    their parameters; the one part that reads rows back gives the final SELECT and
+    receives its rows."""
+
+    clauses: tuple[str, ...]
+    params: dict[str, Any]
+    returning: str | None = None
+    receive: Callable[[Sequence[Row[Any]]], None] | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class SideState(Generic[T]):
     """A kind of side-state: `write(session, items)` runs before the outermost commit,
-    `discard(items)` for the items of a savepoint or transaction that rolled back."""
+    `discard(items)` for the items of a savepoint or transaction that rolled back. On
+    PostgreSQL `part(items)`, when given and not None, replaces `write`."""
 
     name: str
     write: Callable[[Session, list[T]], None] | None = None
     discard: Callable[[list[T]], None] | None = None
+    part: Callable[[list[T]], CommitPart | None] | None = None
 
 
 @dataclass
@@ -145,9 +164,41 @@ def _on_create(session: Session, transaction: SessionTransaction) -> None:
 def _on_before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint being released: its items wait for the outermost commit
+    postgres = session.get_bind().dialect.name == "postgresql"
+    parts: list[CommitPart] = []
     for kind, items in _ledger(session).merged().items.items():
-        if kind.write is not None and items:
+        if kind.write is None or not items:
+            continue
+        part = kind.part(items) if postgres and kind.part is not None else None
+        if part is None:
             kind.write(session, items)
+        else:
+            parts.append(part)
+    if parts:
+        _write_parts(session, parts)
+
+
+# The commit statements, by their clauses: one per combination of kinds (a handful),
+# each compiled once per process.
+_COMBINED: dict[tuple[tuple[str, ...], str], TextClause] = {}
+
+
+def _write_parts(session: Session, parts: list[CommitPart]) -> None:
+    parts.sort(key=lambda part: part.clauses)
+    readers = [part for part in parts if part.returning is not None]
+    if len(readers) > 1:
+        raise ValueError("only one part of a commit may read rows back")
+    returning = readers[0].returning if readers and readers[0].returning else "SELECT 1"
+    key = (tuple(clause for part in parts for clause in part.clauses), returning)
+    statement = _COMBINED.get(key)
+    if statement is None:
+        # A WITH clause that modifies data runs whether or not the SELECT reads it.
+        statement = _COMBINED[key] = text(f"WITH {', '.join(key[0])} {key[1]}")
+    params = {name: value for part in parts for name, value in part.params.items()}
+    rows = session.execute(statement, params).all()
+    for reader in readers:
+        if reader.receive is not None:
+            reader.receive(rows)
 
 
 def _on_after_commit(session: Session) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dispatch.core import transaction
+from dispatch.core.db import as_json, json_insert
 from dispatch.statuses.models import StatusTicketCount
 
 SLOTS = 8
@@ -24,23 +25,34 @@ SLOTS = 8
 
 def _write(session: Session, deltas: list[tuple[str, str, int]]) -> None:
     """Add the transaction's deltas to the counters, just before it commits."""
+    rows = _rows(deltas)
+    if rows:
+        _upsert(session, rows)
+
+
+def _part(deltas: list[tuple[str, str, int]]) -> transaction.CommitPart:
+    """The deltas within the commit's one statement (PostgreSQL)."""
+    return transaction.CommitPart((_UPSERT_CLAUSE,), {"status_counts": as_json(_rows(deltas))})
+
+
+def _rows(deltas: list[tuple[str, str, int]]) -> list[dict[str, object]]:
     totals: dict[tuple[str, str], int] = defaultdict(int)
     for status_id, brand_id, delta in deltas:
         totals[(status_id, brand_id)] += delta
     # One slot per transaction spreads concurrent writers over SLOTS rows per status;
     # rows in sorted order, so concurrent transactions lock them in the same order.
     slot = random.randrange(SLOTS)  # noqa: S311 - load spreading, not security
-    rows = [
+    return [
         {"status_id": status_id, "slot": slot, "brand_id": brand_id, "count": delta}
         for (status_id, brand_id), delta in sorted(totals.items())
         if delta
     ]
-    if rows:
-        _upsert(session, rows)
 
 
 # (status id, brand id, delta) items, following the transaction and its savepoints.
-DELTAS = transaction.SideState[tuple[str, str, int]]("status count deltas", write=_write)
+DELTAS = transaction.SideState[tuple[str, str, int]](
+    "status count deltas", write=_write, part=_part
+)
 
 
 def record(session: Session, brand_id: str, status_id: str, delta: int) -> None:
@@ -76,6 +88,12 @@ def _upsert_statement(dialect: str) -> Any:
 # made a statement it could not cache, compiled on every write). On the table, not the
 # mapped class: no ORM bulk machinery for rows nothing reads back.
 _UPSERTS = {dialect: _upsert_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_TABLE = cast(Table, StatusTicketCount.__table__)
+_UPSERT_CLAUSE = (
+    f"status_counts_in AS ({json_insert(_TABLE, 'status_counts')} "
+    "ON CONFLICT (status_id, slot) "
+    "DO UPDATE SET count = status_ticket_counts.count + excluded.count)"
+)
 
 
 def _upsert(session: Session, rows: list[dict[str, object]]) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from dispatch.core import transaction
-from dispatch.core.db import insert_rows
+from dispatch.core.db import insert_rows, insert_rows_part
 from dispatch.statuses.models import TicketStatus
 from dispatch.statuses.rules import INACTIVE_KEYS
 from dispatch.tickets.models import StatusStay, Ticket
@@ -61,4 +61,4 @@ def record(
 
 # Like activity entries, stays are inserted just before the commit: a transaction's
 # stays (one, or a bulk action's hundreds) in one statement, as plain rows.
-STAYS = transaction.SideState[StatusStay]("status stays", write=insert_rows)
+STAYS = transaction.SideState[StatusStay]("status stays", write=insert_rows, part=insert_rows_part)
