@@ -6,7 +6,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.comments.models import Comment
-from dispatch.core import clock
+from dispatch.core import clock, transaction
 from dispatch.tickets.models import Ticket
 
 
@@ -37,11 +37,21 @@ def list_comments(session: Session, brand_id: str, ticket_id: str) -> list[Comme
 
 
 def latest_created_at(session: Session, ticket_id: str) -> datetime | None:
-    """When the ticket's newest comment (live or deleted) was written."""
-    return session.scalar(_LATEST, {"ticket_id": ticket_id})
+    """When the ticket's newest comment (live or deleted) was written: known to the
+    transaction once read (a write reads it with its ticket) and as it adds comments."""
+    return NEWEST.recall(
+        session, ticket_id, lambda: session.scalar(_LATEST, {"ticket_id": ticket_id})
+    )
 
 
 _LATEST = select(func.max(Comment.created_at)).where(Comment.ticket_id == bindparam("ticket_id"))
+NEWEST = transaction.Fact(
+    "newest comment",
+    select(func.max(Comment.created_at))
+    .where(Comment.ticket_id == Ticket.id)
+    .correlate(Ticket)
+    .scalar_subquery(),
+)
 
 
 def add(session: Session, comment: Comment) -> Comment:
@@ -73,6 +83,7 @@ def move_conversation(session: Session, brand_id: str, source_id: str, target_id
         .values(ticket_id=target_id)
         .execution_options(synchronize_session="fetch")
     )
+    NEWEST.forget(session, [target_id])
 
 
 def move_to_ticket(session: Session, brand_id: str, source: Ticket, target: Ticket) -> int:
@@ -100,6 +111,6 @@ def next_timestamp(session: Session, ticket_id: str) -> datetime:
     the order things happened."""
     now = clock.now()
     latest = latest_created_at(session, ticket_id)
-    if latest is not None and latest >= now:
-        return latest + TICK
-    return now
+    chosen = latest + TICK if latest is not None and latest >= now else now
+    NEWEST.learn(session, ticket_id, chosen)  # the caller writes a comment at that time
+    return chosen

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -130,6 +130,37 @@ def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
         memo[key] = load()
     value: T = memo[key]
     return value
+
+
+_UNKNOWN = object()
+
+
+@dataclass(frozen=True, eq=False)
+class Fact:
+    """Something about a row that a transaction learns as a column of a query it runs
+    anyway (a write's ticket comes with the time of its newest comment, whether it has
+    tags, watchers) and keeps, per row id, so that a later lookup needs no statement of
+    its own. Whoever changes what it says updates or forgets it; any rollback forgets
+    all."""
+
+    name: str
+    column: Any  # a scalar subquery or EXISTS correlated with the row's table
+
+    def learn(self, session: Session, row_id: str, value: object) -> None:
+        _ledger(session).memo[(self.name, row_id)] = value
+
+    def forget(self, session: Session, row_ids: Collection[str]) -> None:
+        memo = _ledger(session).memo
+        for row_id in row_ids:
+            memo.pop((self.name, row_id), None)
+
+    def recall(self, session: Session, row_id: str, load: Callable[[], T]) -> T:
+        """What the transaction knows, else `load()` (then known)."""
+        return cached(session, (self.name, row_id), load)
+
+    def says(self, session: Session, row_id: str, value: object) -> bool:
+        """Whether the transaction knows the fact to be `value` for the row."""
+        return bool(_ledger(session).memo.get((self.name, row_id), _UNKNOWN) == value)
 
 
 def hold(session: Session, *rows: object) -> None:

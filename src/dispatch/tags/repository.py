@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from dispatch.core import transaction
 from dispatch.tags.models import Tag, TicketTag
 from dispatch.tickets.models import Ticket
 
@@ -69,9 +70,19 @@ def with_ticket_counts(session: Session, brand_id: str) -> list[tuple[Tag, int]]
 
 
 def tags_of_tickets(session: Session, ticket_ids: Collection[str]) -> list[tuple[str, Tag]]:
-    """(ticket id, live tag) pairs, each ticket's tags by name."""
-    rows = session.execute(_TAGS_OF_TICKETS, {"ticket_ids": list(ticket_ids)})
+    """(ticket id, live tag) pairs, each ticket's tags by name; no statement for tickets
+    the transaction knows to have none."""
+    asked = [ticket_id for ticket_id in ticket_ids if not TAGGED.says(session, ticket_id, False)]
+    if not asked:
+        return []
+    rows = session.execute(_TAGS_OF_TICKETS, {"ticket_ids": asked})
     return [(ticket_id, tag) for ticket_id, tag in rows]
+
+
+# Whether a ticket has any tag linked (read with a write's ticket: most have none).
+TAGGED = transaction.Fact(
+    "tagged", select(TicketTag.ticket_id).where(TicketTag.ticket_id == Ticket.id).exists()
+)
 
 
 # Every rendered ticket asks (a list page for all its rows at once): built once.
@@ -96,6 +107,7 @@ def add_links(
     ]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(insert(TicketTag).values(rows).on_conflict_do_nothing())
+    TAGGED.forget(session, {ticket_id for ticket_id, _tag_id in links})
 
 
 def remove_links(session: Session, ticket_ids: Collection[str], tag_ids: Collection[str]) -> None:

@@ -5,19 +5,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, union_all
+from sqlalchemy import ColumnElement, Executable, Select, and_, bindparam, func, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from dispatch.brands.models import Brand
+from dispatch.comments import repository as comments
 from dispatch.contacts.models import Company, Contact
 from dispatch.core import transaction
 from dispatch.core.db import one_of
 from dispatch.core.pagination import Cursor, after_cursor
 from dispatch.search import repository as search
 from dispatch.statuses.models import TicketStatus
+from dispatch.tags import repository as tags
 from dispatch.tags.models import TicketTag
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.priority import RANKS
+from dispatch.watchers import repository as watchers
 
 UNASSIGNED = "null"
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
@@ -195,13 +198,16 @@ def _with_customer(*where: ColumnElement[bool]) -> Select[Ticket, Contact, Compa
 
 
 def _first_with_customer(
-    session: Session, stmt: Select[Ticket, Contact, Company], brand_id: str, ticket_id: str
+    session: Session, stmt: Executable, brand_id: str, ticket_id: str
 ) -> Ticket | None:
     row = session.execute(stmt, {"brand_id": brand_id, "ticket_id": ticket_id}).first()
     if row is None:
         return None
-    ticket, contact, company = row
+    ticket: Ticket
+    ticket, contact, company, *learnt = row
     transaction.hold(session, contact, company)
+    for fact, value in zip(_LEARNT_WITH_A_WRITE, learnt, strict=False):
+        fact.learn(session, ticket.id, value)
     return ticket
 
 
@@ -212,7 +218,13 @@ _LIVE_TICKET = _with_customer(
     Ticket.brand_id == bindparam("brand_id"),
     Ticket.deleted_at.is_(None),
 )
-_LIVE_TICKET_FOR_UPDATE = _LIVE_TICKET.with_for_update(of=Ticket)
+# A write also reads when the ticket's newest comment was written (a comment it adds comes
+# after it) and whether it has tags and watchers (to render, to notify): a reply or a
+# status change on a ticket with neither runs three statements fewer.
+_LEARNT_WITH_A_WRITE = (comments.NEWEST, tags.TAGGED, watchers.WATCHED)
+_LIVE_TICKET_FOR_UPDATE = _LIVE_TICKET.add_columns(
+    *(fact.column for fact in _LEARNT_WITH_A_WRITE)
+).with_for_update(of=Ticket)
 
 
 def get_ticket(session: Session, brand_id: str, ticket_id: str) -> Ticket | None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 from sqlalchemy import Select, bindparam, delete, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from dispatch.core import transaction
+from dispatch.tickets.models import Ticket
 from dispatch.watchers.models import TicketWatcher
 
 
@@ -39,7 +41,10 @@ def emails(session: Session, brand_id: str, ticket_id: str) -> set[str]:
 def to_notify(
     session: Session, brand_id: str, ticket_id: str, *, on_comment: bool
 ) -> list[TicketWatcher]:
-    """Watchers who asked to hear about comments (on_comment) or status changes."""
+    """Watchers who asked to hear about comments (on_comment) or status changes; no
+    statement when the transaction knows the ticket to have none."""
+    if WATCHED.says(session, ticket_id, False):
+        return []
     stmt = _TO_NOTIFY_ON_COMMENT if on_comment else _TO_NOTIFY_ON_STATUS
     return list(session.scalars(stmt, {"brand_id": brand_id, "ticket_id": ticket_id}))
 
@@ -61,7 +66,15 @@ _TO_NOTIFY_ON_COMMENT = _to_notify(TicketWatcher.notify_on_comment)
 _TO_NOTIFY_ON_STATUS = _to_notify(TicketWatcher.notify_on_status_change)
 
 
+# Whether a ticket has any watcher (read with a write's ticket: most have none).
+WATCHED = transaction.Fact(
+    "watched",
+    select(TicketWatcher.id).where(TicketWatcher.ticket_id == Ticket.id).exists(),
+)
+
+
 def add(session: Session, watcher: TicketWatcher) -> TicketWatcher:
+    WATCHED.forget(session, [watcher.ticket_id])
     session.add(watcher)
     session.flush()
     return watcher
