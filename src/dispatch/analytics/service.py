@@ -293,7 +293,7 @@ def _status_refs(session: Session, brands: Sequence[Brand], keys: Iterable[str])
     single = len(brands) == 1
     refs: dict[str, StatusRef] = {}
     for brand in brands:
-        for status in statuses_repository.list_statuses(session, brand.id):
+        for status in statuses_repository.brand_statuses(session, brand.id):
             refs.setdefault(
                 status.key,
                 StatusRef(

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Connection, func, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
+from dispatch.core import transaction
 from dispatch.core.db import autocommit_connect
 
 
@@ -94,3 +95,38 @@ def allocate_ticket_number(session: Session, brand_id: str) -> int:
         return _take_number(session, brand_id)
     with connect() as connection:
         return _take_number(connection, brand_id)
+
+
+# --- The brand's configuration version (core.versioned) ------------------------------------
+
+_CHANGED = "brand config changed"
+_BUMPED = "brand config version bumped"
+
+
+def config_version(session: Session, brand_id: str) -> int | None:
+    """The version of the brand's statuses and field definitions, as this transaction
+    read the brand (its identity map holds it: every request reads its brand first);
+    None once the transaction changed them itself: it reads its own rows (and never
+    lends them to other transactions: they may not commit)."""
+    if transaction.marked(session, (_CHANGED, brand_id)):
+        return None
+    brand = session.get(Brand, brand_id)
+    return brand.config_version if brand is not None else None
+
+
+def config_changed(session: Session, brand_id: str) -> None:
+    """The brand's statuses or field definitions change in this transaction: every
+    process's copies of them are out of date from its commit (one bump per transaction,
+    again should a rollback have undone it)."""
+    transaction.mark(session, (_CHANGED, brand_id))
+    if not transaction.cached(session, (_BUMPED, brand_id), lambda: False):
+        session.execute(_BUMP, {"brand_id": brand_id})
+        transaction.remember(session, (_BUMPED, brand_id), True)
+
+
+_BUMP = (
+    update(Brand)
+    .where(Brand.id == bindparam("brand_id"))
+    .values(config_version=Brand.config_version + 1)
+    .execution_options(synchronize_session=False)
+)

@@ -90,6 +90,7 @@ class _Ledger:
     frames: list[_Frame] = field(default_factory=lambda: [_Frame()])
     memo: dict[Hashable, Any] = field(default_factory=dict)
     held: list[object] = field(default_factory=list)
+    marks: set[Hashable] = field(default_factory=set)
 
     def merged(self) -> _Frame:
         merged = _Frame()
@@ -135,6 +136,22 @@ def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
 _UNKNOWN = object()
 
 
+def mark(session: Session, key: Hashable) -> None:
+    """Note `key` until the outermost transaction ends (a savepoint's rollback keeps it:
+    for what must err on the safe side, such as "this transaction changed a brand's
+    statuses")."""
+    _ledger(session).marks.add(key)
+
+
+def marked(session: Session, key: Hashable) -> bool:
+    return key in _ledger(session).marks
+
+
+def remember(session: Session, key: Hashable, value: object) -> None:
+    """What `cached(session, key, ...)` returns from now on in this transaction."""
+    _ledger(session).memo[key] = value
+
+
 @dataclass(frozen=True, eq=False)
 class Fact:
     """Something about a row that a transaction learns as a column of a query it runs
@@ -147,7 +164,7 @@ class Fact:
     column: Any  # a scalar subquery or EXISTS correlated with the row's table
 
     def learn(self, session: Session, row_id: str, value: object) -> None:
-        _ledger(session).memo[(self.name, row_id)] = value
+        remember(session, (self.name, row_id), value)
 
     def forget(self, session: Session, row_ids: Collection[str]) -> None:
         memo = _ledger(session).memo

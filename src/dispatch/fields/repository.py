@@ -3,6 +3,8 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from dispatch.brands import repository as brands
+from dispatch.core.versioned import VersionedCache
 from dispatch.fields.models import FieldDefinition
 
 
@@ -17,6 +19,26 @@ def list_fields(
         FieldDefinition.entity_type, FieldDefinition.sort_order, FieldDefinition.id
     )
     return list(session.scalars(stmt))
+
+
+def brand_fields(session: Session, brand_id: str, entity_type: str) -> list[FieldDefinition]:
+    """`list_fields` of one entity type, to read: the process's copies for the brand's
+    config version (`core.versioned`: never change them), this transaction's own rows
+    once it changed them. Every new ticket's custom fields are checked against them."""
+    version = brands.config_version(session, brand_id)
+    if version is None:
+        return list_fields(session, brand_id, entity_type)
+    return list(
+        _COPIES.get(
+            session,
+            (brand_id, entity_type),
+            version,
+            lambda reader: tuple(list_fields(reader, brand_id, entity_type)),
+        )
+    )
+
+
+_COPIES = VersionedCache[tuple[FieldDefinition, ...]]()
 
 
 def get_field(

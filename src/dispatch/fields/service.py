@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.audit.changes import record_change
+from dispatch.brands import repository as brands
 from dispatch.brands.models import Brand
 from dispatch.core import clock, ordering
 from dispatch.core.actor import Actor, require_settings_manager
@@ -68,7 +69,8 @@ def entity_type_of(value: str) -> str:
 
 
 def list_fields(session: Session, brand_id: str, entity_type: str) -> list[FieldDefinition]:
-    return repository.list_fields(session, brand_id, entity_type_of(entity_type))
+    """To read, never change (`repository.brand_fields`)."""
+    return repository.brand_fields(session, brand_id, entity_type_of(entity_type))
 
 
 def all_fields(session: Session, brand_id: str) -> dict[str, list[FieldDefinition]]:
@@ -96,6 +98,9 @@ def _record(
     event: str,
     changes: dict[str, tuple[Any, Any]] | None = None,
 ) -> None:
+    """Every change of a definition comes through here: the brand's copies of its
+    definitions in every process are out of date from this commit."""
+    brands.config_changed(session, definition.brand_id)
     record_change(
         session,
         actor,
@@ -322,7 +327,7 @@ def validate_values(
     `errors[].field` = `customFields.<key>` (`customFields.<path>` for the schema's).
     """
     kind = entity_type_of(entity_type)
-    definitions = {d.key: d for d in repository.list_fields(session, brand_id, kind)}
+    definitions = {d.key: d for d in repository.brand_fields(session, brand_id, kind)}
     checker = _ValueChecker(definitions)
     if current is None:
         result = {k: checker.value(k, v) for k, v in (values or {}).items() if v is not None}

@@ -14,11 +14,11 @@ from dispatch.statuses.models import TicketStatus
 
 
 def list_for_brand(session: Session, brand_id: str) -> list[TicketStatus]:
-    return repository.list_statuses(session, brand_id)
+    return repository.brand_statuses(session, brand_id)
 
 
 def by_id(session: Session, brand_id: str) -> dict[str, TicketStatus]:
-    return {s.id: s for s in repository.list_statuses(session, brand_id)}
+    return {s.id: s for s in repository.brand_statuses(session, brand_id)}
 
 
 def get_status(session: Session, brand: Brand, status_id: str) -> TicketStatus:
@@ -32,7 +32,7 @@ def resolve(
     session: Session, brand_id: str, *, key: str | None = None, status_id: str | None = None
 ) -> TicketStatus:
     """The status a ticket request names, by key (`status`) or id (`statusId`)."""
-    return pick(repository.list_statuses(session, brand_id), key=key, status_id=status_id)
+    return pick(repository.brand_statuses(session, brand_id), key=key, status_id=status_id)
 
 
 def pick(

@@ -3,18 +3,42 @@ from __future__ import annotations
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
+from dispatch.brands import repository as brands
 from dispatch.core import transaction
+from dispatch.core.versioned import VersionedCache
 from dispatch.statuses.models import TicketStatus
 
 
 def list_statuses(session: Session, brand_id: str) -> list[TicketStatus]:
-    """The brand's statuses in display order, read once per transaction (every ticket
-    change needs them); status writes call `forget_statuses`."""
+    """The brand's statuses in display order, as rows of this session (for the status
+    service, which changes them), read once per transaction; status writes call
+    `forget_statuses`."""
 
     def load() -> tuple[TicketStatus, ...]:
         return tuple(session.scalars(_BRAND_STATUSES, {"brand_id": brand_id}))
 
     return list(transaction.cached(session, ("statuses", brand_id), load))
+
+
+def brand_statuses(session: Session, brand_id: str) -> list[TicketStatus]:
+    """The brand's statuses in display order, to read (every ticket change and every
+    rendered ticket needs them): the process's copies for the brand's config version
+    (`core.versioned`: never change them), this transaction's own rows once it changed
+    them."""
+    version = brands.config_version(session, brand_id)
+    if version is None:
+        return list_statuses(session, brand_id)
+    return list(
+        _COPIES.get(
+            session,
+            brand_id,
+            version,
+            lambda reader: tuple(reader.scalars(_BRAND_STATUSES, {"brand_id": brand_id})),
+        )
+    )
+
+
+_COPIES = VersionedCache[tuple[TicketStatus, ...]]()
 
 
 _BRAND_STATUSES = (
@@ -25,7 +49,9 @@ _BRAND_STATUSES = (
 
 
 def forget_statuses(session: Session, brand_id: str) -> None:
+    """The brand's statuses changed in this transaction."""
     transaction.uncache(session, ("statuses", brand_id))
+    brands.config_changed(session, brand_id)
 
 
 def get_status(session: Session, brand_id: str, status_id: str) -> TicketStatus | None:

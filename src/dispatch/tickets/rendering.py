@@ -88,7 +88,7 @@ def render(
     if not tickets:
         return []
     if statuses is None or any(t.status_id not in statuses for t in tickets):
-        statuses = {s.id: s for s in statuses_repository.list_statuses(session, brand.id)}
+        statuses = {s.id: s for s in statuses_repository.brand_statuses(session, brand.id)}
     status_outs = {
         status_id: StatusOut.model_validate(statuses[status_id])
         for status_id in {t.status_id for t in tickets}

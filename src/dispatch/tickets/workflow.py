@@ -162,7 +162,7 @@ def apply_changes(
     auto-reopen), which analytics counts the reopen under.
     """
     current_status = next(
-        s for s in statuses_repository.list_statuses(session, brand.id) if s.id == ticket.status_id
+        s for s in statuses_repository.brand_statuses(session, brand.id) if s.id == ticket.status_id
     )
     before = Counted.of(ticket)
     changes: dict[str, tuple[Any, Any]] = dict(applied_elsewhere or {})
