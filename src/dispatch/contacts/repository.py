@@ -24,6 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, make_transient_to_det
 from sqlalchemy.orm.util import identity_key
 
 from dispatch.contacts.models import Company, Contact
+from dispatch.core import transaction
 from dispatch.core.pagination import Cursor, after_cursor
 from dispatch.spam.models import BlockedSender
 
@@ -166,7 +167,25 @@ def get_contact(session: Session, brand_id: str, contact_id: str) -> Contact | N
 
 
 def get_contact_by_email(session: Session, brand_id: str, email: str) -> Contact | None:
-    return session.scalar(_CONTACT_BY_EMAIL, {"brand_id": brand_id, "email": email.lower()})
+    """The brand's live contact with this address; one the transaction found or created
+    already is not asked for again (an inbound email looks its sender up to act as them,
+    then again to open the ticket)."""
+    address = email.lower()
+    key = _by_email(brand_id, address)
+    known = transaction.cached(session, key, lambda: None)
+    if (
+        isinstance(known, Contact)
+        and known in session
+        and (known.brand_id, known.email, known.deleted_at) == (brand_id, address, None)
+    ):
+        return known
+    contact = session.scalar(_CONTACT_BY_EMAIL, {"brand_id": brand_id, "email": address})
+    transaction.remember(session, key, contact)
+    return contact
+
+
+def _by_email(brand_id: str, address: str) -> tuple[str, str, str]:
+    return ("contact by email", brand_id, address)
 
 
 # Every ticket created with a requester asks: built once.
@@ -181,23 +200,32 @@ def insert_unless_taken(session: Session, contact: Contact) -> bool:
     """Insert a new contact unless the brand already has a live one with its email (a
     concurrent request's): one statement, no savepoint. When inserted, the object joins
     the session as the stored row; False when the email was taken."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = {column.name: getattr(contact, key) for key, column in _CONTACT_COLUMNS}
-    stmt = (
+    stmt = _INSERT_UNLESS_TAKEN[session.get_bind().dialect.name]
+    if session.connection().execute(stmt, values).first() is None:
+        return False
+    make_transient_to_detached(contact)
+    session.add(contact)
+    transaction.remember(session, _by_email(contact.brand_id, contact.email), contact)
+    return True
+
+
+def _insert_unless_taken(insert: Any) -> Any:
+    return (
         insert(CONTACTS)
-        .values(values)
         .on_conflict_do_nothing(
             index_elements=[CONTACTS.c.brand_id, CONTACTS.c.email],
             index_where=CONTACTS.c.deleted_at.is_(None),
         )
         .returning(CONTACTS.c.id)
     )
-    if session.connection().execute(stmt).first() is None:
-        return False
-    make_transient_to_detached(contact)
-    session.add(contact)
-    return True
+
+
+# Every ticket from a new address asks: built once per dialect, the values as parameters.
+_INSERT_UNLESS_TAKEN = {
+    "postgresql": _insert_unless_taken(postgresql.insert),
+    "sqlite": _insert_unless_taken(sqlite.insert),
+}
 
 
 def email_taken(session: Session, brand_id: str, email: str, *, except_id: str | None) -> bool:

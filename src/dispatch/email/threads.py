@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
@@ -161,26 +163,28 @@ def remember(
     *,
     comment_id: str | None = None,
     direction: str = INBOUND,
-) -> EmailMessage | None:
-    """Record a Message-ID as belonging to the ticket (once per brand)."""
+) -> None:
+    """Record a Message-ID as belonging to the ticket (once per brand: one already known
+    keeps its ticket). One statement: every inbound message asks."""
     if not message_id:
-        return None
-    known = session.scalar(
-        select(EmailMessage).where(
-            EmailMessage.brand_id == brand_id, EmailMessage.message_id == message_id
-        )
+        return
+    row = {
+        "id": new_id("emm"),
+        "brand_id": brand_id,
+        "ticket_id": ticket_id,
+        "comment_id": comment_id,
+        "message_id": message_id,
+        "direction": direction,
+        "created_at": clock.now(),
+    }
+    session.execute(_REMEMBER[session.get_bind().dialect.name], row)
+
+
+def _remember(insert: Any) -> Any:
+    return insert(_MESSAGES).on_conflict_do_nothing(
+        index_elements=[_MESSAGES.c.brand_id, _MESSAGES.c.message_id]
     )
-    if known is not None:
-        return known
-    row = EmailMessage(
-        id=new_id("emm"),
-        brand_id=brand_id,
-        ticket_id=ticket_id,
-        comment_id=comment_id,
-        message_id=message_id,
-        direction=direction,
-        created_at=clock.now(),
-    )
-    session.add(row)
-    session.flush()
-    return row
+
+
+_MESSAGES = cast(Table, EmailMessage.__table__)
+_REMEMBER = {"postgresql": _remember(postgresql.insert), "sqlite": _remember(sqlite.insert)}
