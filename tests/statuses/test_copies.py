@@ -1,5 +1,5 @@
 """Each process keeps copies of a brand's statuses and field definitions for one version of
-the brand (`core.versioned`): every change bumps the version in its transaction, so a
+the brand (`core.versioned`): every change sets a new version in its transaction, so a
 change made anywhere (another process included) shows at the next request, and a
 transaction that changes them reads its own rows."""
 
@@ -82,3 +82,21 @@ def test_a_transaction_that_changes_statuses_reads_its_own_and_lends_them_to_no_
     session.expire_all()
     assert "triage" not in [s.key for s in loading.list_for_brand(session, brand["id"])]
     assert "triage" not in [s["key"] for s in api.ok("get", statuses_path(brand))]
+
+
+def test_a_change_that_rolled_back_lends_its_version_to_no_later_change(
+    api: Api, brand: Json, session: Session
+) -> None:
+    """A version is never reused: copies taken at a change that rolled back (here the test's
+    savepoint; in production a restored backup) are never taken for another change's."""
+    ticket = make_ticket(api, brand)
+    path = f"/brands/{brand['id']}/tickets/{ticket['id']}"
+    status_path = statuses_path(brand, f"/{ticket['statusId']}")
+    with session.begin_nested() as undone:
+        api.ok("patch", status_path, json={"name": "Undone"})
+        assert api.ok("get", path)["statusRef"]["name"] == "Undone"  # copies at its version
+        undone.rollback()
+
+    api.ok("patch", status_path, json={"name": "Kept"})
+
+    assert api.ok("get", path)["statusRef"]["name"] == "Kept"

@@ -4,7 +4,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, false, text, true
+from sqlalchemy import BigInteger, ForeignKey, Index, String, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.core.db import Base
@@ -69,9 +69,9 @@ class Brand(Base):
     # The brand's own host name (help.example.com, lowercased, xn-- form) whose root
     # serves the hosted portal when it points at this server (web/portal/domains.py).
     portal_domain: Mapped[str | None] = mapped_column(String(253))
-    # Bumped with every change to the brand's statuses or field definitions: processes
-    # keep their copies of those for one version (core.versioned).
-    config_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set anew (at random) with every change to the brand's statuses or field
+    # definitions: processes keep their copies of those for one version (core.versioned).
+    config_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

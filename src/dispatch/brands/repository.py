@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from dispatch.brands.models import Brand
 from dispatch.core import transaction
@@ -100,7 +103,7 @@ def allocate_ticket_number(session: Session, brand_id: str) -> int:
 # --- The brand's configuration version (core.versioned) ------------------------------------
 
 _CHANGED = "brand config changed"
-_BUMPED = "brand config version bumped"
+_BUMPED = "brand config version set"
 
 
 def config_version(session: Session, brand_id: str) -> int | None:
@@ -116,17 +119,26 @@ def config_version(session: Session, brand_id: str) -> int | None:
 
 def config_changed(session: Session, brand_id: str) -> None:
     """The brand's statuses or field definitions change in this transaction: every
-    process's copies of them are out of date from its commit (one bump per transaction,
+    process's copies of them are out of date from its commit (one new version per transaction,
     again should a rollback have undone it)."""
     transaction.mark(session, (_CHANGED, brand_id))
     if not transaction.cached(session, (_BUMPED, brand_id), lambda: False):
-        session.execute(_BUMP, {"brand_id": brand_id})
+        # A new random version, not the next number: a change that rolled back, or a
+        # database restored from a backup, never meets copies taken of other rows at the
+        # same version.
+        version = secrets.randbits(62)
+        session.execute(_BUMP, {"brand_id": brand_id, "version": version})
         transaction.remember(session, (_BUMPED, brand_id), True)
+        # The session's own brand row learns it too: a session that goes on to its next
+        # transaction (a script's, a test's) reads the copies of this version.
+        brand = session.identity_map.get(identity_key(Brand, brand_id))
+        if brand is not None:
+            set_committed_value(brand, "config_version", version)
 
 
 _BUMP = (
     update(Brand)
     .where(Brand.id == bindparam("brand_id"))
-    .values(config_version=Brand.config_version + 1)
+    .values(config_version=bindparam("version"))
     .execution_options(synchronize_session=False)
 )

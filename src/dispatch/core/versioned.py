@@ -1,7 +1,7 @@
 """Per-process copies of rows that every request reads and that seldom change (a brand's
 statuses, its custom field definitions), kept for one version of the row that owns them.
 
-Whoever changes such rows bumps the owner's version in the same transaction
+Whoever changes such rows gives the owner a new version in the same transaction
 (`brands.repository.config_changed`); every process sees the new version with its next
 read of the owner (each request reads its brand anyway) and loads the rows again. The
 copies are detached from any session and shared by every thread: read them, never change

@@ -1,4 +1,4 @@
-"""brand config version: bumped with every change to a brand's statuses or field
+"""brand config version: set anew with every change to a brand's statuses or field
 definitions, so processes can keep copies of them (core.versioned)
 
 Revision ID: 0025_brand_config_version
@@ -22,7 +22,7 @@ def upgrade() -> None:
     # with it (ON DELETE CASCADE) every brand's data.
     op.add_column(
         "brands",
-        sa.Column("config_version", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("config_version", sa.BigInteger(), nullable=False, server_default="0"),
     )
 
 
