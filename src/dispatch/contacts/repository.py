@@ -19,12 +19,12 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from dispatch.contacts.models import Company, Contact
 from dispatch.core import transaction
+from dispatch.core.db import per_dialect
 from dispatch.core.pagination import Cursor, after_cursor
 from dispatch.spam.models import BlockedSender
 
@@ -222,10 +222,7 @@ def _insert_unless_taken(insert: Any) -> Any:
 
 
 # Every ticket from a new address asks: built once per dialect, the values as parameters.
-_INSERT_UNLESS_TAKEN = {
-    "postgresql": _insert_unless_taken(postgresql.insert),
-    "sqlite": _insert_unless_taken(sqlite.insert),
-}
+_INSERT_UNLESS_TAKEN = per_dialect(_insert_unless_taken)
 
 
 def email_taken(session: Session, brand_id: str, email: str, *, except_id: str | None) -> bool:

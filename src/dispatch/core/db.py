@@ -8,7 +8,7 @@ import json
 import threading
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -21,12 +21,14 @@ from sqlalchemy import (
     insert,
     inspect,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from dispatch.core import transaction
 from dispatch.core.types import JSONType, UTCDateTime
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -64,6 +66,12 @@ def insert_rows(session: Session, objects: Sequence[object]) -> None:
     if objects:
         table, rows = _plain_rows(objects)
         session.execute(insert(table), rows)
+
+
+def per_dialect(build: Callable[[Any], T]) -> dict[str, T]:
+    """A statement built once for each dialect's INSERT (both share ON CONFLICT, each in
+    its own construct), by dialect name: hot statements are module constants."""
+    return {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
 
 
 @functools.cache

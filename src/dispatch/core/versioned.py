@@ -24,14 +24,19 @@ class VersionedCache(Generic[T]):
     """`get(session, key, version, load)`: what `load(reader)` returned for `key` at
     `version`, loaded once per process and version. `reader` is a session of its own on
     the same connection (so the same transaction): the copies are never instances the
-    caller's session holds or will hold, which its services may change."""
+    caller's session holds or will hold, which its services may change. No version (the
+    transaction changed the rows itself): `load(session)`, its own rows, never kept."""
 
     def __init__(self, limit: int = 4096) -> None:
         self._entries: dict[Hashable, tuple[int, T]] = {}
         self._limit = limit
         self._lock = threading.Lock()
 
-    def get(self, session: Session, key: Hashable, version: int, load: Callable[[Session], T]) -> T:
+    def get(
+        self, session: Session, key: Hashable, version: int | None, load: Callable[[Session], T]
+    ) -> T:
+        if version is None:
+            return load(session)
         entry = self._entries.get(key)
         if entry is not None and entry[0] == version:
             return entry[1]

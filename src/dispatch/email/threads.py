@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
 from dispatch.core import clock
+from dispatch.core.db import per_dialect
 from dispatch.core.ids import new_id
 from dispatch.email import addresses
 from dispatch.email.addresses import Mailbox
@@ -187,4 +187,4 @@ def _remember(insert: Any) -> Any:
 
 
 _MESSAGES = cast(Table, EmailMessage.__table__)
-_REMEMBER = {"postgresql": _remember(postgresql.insert), "sqlite": _remember(sqlite.insert)}
+_REMEMBER = per_dialect(_remember)

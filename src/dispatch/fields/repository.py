@@ -25,17 +25,12 @@ def brand_fields(session: Session, brand_id: str, entity_type: str) -> list[Fiel
     """`list_fields` of one entity type, to read: the process's copies for the brand's
     config version (`core.versioned`: never change them), this transaction's own rows
     once it changed them. Every new ticket's custom fields are checked against them."""
+
+    def load(reader: Session) -> tuple[FieldDefinition, ...]:
+        return tuple(list_fields(reader, brand_id, entity_type))
+
     version = brands.config_version(session, brand_id)
-    if version is None:
-        return list_fields(session, brand_id, entity_type)
-    return list(
-        _COPIES.get(
-            session,
-            (brand_id, entity_type),
-            version,
-            lambda reader: tuple(list_fields(reader, brand_id, entity_type)),
-        )
-    )
+    return list(_COPIES.get(session, (brand_id, entity_type), version, load))
 
 
 _COPIES = VersionedCache[tuple[FieldDefinition, ...]]()

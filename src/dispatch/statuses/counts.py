@@ -13,11 +13,10 @@ from collections import defaultdict
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dispatch.core import transaction
-from dispatch.core.db import as_json, json_insert
+from dispatch.core.db import as_json, json_insert, per_dialect
 from dispatch.statuses.models import StatusTicketCount
 
 SLOTS = 8
@@ -73,13 +72,14 @@ def read(session: Session, brand_id: str) -> dict[str, int]:
     return {status_id: int(total or 0) for status_id, total in session.execute(stmt)}
 
 
-def _upsert_statement(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = cast(Table, StatusTicketCount.__table__)
-    stmt = insert(table)
+_TABLE = cast(Table, StatusTicketCount.__table__)
+
+
+def _upsert_statement(insert: Any) -> Any:
+    stmt = insert(_TABLE)
     return stmt.on_conflict_do_update(
-        index_elements=[table.c.status_id, table.c.slot],
-        set_={"count": table.c.count + stmt.excluded.count},
+        index_elements=[_TABLE.c.status_id, _TABLE.c.slot],
+        set_={"count": _TABLE.c.count + stmt.excluded.count},
     )
 
 
@@ -87,8 +87,7 @@ def _upsert_statement(dialect: str) -> Any:
 # multi-row statement and compiles it once per process (rows inlined with .values()
 # made a statement it could not cache, compiled on every write). On the table, not the
 # mapped class: no ORM bulk machinery for rows nothing reads back.
-_UPSERTS = {dialect: _upsert_statement(dialect) for dialect in ("postgresql", "sqlite")}
-_TABLE = cast(Table, StatusTicketCount.__table__)
+_UPSERTS = per_dialect(_upsert_statement)
 _UPSERT_CLAUSE = (
     f"status_counts_in AS ({json_insert(_TABLE, 'status_counts')} "
     "ON CONFLICT (status_id, slot) "

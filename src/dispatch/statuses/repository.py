@@ -26,15 +26,8 @@ def brand_statuses(session: Session, brand_id: str) -> list[TicketStatus]:
     (`core.versioned`: never change them), this transaction's own rows once it changed
     them."""
     version = brands.config_version(session, brand_id)
-    if version is None:
-        return list_statuses(session, brand_id)
     return list(
-        _COPIES.get(
-            session,
-            brand_id,
-            version,
-            lambda reader: tuple(reader.scalars(_BRAND_STATUSES, {"brand_id": brand_id})),
-        )
+        _COPIES.get(session, brand_id, version, lambda s: tuple(list_statuses(s, brand_id)))
     )
 
 
