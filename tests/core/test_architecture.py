@@ -12,7 +12,9 @@ RUNNER = SOURCE / "core" / "transaction.py"
 
 
 def test_only_the_transaction_runner_commits_or_rolls_back() -> None:
-    ending = re.compile(r"\.(commit|rollback)\(\)")
+    # `super().commit()`: the SQLite driver connection's own override (core/db.py), which
+    # ends nothing by itself: it runs when the runner's commit reaches the driver.
+    ending = re.compile(r"(?<!super\(\))\.(commit|rollback)\(\)")
     offenders = [
         f"{path.relative_to(SOURCE)}:{number}"
         for path in SOURCE.rglob("*.py")

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from dispatch.accounts import service as accounts
 from dispatch.app import create_app
 from dispatch.core import transaction
+from dispatch.core.db import make_engine
 from dispatch.settings import Settings
 from tests.conftest import BACKEND
 from tests.tickets.helpers import committed_brand
@@ -75,3 +76,49 @@ def test_a_bad_key_or_a_brand_out_of_reach_never_waits_for_the_write_lock(
                 headers={"Authorization": f"Bearer {other_key}"},
             )
         assert (bad_key, out_of_reach) == (401, 404)
+
+
+def test_a_writer_let_in_never_finds_the_database_still_locked(tmp_path: Path) -> None:
+    """The writer lock is let go once the previous writer's COMMIT or ROLLBACK has run,
+    not before: with SQLite's busy timeout at zero, a writer let in early fails at its
+    BEGIN IMMEDIATE with 'database is locked' (with the timeout, it slept in the busy
+    handler while the lock's queue stood still). Two engines stand for two processes."""
+    url = f"sqlite:///{tmp_path / 'lock.db'}"
+    engines = [make_engine(url, pool_size=4) for _ in range(2)]
+    for engine in engines:
+        event.listen(engine, "connect", _no_busy_wait)
+    with engines[0].begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE hits (n INTEGER)")
+    failures: list[BaseException] = []
+
+    def write(engine: Any, rounds: int) -> None:
+        writer = engine.execution_options(dispatch_write=True)
+        try:
+            for n in range(rounds):
+                with writer.connect() as conn:
+                    conn.exec_driver_sql("INSERT INTO hits VALUES (?)", (n,))
+                    if n % 5:
+                        conn.commit()
+                    else:
+                        conn.rollback()
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [
+        threading.Thread(target=write, args=(engine, 150)) for engine in engines for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    try:
+        assert not failures, failures[0]
+        with engines[0].connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM hits").scalar() == 6 * 120
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def _no_busy_wait(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA busy_timeout=0")

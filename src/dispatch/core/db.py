@@ -5,10 +5,11 @@ from __future__ import annotations
 import fcntl
 import functools
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
-from typing import IO, Any, ClassVar, TypeVar
+from typing import IO, Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -110,10 +111,6 @@ def insert_rows_part(objects: list[Any]) -> transaction.CommitPart:
     return transaction.CommitPart((clause,), {table.name: as_json(rows)})
 
 
-# Connection.info key: this connection's transaction holds the writer lock.
-_HOLDS_WRITER = "dispatch.sqlite_writer"
-
-
 def one_of(column: Any, values: Collection[str]) -> ColumnElement[bool]:
     """`column = value` for one value (the planner's cheapest index probe, and the form
     the single-brand queries always had), `column IN (...)` for several."""
@@ -148,6 +145,36 @@ class _WriterLock:
         self._threads.release()
 
 
+class _SQLiteConnection(sqlite3.Connection):
+    """Lets go of its database's writer lock once its transaction has ended: after its
+    COMMIT succeeded, or its ROLLBACK ran, or it closed. Not before: SQLAlchemy's commit
+    and rollback events fire before them, and a writer let in then found the database
+    still locked and slept in SQLite's busy handler while the queue stood still."""
+
+    writer: _WriterLock | None = None
+
+    def commit(self) -> None:
+        super().commit()  # a failed COMMIT keeps the lock until the rollback
+        self.release_writer()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.release_writer()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.release_writer()
+
+    def release_writer(self) -> None:
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            writer.release()
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -173,33 +200,15 @@ def _configure_sqlite(engine: Engine) -> None:
         # Writers take the write lock up front: a deferred transaction that later
         # upgrades can fail with SQLITE_BUSY instead of waiting its turn.
         immediate = conn.get_execution_options().get("dispatch_write", False)
+        dbapi_connection = cast(_SQLiteConnection, conn.connection.dbapi_connection)
         if immediate:
             writer.acquire()
-            conn.info[_HOLDS_WRITER] = True
+            dbapi_connection.writer = writer
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
         except BaseException:
-            _release(conn)
+            dbapi_connection.release_writer()
             raise
-
-    def _release(conn: Connection) -> None:
-        _release_record(conn.info)
-
-    def _release_record(info: dict[Any, Any]) -> None:
-        if info.pop(_HOLDS_WRITER, False):
-            writer.release()
-
-    event.listen(engine, "commit", _release)
-    event.listen(engine, "rollback", _release)
-
-    # A connection going back to the pool (or dropped) mid-transaction ends it too.
-    @event.listens_for(engine, "reset")
-    def _on_reset(_dbapi: Any, record: ConnectionPoolEntry, _state: Any) -> None:
-        _release_record(record.info)
-
-    @event.listens_for(engine, "invalidate")
-    def _on_invalidate(_dbapi: Any, record: ConnectionPoolEntry, _error: Any) -> None:
-        _release_record(record.info)
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
@@ -209,7 +218,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         engine = create_engine(
             url,
             echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": 30, "factory": _SQLiteConnection},
             pool_size=pool_size,
             max_overflow=pool_size,
         )
