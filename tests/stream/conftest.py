@@ -43,9 +43,13 @@ class World:
     def append(self) -> int:
         """Commit what was emitted, then append every pending event as the worker does
         (batch after batch, each committed); how many."""
+        return self.append_with({})
+
+    def append_with(self, bodies: dict[str, str]) -> int:
+        """`append`, with bodies rendered ahead."""
         self.session.commit()
         total = 0
-        while appended := consumer.append(self.session):
+        while appended := consumer.append(self.session, bodies=bodies):
             self.session.commit()
             total += appended
         return total

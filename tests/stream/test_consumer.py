@@ -236,3 +236,35 @@ def test_a_second_appender_waits_for_the_first_to_commit_so_seq_follows_commit_o
 
 def _emit(session: Session) -> events.Event:
     return events.emit(session, "ticket.updated", BRAND, {"id": "tkt_order"})
+
+
+def test_bodies_rendered_ahead_are_what_the_stream_and_the_fan_out_write(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the worker renders the waiting events' bodies in a reading transaction,
+    before the write lock: appending and fanning out then render nothing."""
+    webhook = add_webhook(world.session, world.brand.id, URL, commit=False)
+    world.ticket(title="First")
+    world.ticket(title="Second")
+    world.session.commit()
+    bodies = consumer.render_ahead(world.session)
+    world.ticket(title="Third, after the rendering")
+    world.session.commit()
+    rendered: list[str] = []
+    real_render = consumer.payloads.render
+
+    def render(event: Any) -> bytes:
+        rendered.append(event.id)
+        return real_render(event)
+
+    monkeypatch.setattr(consumer.payloads, "render", render)
+    fan_out(world.session, bodies=bodies)
+    assert world.append_with(bodies) == len(world.events(world.brand))
+
+    later = world.events(world.brand)[-1].id
+    assert set(rendered) == {later}  # once by the fan-out, once by the stream
+    assert len(rendered) == 2
+    sent = {d.event_id: d.body for d in deliveries_of(world.session, webhook.id)}
+    streamed = world.streamed(world.brand)
+    assert {row.event_id: row.payload for row in streamed} == sent
+    assert all(sent[event_id] == body for event_id, body in bodies.items())

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, or_, select
+from sqlalchemy import ColumnElement, Executable, Select, Table, bindparam, delete, or_, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -49,8 +49,18 @@ def _inbox(name: str) -> list[ColumnElement[bool]]:
 def claim(session: Session, name: str, *, limit: int) -> list[Event]:
     """The events of the oldest `limit` inbox rows of consumer `name`, in position order,
     locked for this transaction (rows another worker holds are skipped)."""
+    return _take(session, _CLAIM, name, limit)
+
+
+def peek(session: Session, name: str, *, limit: int) -> list[Event]:
+    """The events `claim` would take now, left unlocked: to work ahead on them in a
+    reading transaction (a writing one claims them after, and checks it got the same)."""
+    return _take(session, _PEEK, name, limit)
+
+
+def _take(session: Session, statement: Executable, name: str, limit: int) -> list[Event]:
     params = {"consumer": _known(name), "now": clock.now(), "limit": limit}
-    rows = list(session.execute(_CLAIM, params))
+    rows = list(session.execute(statement, params))
     if rows and rows[0][1] is not None:
         return [rows[0][0]]  # held back before: alone, so it fails alone if it fails again
     taken = []
@@ -62,7 +72,7 @@ def claim(session: Session, name: str, *, limit: int) -> list[Event]:
 
 
 # Every pass of every consumer starts with it: built once.
-_CLAIM = (
+_PEEK = (
     select(Event, EventInbox.leased_by)
     .join(EventInbox, EventInbox.position == Event.position)
     .where(
@@ -71,8 +81,8 @@ _CLAIM = (
     )
     .order_by(EventInbox.position)
     .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True, of=EventInbox)
 )
+_CLAIM = _PEEK.with_for_update(skip_locked=True, of=EventInbox)
 
 
 def done(session: Session, name: str, positions: Sequence[int]) -> None:

@@ -41,6 +41,7 @@ from dispatch.brands.models import Brand
 from dispatch.comments.models import Comment
 from dispatch.contacts.models import Contact
 from dispatch.core import clock, consumers
+from dispatch.core.db import insert_rows
 from dispatch.core.events import EMAIL, Event
 from dispatch.email.addresses import reply_address
 from dispatch.email.outbound import compose, repository
@@ -91,6 +92,9 @@ class _Context:
     threads: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     # (event id, kind, recipient) of the emails the batch's events already yielded.
     queued: set[tuple[str, str, str]] = field(default_factory=set)
+    # (ticket id, address) of the autoresponses the batch queued: its rows are not
+    # flushed, so the limits' queries do not see them.
+    autoresponses: list[tuple[str, str]] = field(default_factory=list)
     # Holds the preloaded rows: the session's identity map keeps only weak references.
     _rows: list[object] = field(default_factory=list)
     _links: Links | None = None
@@ -145,35 +149,90 @@ class _Context:
         return {i: self.links().download(found[i]).url if i in found else None for i in wanted}
 
 
-def generate_from_events(
+@dataclass(frozen=True)
+class Prepared:
+    """A batch's emails made ahead, outside SQLite's write lock (`prepare`): the new rows,
+    good for the events at these positions only."""
+
+    positions: tuple[int, ...]
+    rows: list[object]
+
+
+def prepare(session: Session, events: list[Event], settings: Settings | None = None) -> Prepared:
+    """The emails of `events`, made in a reading transaction and left out of it: rows for
+    `generate_from_events` to write should it claim these very events. On SQLite the
+    worker makes them before its write transaction, so the rendering (most of a batch's
+    time) does not hold the single write lock that every API write waits behind."""
+    _make(session, events, resolve(settings))
+    rows = list(session.new)
+    for row in rows:
+        session.expunge(row)
+    return Prepared(tuple(event.position for event in events), rows)
+
+
+def prepare_next(
     session: Session, *, limit: int = 200, settings: Settings | None = None
+) -> Prepared | None:
+    """`prepare` the batch `generate_from_events` would claim now (None: nothing waits)."""
+    events = consumers.peek(session, EMAIL, limit=limit)
+    return prepare(session, events, settings) if events else None
+
+
+def generate_from_events(
+    session: Session,
+    *,
+    limit: int = 200,
+    settings: Settings | None = None,
+    prepared: Prepared | None = None,
 ) -> int:
     """Queue the emails of up to `limit` events not yet considered and mark them
     considered; returns how many events were considered (0: nothing left to do). Flushes,
     never commits: the caller commits, and a rollback leaves the events to a later run.
-
-    An event whose emails cannot be made (a bug, unexpected data) is logged and skipped,
-    so it never blocks the events behind it: the batch runs in one savepoint and, if
-    anything in it fails, again event by event, each in its own."""
+    With `prepared` (from `prepare_next`) it claims as many events as those rows were
+    made for (more may have come since) and, when it got the very same events, writes
+    the rows; else another worker took some meanwhile, and the emails are made here."""
+    if prepared is not None:
+        limit = len(prepared.positions)
     events = consumers.claim(session, EMAIL, limit=limit)
     if not events:
         return 0
-    settings = resolve(settings)
-    try:
-        with session.begin_nested():
-            _handle_all(_Context(session, settings), events)
-    except Exception:
-        context = _Context(session, settings)
-        context.preload(events)
-        for event in events:
-            try:
-                with session.begin_nested():
-                    _handle(context, event)
-            except Exception:
-                log.exception("event %s (%s): no email generated", event.id, event.type)
+    if prepared is not None and prepared.positions == tuple(e.position for e in events):
+        # Plain rows through their tables: a flush of the objects cost more than all else.
+        for kind in dict.fromkeys(type(row) for row in prepared.rows):
+            insert_rows(session, [row for row in prepared.rows if type(row) is kind])
+    else:
+        _make(session, events, resolve(settings))
     consumers.done(session, EMAIL, [e.position for e in events])
     session.flush()
     return len(events)
+
+
+def _make(session: Session, events: list[Event], settings: Settings) -> None:
+    """Add the emails of `events` to the session, unflushed: it only reads, so it may run
+    in a reading transaction. An event whose emails cannot be made (a bug, unexpected
+    data) is logged and skipped, so it never blocks the events behind it: when anything
+    in the batch fails, the batch is made again event by event, a failing event's rows
+    dropped."""
+    with session.no_autoflush:
+        try:
+            _handle_all(_Context(session, settings), events)
+            return
+        except Exception:
+            _drop_new(session, keep=set())
+        context = _Context(session, settings)
+        context.preload(events)
+        for event in events:
+            before = {id(row) for row in session.new}
+            try:
+                _handle(context, event)
+            except Exception:
+                _drop_new(session, keep=before)
+                log.exception("event %s (%s): no email generated", event.id, event.type)
+
+
+def _drop_new(session: Session, *, keep: set[int]) -> None:
+    for row in [row for row in session.new if id(row) not in keep]:
+        session.expunge(row)
 
 
 def _handle_all(context: _Context, events: list[Event]) -> None:
@@ -254,6 +313,8 @@ def _queue(
     if key in context.queued:
         return  # an event yields each kind of email to each recipient once
     context.queued.add(key)
+    if draft.kind == AUTORESPONSE and ticket is not None:
+        context.autoresponses.append((ticket.id, key[2]))
     known = context.thread(ticket) if ticket is not None and draft.in_thread else None
     compose.queue(
         context.session, context.settings, brand, ticket, draft, event_id=event.id, known=known
@@ -398,12 +459,15 @@ def _autoresponse(context: _Context, brand: Brand, ticket: Ticket, event: Event)
     if contact is None:
         return
     session = context.session
-    if repository.has_kind_for_ticket(session, ticket.id, AUTORESPONSE):
+    queued = context.autoresponses
+    if any(ticket_id == ticket.id for ticket_id, _to in queued) or (
+        repository.has_kind_for_ticket(session, ticket.id, AUTORESPONSE)
+    ):
         return
     since = clock.now() - AUTORESPONSE_WINDOW
-    if repository.count_kind_to_since(session, AUTORESPONSE, contact.email, since) >= (
-        AUTORESPONSE_LIMIT
-    ):
+    address = contact.email.strip().lower()
+    earlier = repository.count_kind_to_since(session, AUTORESPONSE, address, since)
+    if earlier + sum(to == address for _ticket_id, to in queued) >= AUTORESPONSE_LIMIT:
         log.info("autoresponse to %s skipped: limit reached", contact.email)
         return
     subject, text = autoresponse_texts(

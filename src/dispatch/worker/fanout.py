@@ -15,6 +15,7 @@ once even with several workers.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -34,9 +35,13 @@ class FanOut:
     deliveries: int
 
 
-def fan_out(session: Session, *, batch: int = 200) -> FanOut:
+def fan_out(
+    session: Session, *, batch: int = 200, bodies: Mapping[str, str] | None = None
+) -> FanOut:
     """Turn up to `batch` events not yet fanned out into deliveries; flushes, never
-    commits."""
+    commits. `bodies`: events' bodies rendered ahead, by event id (others are rendered
+    here)."""
+    bodies = bodies or {}
     events = consumers.claim(session, WEBHOOKS, limit=batch)
     if not events:
         return FanOut(0, 0)
@@ -49,7 +54,7 @@ def fan_out(session: Session, *, batch: int = 200) -> FanOut:
         receivers = webhooks_service.receivers(event, by_brand.get(event.brand_id, []))
         if not receivers:
             continue
-        body = payloads.render(event).decode("utf-8")
+        body = bodies.get(event.id) or payloads.render(event).decode("utf-8")
         for webhook in receivers:
             session.add(
                 WebhookDelivery(

@@ -283,8 +283,9 @@ class Worker:
             transaction.run(self.database, self.timer_kinds.schedule)
             self._scheduled = True
         events, streamable, due = self._probe()
-        more_events, created = self._fan_out_batch() if events else (False, 0)
-        more_streamable = self._stream_batch() >= stream.BATCH if streamable else False
+        bodies = self._render_ahead() if streamable else {}
+        more_events, created = self._fan_out_batch(bodies) if events else (False, 0)
+        more_streamable = self._stream_batch(bodies) >= stream.BATCH if streamable else False
         if self._timer_due():
             self.timer_kinds.fire_due(self.database, worker=self.name)
         if self._stopping.is_set():
@@ -330,14 +331,22 @@ class Worker:
         with self._lock:
             return len(self._in_flight)
 
-    def _fan_out_batch(self) -> tuple[bool, int]:
+    def _render_ahead(self) -> dict[str, str]:
+        """SQLite: the waiting events' bodies, rendered in a reading transaction before
+        the fan-out and the stream take the write lock that every API write waits behind
+        (PostgreSQL locks only the rows claimed: they render as they go)."""
+        if self.database.dialect != "sqlite":
+            return {}
+        return transaction.run(self.database, stream.render_ahead, write=False)
+
+    def _fan_out_batch(self, bodies: dict[str, str]) -> tuple[bool, int]:
         """One fan-out transaction: (whether a full batch was taken, so more may wait;
         how many deliveries it created)."""
         batch = self.config.fanout_batch
         result = consumers.run(
             self.database,
             WEBHOOKS,
-            lambda session: fan_out(session, batch=batch),
+            lambda session: fan_out(session, batch=batch, bodies=bodies),
             limit=batch,
             worker=self.name,
         )
@@ -345,10 +354,14 @@ class Worker:
             return False, 0
         return result.events >= batch, result.deliveries
 
-    def _stream_batch(self) -> int:
+    def _stream_batch(self, bodies: dict[str, str]) -> int:
         """One append to the live stream; how many events it took (0 if it failed)."""
         appended = consumers.run(
-            self.database, STREAM, stream.append, limit=stream.BATCH, worker=self.name
+            self.database,
+            STREAM,
+            lambda session: stream.append(session, bodies=bodies),
+            limit=stream.BATCH,
+            worker=self.name,
         )
         return appended or 0
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.core import transaction
 from dispatch.core.db import Database
 from dispatch.email.models import EmailMessage, OutboundEmail
-from dispatch.email.notifications import generate_from_events
+from dispatch.email.notifications import generate_from_events, prepare_next
 from dispatch.email.outbound import send_due
 from dispatch.settings import Settings
 from tests.conftest import Api
@@ -18,13 +20,26 @@ Json = dict[str, Any]
 
 
 def generate(database: Database, settings: Settings, *, limit: int = 200) -> int:
-    """The worker's generation job, in its own committed transaction; events considered."""
+    """The worker's generation job, each batch in its own committed transaction, made
+    ahead in a reading one on SQLite as the worker does; events considered."""
     total = 0
-    with database.session() as session:
-        while considered := generate_from_events(session, limit=limit, settings=settings):
-            total += considered
-        session.commit()
-    return total
+    while True:
+        prepared = (
+            transaction.run(
+                database,
+                lambda s: prepare_next(s, limit=limit, settings=settings),
+                write=False,
+            )
+            if database.dialect == "sqlite"
+            else None
+        )
+        batch = functools.partial(
+            generate_from_events, limit=limit, settings=settings, prepared=prepared
+        )
+        considered = transaction.run(database, batch)
+        if not considered:
+            return total
+        total += considered
 
 
 def send(database: Database, settings: Settings, *, limit: int = 20) -> int:
