@@ -14,8 +14,9 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, Table, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from dispatch.contacts import service as contacts
 from dispatch.contacts.models import Contact
 from dispatch.core import clock, events, leases
 from dispatch.core.actor import Actor
+from dispatch.core.db import per_dialect
 from dispatch.core.ids import new_id
 from dispatch.email import addresses
 from dispatch.email.addresses import Mailbox
@@ -100,6 +102,22 @@ def _stored_with_message_id(session: Session, brand_id: str, message_id: str) ->
     )
 
 
+_INBOUND_TABLE = cast(Table, InboundMessage.__table__)
+# One statement stores a message, or finds its Message-ID already stored for the brand
+# (nothing returned): the same message delivered twice, even at the same moment through
+# two connections, is stored once. Built once per dialect: every delivery runs it.
+_STORE = per_dialect(
+    lambda insert: (
+        insert(_INBOUND_TABLE)
+        .on_conflict_do_nothing(
+            index_elements=["brand_id", "message_id"],
+            index_where=_INBOUND_TABLE.c.message_id.isnot(None),
+        )
+        .returning(_INBOUND_TABLE.c.id)
+    )
+)
+
+
 def store_message(
     session: Session,
     recipient: Recipient,
@@ -112,41 +130,33 @@ def store_message(
     """Keep the raw message for `recipient`'s brand, status RECEIVED, for the worker. A
     Message-ID already stored for the brand is not stored again (`duplicate`)."""
     brand_id = recipient.brand.id
-    if message_id is not None:
+    address = recipient.mailbox.address[:320]
+    row = {
+        "id": new_id("inm"),
+        "brand_id": brand_id,
+        "recipient": address,
+        "envelope_sender": envelope_sender[:320] if envelope_sender is not None else None,
+        "message_id": message_id,
+        "raw": raw,
+        "size": len(raw),
+        "source": source,
+        "status": RECEIVED,
+        "attempts": 0,
+        "leased_by": None,
+        "lease_expires_at": None,
+        "received_at": clock.now(),
+        "processed_at": None,
+        "outcome": None,
+        "error": None,
+    }
+    stored = session.scalar(_STORE[session.get_bind().dialect.name], row)
+    if stored is None:
+        assert message_id is not None  # noqa: S101 - only a Message-ID can conflict
         existing = _stored_with_message_id(session, brand_id, message_id)
-        if existing is not None:
-            return Stored(existing, brand_id, recipient.mailbox.address, duplicate=True)
-    row = InboundMessage(
-        id=new_id("inm"),
-        brand_id=brand_id,
-        recipient=recipient.mailbox.address[:320],
-        envelope_sender=envelope_sender[:320] if envelope_sender is not None else None,
-        message_id=message_id,
-        raw=raw,
-        size=len(raw),
-        source=source,
-        status=RECEIVED,
-        attempts=0,
-        leased_by=None,
-        lease_expires_at=None,
-        received_at=clock.now(),
-        processed_at=None,
-        outcome=None,
-        error=None,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        # The same message arrived at the same moment through another connection.
-        if message_id is None:
-            raise
-        existing = _stored_with_message_id(session, brand_id, message_id)
-        if existing is None:
-            raise
+        assert existing is not None  # noqa: S101 - it conflicted with this very row
         return Stored(existing, brand_id, recipient.mailbox.address, duplicate=True)
     events.notify_on_commit(session)
-    return Stored(row.id, brand_id, row.recipient, duplicate=False)
+    return Stored(stored, brand_id, address, duplicate=False)
 
 
 # --- leases (the worker's claims) ----------------------------------------------------------------

@@ -3,20 +3,26 @@ between storing and processing (or during processing) loses nothing and doubles 
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session
 
+from dispatch.brands.models import Brand
+from dispatch.core import transaction
 from dispatch.core.errors import ValidationFailed
 from dispatch.email import inbound, service, threads
+from dispatch.email.addresses import Mailbox
 from dispatch.email.models import InboundMessage
 from dispatch.tickets.models import Ticket
 from dispatch.worker.mail import MailJobs
 from tests.conftest import Api
 from tests.email.inbound.conftest import DOMAIN, Mailroom, mail
+from tests.tickets.helpers import committed_brand
 
 Json = dict[str, Any]
 
@@ -286,3 +292,38 @@ def test_a_message_that_cannot_be_processed_is_failed_at_once_with_its_reason(
     assert message.error is not None
     assert message.error.startswith(type(error).__name__)
     assert tickets_of(mailroom, brand) == 0
+
+
+def test_the_same_message_stored_at_the_same_moment_twice_is_kept_once(
+    database_url: str,
+) -> None:
+    """Two connections deliver one Message-ID at once: the second waits for the first's
+    transaction, then finds it stored (a duplicate), and neither delivery fails."""
+    with committed_brand(database_url) as (database, _actor, brand_id):
+        with database.session(write=False) as reading:
+            brand = reading.get(Brand, brand_id)
+        assert brand is not None
+        mailbox = Mailbox(address=f"{brand.slug}@{DOMAIN}", local=brand.slug, token=None)
+        recipient = service.Recipient(brand, mailbox)
+
+        def store(session: Session) -> service.Stored:
+            return service.store_message(
+                session, recipient, b"raw", message_id="<once@x>", envelope_sender=None,
+                source="smtp",
+            )  # fmt: skip
+
+        first_session = database.session()
+        first = store(first_session)
+        seconds: list[service.Stored] = []
+        other = threading.Thread(
+            target=lambda: seconds.append(transaction.run(database, store)), daemon=True
+        )
+        other.start()
+        other.join(timeout=0.3)  # it waits for the first transaction
+        first_session.commit()
+        first_session.close()
+        other.join(timeout=15)
+
+        [second] = seconds
+        assert (first.duplicate, second.duplicate) == (False, True)
+        assert second.id == first.id

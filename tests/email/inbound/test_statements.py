@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection
 
-from dispatch.email import inbound
+from dispatch.email import inbound, service
+from dispatch.email.inbound import job
 from dispatch.email.models import InboundMessage
 from tests.conftest import BACKEND
 from tests.core.test_statement_counts import statements
@@ -36,3 +37,21 @@ def test_processing_an_emailed_new_ticket(
 
     assert outcome["action"] == "created"
     assert len(seen) <= EMAILED_NEW_TICKET, "\n".join(seen)
+
+
+def test_the_job_adds_only_the_lease_check_around_a_message(
+    mailroom: Mailroom, brand: dict[str, Any], connection: Connection
+) -> None:
+    """No savepoint around the processing (a failure rolls the whole transaction back and
+    is recorded in another): the job's own share is the locked read of its lease."""
+    mailroom.deliver(brand, mail(to=f"{brand['slug']}@{DOMAIN}"))  # the brand has served
+    raw = mail(to=f"{brand['slug']}@{DOMAIN}", sender="New Sender <new.sender@example.com>")
+    mailroom.store(brand, raw)
+    [claimed] = service.claim(mailroom.session, "w1", limit=5, lease=inbound.LEASE)
+    mailroom.session.commit()
+
+    with statements(connection) as seen:
+        assert job._process_leased(mailroom.session, claimed, "w1") == 1
+        mailroom.session.commit()
+
+    assert len(seen) <= EMAILED_NEW_TICKET + 1, "\n".join(seen)

@@ -1,6 +1,6 @@
-"""The worker's inbound job: lease received messages, process each in its own transaction
-(and savepoint), record failures (retried, or failed at once when the message itself
-cannot be processed)."""
+"""The worker's inbound job: lease received messages, process each in its own transaction,
+record failures in another (retried, or failed at once when the message itself cannot be
+processed)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
@@ -46,11 +46,10 @@ def process_received(database: Database, *, limit: int = 50) -> int:
     done = 0
     for position, message_id in enumerate(ids):
         try:
-            done += transaction.run(
-                database, partial(_process_leased, message_id=message_id, worker=worker)
-            )
+            done += _process_one(database, message_id, worker)
         except BaseException:
-            # Stopping (or broken): the rest is free for another worker at once.
+            # Stopping (or the database unreachable): the rest is free for another worker
+            # at once.
             with contextlib.suppress(Exception):
                 unused = ids[position + 1 :]
                 transaction.run(
@@ -60,21 +59,31 @@ def process_received(database: Database, *, limit: int = 50) -> int:
     return done
 
 
+def _process_one(database: Database, message_id: str, worker: str) -> int:
+    """Process the message in a transaction of its own (1), or, when that fails, roll it
+    all back and record the failure in another (0). No savepoint around the processing:
+    two more round trips per message, for the rare failure."""
+    try:
+        return transaction.run(
+            database, partial(_process_leased, message_id=message_id, worker=worker)
+        )
+    except (OperationalError, InterfaceError):
+        raise  # the database itself: the worker waits it out
+    except Exception as error:
+        logger.exception("inbound message %s failed", message_id)
+        transaction.run(
+            database,
+            partial(_record_failure, message_id=message_id, worker=worker, error=error),
+        )
+        return 0
+
+
 def _process_leased(session: Session, message_id: str, worker: str) -> int:
-    """Process the message if `worker` still holds its lease (1), or record its failure
-    (0): in a savepoint, so a failure leaves nothing half written but the failure."""
+    """Process the message if `worker` still holds its lease (1; else 0)."""
     message = service.leased(session, message_id, worker)
     if message is None:
         return 0
-    try:
-        with session.begin_nested():
-            process_message(session, message)
-    except Exception as error:
-        if transaction.is_retryable(error):
-            raise  # the whole transaction runs again
-        logger.exception("inbound message %s failed", message_id)
-        _record_failure(message, error)
-        return 0
+    process_message(session, message)
     return 1
 
 
@@ -82,10 +91,13 @@ def _process_leased(session: Session, message_id: str, worker: str) -> int:
 PERMANENT_FAILURES = (DomainError, ValidationError, DataError, UnicodeError)
 
 
-def _record_failure(message: InboundMessage, error: Exception) -> None:
+def _record_failure(session: Session, message_id: str, worker: str, error: Exception) -> None:
     """Retry later after a failure that may pass (the database, storage, a bug being
     fixed); mark FAILED, with the reason, after the last attempt or at once when the
     message itself cannot be processed."""
+    message = service.leased(session, message_id, worker)
+    if message is None:
+        return
     message.error = f"{type(error).__name__}: {error}"[:1000]
     message.leased_by = None
     if message.attempts >= MAX_ATTEMPTS or isinstance(error, PERMANENT_FAILURES):
