@@ -3,7 +3,10 @@
 - RCPT: only `<slug>@`, `<brandId>@` and `<slug>+<token>@` at the inbound domain, of live
   brands with inbound email enabled; anything else is refused with `550 5.1.1`. Each
   recipient is looked up once, here; DATA stores for the recipients RCPT accepted (a brand
-  deleted in between is the worker's to ignore, like one deleted after the 250).
+  deleted in between is the worker's to ignore, like one deleted after the 250). What a
+  mailbox names is remembered for MAILBOX_SECONDS: a transaction per recipient was a third
+  of the listener's work under a stream of mail, and a brand renamed, disabled or created
+  is answered for accordingly that much later at most.
 - DATA: larger than DISPATCH_MAIL_MAX_BYTES is refused with 552 (aiosmtpd's
   `data_size_limit`, also announced as SIZE in EHLO). The raw message is stored, one row
   per accepted brand, and committed before the client hears 250; a Message-ID already
@@ -19,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -28,14 +33,17 @@ from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SMTPSession
 from sqlalchemy.exc import SQLAlchemyError
 
+from dispatch.brands.models import Brand
 from dispatch.core import transaction
 from dispatch.core.db import Database
-from dispatch.email import parsing, service
+from dispatch.email import addresses, parsing, service
 from dispatch.settings import Settings
 
 logger = logging.getLogger("dispatch.email.smtp")
 
 MAX_RECIPIENTS = 100
+# How long the brand a mailbox names (or that it names none) is remembered.
+MAILBOX_SECONDS = 2.0
 # Seconds an idle client may keep a connection.
 IDLE_TIMEOUT = 120
 IDENT = "Dispatch ESMTP"
@@ -51,20 +59,36 @@ class Delivery:
 class InboundHandler:
     """aiosmtpd handler: recipients checked at RCPT, messages stored at DATA."""
 
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, *, clock: Callable[[], float] = monotonic
+    ) -> None:
         self.database = database
         self.settings = settings
         # The recipients RCPT accepted, per envelope (touched on the event loop only).
         self._accepted: WeakKeyDictionary[Envelope, list[service.Recipient]] = WeakKeyDictionary()
+        # Mailbox (slug or brand id, lowercased) -> (when looked up, its brand or None).
+        self._brands: dict[str, tuple[float, Brand | None]] = {}
+        self._clock = clock
 
     # -- blocking work (threads) -----------------------------------------------------------------
 
     def resolve(self, address: str) -> service.Recipient | None:
-        return transaction.run(
-            self.database,
-            lambda session: service.resolve_recipient(session, self.settings, address),
-            write=False,
-        )
+        mailbox = addresses.parse_mailbox(self.settings, address)
+        if mailbox is None:
+            return None
+        key = mailbox.local.lower()
+        now = self._clock()
+        known = self._brands.get(key)
+        if known is not None and now - known[0] < MAILBOX_SECONDS:
+            brand = known[1]
+        else:
+            brand = transaction.run(
+                self.database,
+                lambda session: service.brand_for_mailbox(session, mailbox),
+                write=False,
+            )
+            self._brands[key] = (now, brand)
+        return service.Recipient(brand, mailbox) if brand is not None else None
 
     def deliver(
         self, raw: bytes, recipients: list[service.Recipient], envelope_sender: str | None

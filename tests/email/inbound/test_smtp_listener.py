@@ -248,3 +248,40 @@ def test_mail_from_the_null_sender_is_stored_but_flagged_as_a_robot(
 
     assert outcome["action"] == "created"
     assert outcome["robot"] == "null-sender"
+
+
+def test_a_mailbox_is_looked_up_once_a_while_and_a_change_shows_after_it(
+    mailroom: Mailroom,
+    brand: dict[str, Any],
+    database: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stream of mail to one mailbox costs one lookup per MAILBOX_SECONDS, not one per
+    recipient; a brand disabled meanwhile is refused once that time has passed."""
+    now = [100.0]
+    handler = smtp.InboundHandler(database, settings, clock=lambda: now[0])
+    lookups: list[str] = []
+    real = service.brand_for_mailbox
+
+    def counted(session: Any, mailbox: addresses.Mailbox) -> Any:
+        lookups.append(mailbox.local)
+        return real(session, mailbox)
+
+    monkeypatch.setattr(service, "brand_for_mailbox", counted)
+    plain = handler.resolve(f"{brand['slug']}@{DOMAIN}")
+    tokened = handler.resolve(f"{brand['slug'].upper()}+12-abc@{DOMAIN}")
+    assert plain is not None
+    assert tokened is not None
+    assert (plain.brand.id, tokened.brand.id) == (brand["id"], brand["id"])
+    assert tokened.mailbox.token == "12-abc"
+    assert lookups == [brand["slug"]]
+
+    row = mailroom.brand(brand["id"])
+    row.inbound_email_enabled = False
+    mailroom.session.commit()
+    now[0] += smtp.MAILBOX_SECONDS / 2
+    assert handler.resolve(f"{brand['slug']}@{DOMAIN}") is not None  # remembered
+    now[0] += smtp.MAILBOX_SECONDS
+    assert handler.resolve(f"{brand['slug']}@{DOMAIN}") is None
+    assert len(lookups) == 2
