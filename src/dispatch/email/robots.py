@@ -143,15 +143,17 @@ def bounce(parsed: ParsedMail) -> Bounce | None:
     mailer daemon carrying a `message/delivery-status` part (or Exim's
     `X-Failed-Recipients`)."""
     message = parsed.message
-    parts = _parts(message)
-    status_parts = [p for p in parts if p.get_content_type() == "message/delivery-status"]
     is_report = (
         message.get_content_type() == "multipart/report"
         and str(message.get_param("report-type") or "").lower() == "delivery-status"
     )
     from_daemon = _local_part(parsed.from_.email if parsed.from_ else None) in ROBOT_LOCAL_PARTS
+    if not is_report and not from_daemon:
+        return None  # most mail: its parts need not be looked at
+    parts = _parts(message)
+    status_parts = [p for p in parts if p.get_content_type() == "message/delivery-status"]
     failed_header = header_text(message, "X-Failed-Recipients")
-    if not is_report and not (from_daemon and (status_parts or failed_header)):
+    if not is_report and not (status_parts or failed_header):
         return None
     failed: list[str] = []
     delayed: list[str] = []
