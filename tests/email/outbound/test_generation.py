@@ -173,6 +173,7 @@ def test_events_stay_unconsidered_until_the_generating_transaction_commits(
     assert len(emails(session, ticket_id=ticket["id"])) == 1
 
 
+@pytest.mark.parametrize("fails", ["before queuing", "after queuing"])
 def test_a_failing_event_is_skipped_without_blocking_the_ones_after_it(
     api: Api,
     brand: Json,
@@ -180,7 +181,10 @@ def test_a_failing_event_is_skipped_without_blocking_the_ones_after_it(
     session: Session,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
+    fails: str,
 ) -> None:
+    """An event failing half way (its email and thread entry already added) leaves
+    neither behind."""
     broken = make_ticket(api, brand, customerEmail="jane@example.com")
     post_comment(api, brand, broken, body="First")
     healthy = make_ticket(api, brand, customerEmail="joe@example.com")
@@ -188,15 +192,20 @@ def test_a_failing_event_is_skipped_without_blocking_the_ones_after_it(
     original = notifications.HANDLERS["comment.created"]
 
     def flaky(context: object, event: Event) -> None:
-        if event.ticket_id == broken["id"]:
-            raise RuntimeError("boom")
-        original(context, event)  # type: ignore[arg-type]
+        if event.ticket_id != broken["id"]:
+            original(context, event)  # type: ignore[arg-type]
+            return
+        if fails == "after queuing":
+            original(context, event)  # type: ignore[arg-type]
+        raise RuntimeError("boom")
 
     monkeypatch.setitem(notifications.HANDLERS, "comment.created", flaky)
     generate(database, settings)
 
     assert emails(session, ticket_id=broken["id"]) == []
+    assert thread_rows(session, broken["id"]) == []
     assert len(emails(session, ticket_id=healthy["id"])) == 1
+    assert len(thread_rows(session, healthy["id"])) == 1
     session.expire_all()
     pending = session.scalars(select(EventInbox).where(EventInbox.consumer == EMAIL)).all()
     assert pending == []

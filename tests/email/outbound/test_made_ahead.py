@@ -16,7 +16,7 @@ from dispatch.comments.schemas import NewComment
 from dispatch.comments.service import create_comment
 from dispatch.core import transaction
 from dispatch.core.db import Database
-from dispatch.core.events import EMAIL, Event, EventInbox
+from dispatch.core.events import EMAIL, EventInbox
 from dispatch.email import notifications
 from dispatch.email.models import EmailMessage
 from dispatch.settings import Settings
@@ -97,34 +97,6 @@ def test_events_another_worker_took_meanwhile_are_not_mailed_twice(
     assert considered == len(prepared.positions) - 1
     assert [len(emails(session, ticket_id=t["id"])) for t in (first, second)] == [1, 1]
     assert generate(database, settings) == 0
-
-
-def test_an_event_that_fails_half_way_leaves_no_email_and_no_thread_entry(
-    api: Api,
-    brand: Json,
-    database: Database,
-    session: Session,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    broken = make_ticket(api, brand, customerEmail="jane@example.com")
-    post_comment(api, brand, broken, body="First")
-    healthy = make_ticket(api, brand, customerEmail="joe@example.com")
-    post_comment(api, brand, healthy, body="Second")
-    original = notifications.HANDLERS["comment.created"]
-
-    def queues_then_fails(context: Any, event: Event) -> None:
-        original(context, event)  # its email and thread entry are added...
-        if event.ticket_id == broken["id"]:
-            raise RuntimeError("boom")  # ...then it fails
-
-    monkeypatch.setitem(notifications.HANDLERS, "comment.created", queues_then_fails)
-    generate(database, settings)
-
-    assert emails(session, ticket_id=broken["id"]) == []
-    assert thread_rows(session, broken["id"]) == []
-    assert len(emails(session, ticket_id=healthy["id"])) == 1
-    assert len(thread_rows(session, healthy["id"])) == 1
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's single writer")
