@@ -121,8 +121,12 @@ class UnitOfWork:
             if known is None:
                 actor, brand = caller(session)
             else:
-                actor, read = known
-                brand = session.merge(read, load=False) if read is not None else None
+                actor, brand = known
+                if brand is not None:
+                    # The read transaction's copy joins this one as it is (a merge copied
+                    # every attribute into a new one, in the write lock). Were this
+                    # transaction run again, its rollback expired the copy: read afresh.
+                    session.add(brand)
             if self.idempotency_key is not None:
                 # After the brand check: a replay never shows a brand's data to a key
                 # that cannot use that brand.

@@ -14,7 +14,7 @@ from sqlalchemy import event, text
 
 from dispatch.accounts import service as accounts
 from dispatch.app import create_app
-from dispatch.core import transaction
+from dispatch.core import db, transaction
 from dispatch.core.db import make_engine
 from dispatch.settings import Settings
 from tests.conftest import BACKEND
@@ -122,3 +122,35 @@ def test_a_writer_let_in_never_finds_the_database_still_locked(tmp_path: Path) -
 
 def _no_busy_wait(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+
+def test_the_log_is_checkpointed_every_so_many_commits_once_the_lock_is_let_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's own checkpoints (inside a COMMIT, in the write lock) are off; a commit
+    that makes CHECKPOINT_EVERY of them runs a passive one after letting go of the lock,
+    and nothing else ever checkpoints."""
+    monkeypatch.setattr(db, "CHECKPOINT_EVERY", 4)
+    engine = make_engine(f"sqlite:///{tmp_path / 'log.db'}", pool_size=2)
+    statements: list[tuple[str, bool]] = []
+
+    @event.listens_for(engine, "connect")
+    def trace(dbapi_connection: Any, _record: Any) -> None:
+        def seen(sql: str) -> None:
+            statements.append((sql, dbapi_connection.writer is not None))
+
+        dbapi_connection.set_trace_callback(seen)
+
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE hits (n INTEGER)")
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        writer = engine.execution_options(dispatch_write=True)
+        for n in range(9):
+            with writer.connect() as conn:
+                conn.exec_driver_sql("INSERT INTO hits VALUES (?)", (n,))
+                conn.commit()
+        checkpoints = [held for sql, held in statements if "wal_checkpoint" in sql]
+        assert checkpoints == [False, False]  # after the 4th and the 8th, the lock let go
+    finally:
+        engine.dispose()
