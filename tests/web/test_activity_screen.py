@@ -62,6 +62,24 @@ def test_the_log_lists_the_brands_entries_newest_first(
     assert "bot@spam.test" in page.text
 
 
+def test_entries_name_their_ticket_by_number_and_title(
+    web: Browser, api: Api, brand: Json, history: list[Json]
+) -> None:
+    """Not by its internal id: `AS-12` linked to the ticket, and its title; a comment's
+    entry names the ticket too; a deleted ticket's number stays, unlinked."""
+    first, second = history
+    tickets = f"/brands/{brand['id']}/tickets"
+    api.ok("post", f"{tickets}/{first['id']}/comments", 201, json={"body": "Noted"})
+    api.ok("delete", f"{tickets}/{second['id']}")
+    page = web.get(log_of(brand)).text
+    link = f'<a class="activity-ticket" href="{tickets}/{first["id"]}">{first["publicId"]}</a>'
+    assert page.count(link) == 3  # created, updated, commented
+    assert page.count('<span class="activity-title">=SUM(A1:A2)</span>') == 3
+    assert f'<span class="activity-ticket">{second["publicId"]}</span>' in page
+    assert f'href="{tickets}/{second["id"]}"' not in page
+    assert '<span class="activity-title">Second</span>' in page
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

@@ -237,6 +237,22 @@ def get_ticket_for_update(session: Session, brand_id: str, ticket_id: str) -> Ti
     return _first_with_customer(session, _LIVE_TICKET_FOR_UPDATE, brand_id, ticket_id)
 
 
+def numbers_and_titles(
+    session: Session, brand_id: str, ticket_ids: Collection[str]
+) -> dict[str, tuple[int, str, bool]]:
+    """Each of these tickets of the brand: its number, its title and whether it was
+    deleted (a log outlives what it names). One statement, whatever the number."""
+    if not ticket_ids:
+        return {}
+    stmt = select(Ticket.id, Ticket.ticket_number, Ticket.title, Ticket.deleted_at).where(
+        Ticket.brand_id == brand_id, one_of(Ticket.id, ticket_ids)
+    )
+    return {
+        ticket_id: (number, title, deleted_at is not None)
+        for ticket_id, number, title, deleted_at in session.execute(stmt)
+    }
+
+
 def tickets_with_status(session: Session, status_id: str, *, batch: int) -> list[Ticket]:
     stmt = (
         select(Ticket)

@@ -570,6 +570,27 @@ def _render_page(
     return [rendered[ticket.id] for ticket in page]
 
 
+@dataclass(frozen=True, slots=True)
+class TicketLabel:
+    """How a list that names tickets by id shows one: `ACME-1042` and its title."""
+
+    public_id: str
+    title: str
+    deleted: bool
+
+
+def labels(
+    session: Session, actor: Actor, brand: Brand, ticket_ids: Collection[str]
+) -> dict[str, TicketLabel]:
+    """The labels of these tickets of the brand, by id (unknown ids are left out)."""
+    policy.require_staff(actor, "list tickets by id")
+    found = repository.numbers_and_titles(session, brand.id, ticket_ids)
+    return {
+        ticket_id: TicketLabel(brand.public_id(number), title, deleted)
+        for ticket_id, (number, title, deleted) in found.items()
+    }
+
+
 def history(
     session: Session, actor: Actor, brand: Brand, ticket_id: str, *, cursor: str | None, limit: int
 ) -> tuple[list[AuditLog], str | None]:

@@ -22,6 +22,7 @@ from dispatch.accounts import service as accounts
 from dispatch.audit import service as audit
 from dispatch.audit.models import AuditLog
 from dispatch.audit.repository import LogFilter
+from dispatch.tickets import service as tickets
 from dispatch.web.dashboard.inbox import day_bound
 from dispatch.web.listing import QUERY_MAX, shell
 from dispatch.web.runner import Screen, run
@@ -91,11 +92,13 @@ def _log(screen: Screen, brand_id: str, view: LogQuery) -> dict[str, Any]:
     entries, next_cursor = audit.list_logs(
         screen.session, brand.id, view.log_filter(), cursor=view.cursor or None, limit=PAGE_SIZE
     )
+    named = {entry.ticket_id for entry in entries if entry.ticket_id}
     return {
         **shell(screen, brand, "activity"),
         "base": BASE.format(brand_id=brand.id),
         "view": view,
         "entries": entries,
+        "tickets": tickets.labels(screen.session, screen.actor, brand, named),
         "next_cursor": next_cursor,
         "team": accounts.list_members(screen.session, screen.actor),
         "performer_types": PERFORMER_TYPES,
