@@ -7,9 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
+from dispatch.core import transaction
+from dispatch.core.db import Database
+from dispatch.tickets import repository
+from dispatch.tickets.repository import TicketFilter
 from tests.comments.helpers import comment_path, post_comment
-from tests.conftest import Api, make_ticket
+from tests.conftest import BACKEND, Api, make_ticket
 from tests.contacts.helpers import contact_path
 from tests.tickets.helpers import listed_ids, patch_ticket, ticket_path, tickets_path
 
@@ -249,3 +255,25 @@ def test_accents_are_ignored_on_every_database(api: Api, brand: Json) -> None:
 
     assert found(api, brand, "cafe creme") == [ticket["id"]]
     assert found(api, brand, "jose") == [ticket["id"]]
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's plan cache")
+def test_a_search_is_planned_for_its_own_words(database: Database, api: Api, brand: Json) -> None:
+    """A prepared statement's generic plan is blind to how common the words are: a
+    transaction that searches plans each statement for its values."""
+    make_ticket(api, brand, title="Refund for a broken zipper")
+
+    def mode(search: str | None) -> str | None:
+        def work(session: Session) -> str | None:
+            listed = repository.list_tickets(
+                session, [brand["id"]], TicketFilter(search=search),
+                sort="createdAt", descending=True, cursor=None, limit=25,
+            )  # fmt: skip
+            assert len(listed) == 1
+            return session.scalar(text("SHOW plan_cache_mode"))
+
+        return transaction.run(database, work, write=False)
+
+    # In this order: tests run in one outer transaction, which a SET LOCAL outlives.
+    assert mode(None) == "auto"
+    assert mode("zipper") == "force_custom_plan"

@@ -135,6 +135,8 @@ def list_tickets(
 ) -> list[Ticket]:
     """One page plus one row, so the caller can tell whether another page follows; of one
     brand or, for the cross-brand queue, of several."""
+    if f.search:
+        search.plan_each_search(session)
     if len(brand_ids) == 1 or sort == "status":
         return list(session.scalars(_page(session, brand_ids, f, sort, descending, cursor, limit)))
     # Across brands, each brand's page comes from its own keyset index and the pages are
