@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import copy
 import functools
+import gc
 import json
 import logging
 import os
@@ -364,6 +365,10 @@ def _standalone(settings: Settings) -> Settings:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # As the servers do (`dispatch.asgi`): what is loaded lives as long as the process,
+    # and full collections need not walk it (on SQLite the worker may hold the write lock
+    # through one).
+    gc.freeze()
     return settings
 
 
