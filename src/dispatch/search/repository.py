@@ -47,7 +47,7 @@ def plan_each_search(session: Session) -> None:
     a statement the fifth time a connection runs it, and PostgreSQL may then keep one
     generic plan for it, blind to how common the words are: it collected every match of a
     word most tickets contain where walking the newest tickets finds a page at once
-    (bench/RESULTS.md, "Search plans": p95 96 → 23 ms over the benchmark's queries)."""
+    (bench/RESULTS.md, dashboard pages: p95 96 → 23 ms over the benchmark's queries)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_CUSTOM_PLANS)
 
