@@ -42,8 +42,10 @@ from dispatch.settings import Settings
 logger = logging.getLogger("dispatch.email.smtp")
 
 MAX_RECIPIENTS = 100
-# How long the brand a mailbox names (or that it names none) is remembered.
+# How long the brand a mailbox names (or that it names none) is remembered, and for how
+# many mailboxes at most: mail to made-up addresses must not grow the memo without end.
 MAILBOX_SECONDS = 2.0
+MAILBOXES_REMEMBERED = 1_000
 # Seconds an idle client may keep a connection.
 IDLE_TIMEOUT = 120
 IDENT = "Dispatch ESMTP"
@@ -87,8 +89,15 @@ class InboundHandler:
                 lambda session: service.brand_for_mailbox(session, mailbox),
                 write=False,
             )
-            self._brands[key] = (now, brand)
+            self._remember(key, now, brand)
         return service.Recipient(brand, mailbox) if brand is not None else None
+
+    def _remember(self, key: str, now: float, brand: Brand | None) -> None:
+        if len(self._brands) >= MAILBOXES_REMEMBERED:
+            # Keep what is still fresh (a copy: other threads resolve meanwhile).
+            fresh = [(k, v) for k, v in list(self._brands.items()) if now - v[0] < MAILBOX_SECONDS]
+            self._brands = dict(fresh[-(MAILBOXES_REMEMBERED // 2) :])
+        self._brands[key] = (now, brand)
 
     def deliver(
         self, raw: bytes, recipients: list[service.Recipient], envelope_sender: str | None

@@ -285,3 +285,17 @@ def test_a_mailbox_is_looked_up_once_a_while_and_a_change_shows_after_it(
     now[0] += smtp.MAILBOX_SECONDS
     assert handler.resolve(f"{brand['slug']}@{DOMAIN}") is None
     assert len(lookups) == 2
+
+
+def test_mail_to_made_up_mailboxes_does_not_grow_the_memo_without_end(
+    brand: dict[str, Any], database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(smtp, "MAILBOXES_REMEMBERED", 4)
+    handler = smtp.InboundHandler(database, settings, clock=lambda: 100.0)
+    for n in range(10):
+        assert handler.resolve(f"nobody{n}@{DOMAIN}") is None
+        assert len(handler._brands) <= 4
+    found = handler.resolve(f"{brand['slug']}@{DOMAIN}")
+    assert found is not None
+    assert found.brand.id == brand["id"]
+    assert len(handler._brands) <= 4
