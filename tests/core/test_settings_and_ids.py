@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 
 from dispatch.core.ids import new_id, random_token
 from dispatch.settings import Settings
+
+ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 ID_SHAPE = re.compile(r"^[a-z]+_[A-Za-z0-9_-]{21}$")
 
@@ -79,5 +82,29 @@ def test_ids_are_prefix_and_21_url_safe_characters() -> None:
 
 def test_random_tokens_use_the_whole_url_safe_alphabet() -> None:
     seen = set("".join(random_token() for _ in range(2000)))
-    assert seen == set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+    assert seen == set(ID_ALPHABET)
     assert len(random_token(32)) == 32
+
+
+def test_a_forked_child_never_repeats_its_parents_ids() -> None:
+    """Ids come from random bytes read a block ahead: a child made by fork (a server's
+    processes) must not hand out the rest of its parent's block."""
+    new_id("tkt")  # the parent has a block under way
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write, " ".join(new_id("tkt") for _ in range(50)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = set(pipe.read().split())
+    os.waitpid(pid, 0)
+    parent = {new_id("tkt") for _ in range(50)}
+    assert len(child) == 50
+    assert not child & parent
+
+
+def test_long_tokens_are_random_too() -> None:
+    tokens = {random_token(5000) for _ in range(3)}
+    assert len(tokens) == 3
+    assert all(len(token) == 5000 and set(token) <= set(ID_ALPHABET) for token in tokens)

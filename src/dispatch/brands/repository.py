@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import ColumnElement, Connection, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -75,14 +76,19 @@ def lock_ticket_counter(session: Session, brand_id: str) -> int:
 
 
 def _take_number(executor: Session | Connection, brand_id: str) -> int:
-    number = executor.execute(
-        update(Brand)
-        .where(Brand.id == brand_id)
-        .values(next_ticket_number=Brand.next_ticket_number + 1)
-        .returning(Brand.next_ticket_number)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
+    number = executor.execute(_TAKE_NUMBER, {"brand_id": brand_id}).scalar_one()
     return int(number) - 1
+
+
+# Every new ticket takes one: built once, on the table (the ORM's bulk UPDATE path and
+# building the statement anew cost more than running it).
+_BRANDS = cast(Table, Brand.__table__)
+_TAKE_NUMBER = (
+    update(_BRANDS)
+    .where(_BRANDS.c.id == bindparam("brand_id"))
+    .values(next_ticket_number=_BRANDS.c.next_ticket_number + 1)
+    .returning(_BRANDS.c.next_ticket_number)
+)
 
 
 def allocate_ticket_number(session: Session, brand_id: str) -> int:
