@@ -268,7 +268,7 @@ def create_comment(
         # The analytics rollup, in the ticket's UPDATE below.
         ticket.first_response_at = created_at
     _bump(ticket, comments=1, at=created_at)
-    session.flush()
+    session.flush()  # the comment and its ticket
     out = _record(
         session,
         actor,

@@ -67,7 +67,15 @@ def insert_rows(session: Session, objects: Sequence[object]) -> None:
     stays): the objects stay transient."""
     if objects:
         table, rows = _plain_rows(objects)
-        session.execute(insert(table), rows)
+        # One row goes as one execution: a list takes SQLAlchemy's executemany path.
+        session.execute(_insert_into(table), rows[0] if len(rows) == 1 else rows)
+
+
+@functools.cache
+def _insert_into(table: Table) -> Any:
+    """INSERT into `table`, built once: building it anew also meant computing its cache
+    key anew on every call."""
+    return insert(table)
 
 
 def per_dialect(build: Callable[[Any], T]) -> dict[str, T]:
