@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, event, inspect, select
 from sqlalchemy.orm import Session
 
 from dispatch.core import consumers, events, transaction
@@ -149,6 +149,42 @@ def test_a_crash_between_claim_and_done_leaves_the_events_to_the_next_claim(
 
     assert _take_all(database, WEBHOOKS, 10) == positions
     assert _take_all(database, WEBHOOKS, 10) == []
+
+
+def test_a_lean_claim_leaves_payloads_unread_until_asked_for_in_one_statement(
+    database: Database, session: Session
+) -> None:
+    """A batch worked on ahead is only matched by its claim (SQLite's write lock is held
+    meanwhile): the payloads are read again only for the events that need them."""
+    emitted = [_emit(session, n, note="x" * 50) for n in range(3)]
+    session.commit()
+    seen: list[str] = []
+
+    def lean(s: Session) -> list[dict[str, Any]]:
+        claimed = consumers.claim(s, STREAM, limit=10, data=False)
+        assert [e.position for e in claimed] == _positions(emitted)
+        assert all("data" in inspect(e).unloaded for e in claimed)
+        with _statements(s, seen):
+            consumers.with_data(s, claimed[1:])
+        assert "data" in inspect(claimed[0]).unloaded
+        return [e.data for e in claimed[1:]]
+
+    assert transaction.run(database, lean) == [{"n": n, "note": "x" * 50} for n in (1, 2)]
+    assert len(seen) == 1
+
+
+@contextlib.contextmanager
+def _statements(session: Session, seen: list[str]) -> Iterator[None]:
+    connection = session.connection()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
 
 
 def test_has_work_says_whether_a_consumer_has_events_to_take(

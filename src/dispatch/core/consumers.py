@@ -23,7 +23,8 @@ from typing import TypeVar, cast
 
 from sqlalchemy import ColumnElement, Executable, Select, Table, bindparam, delete, or_, select
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dispatch.core import clock, leases, transaction
 from dispatch.core.db import Database
@@ -46,10 +47,21 @@ def _inbox(name: str) -> list[ColumnElement[bool]]:
     return [EventInbox.consumer == _known(name), leases.free(EventInbox, clock.now())]
 
 
-def claim(session: Session, name: str, *, limit: int) -> list[Event]:
+def claim(session: Session, name: str, *, limit: int, data: bool = True) -> list[Event]:
     """The events of the oldest `limit` inbox rows of consumer `name`, in position order,
-    locked for this transaction (rows another worker holds are skipped)."""
-    return _take(session, _CLAIM, name, limit)
+    locked for this transaction (rows another worker holds are skipped). `data=False`
+    leaves their `data` unread (`with_data` reads it for those that need it): for a batch
+    worked on ahead, which the claim only has to match. Reading and decoding every
+    payload again was a third of the worker's time in SQLite's write lock."""
+    return _take(session, _CLAIM if data else _CLAIM_LEAN, name, limit)
+
+
+def with_data(session: Session, events: Sequence[Event]) -> None:
+    """Read the `data` of events claimed without it, in one statement."""
+    if events:
+        by_position = {event.position: event for event in events}
+        for position, data in session.execute(_DATA, {"positions": list(by_position)}):
+            set_committed_value(by_position[position], "data", data)
 
 
 def peek(session: Session, name: str, *, limit: int) -> list[Event]:
@@ -83,6 +95,10 @@ _PEEK = (
     .limit(bindparam("limit"))
 )
 _CLAIM = _PEEK.with_for_update(skip_locked=True, of=EventInbox)
+_CLAIM_LEAN = _CLAIM.options(defer(Event.data))
+_DATA = select(Event.position, Event.data).where(
+    Event.position.in_(bindparam("positions", expanding=True))
+)
 
 
 def done(session: Session, name: str, positions: Sequence[int]) -> None:

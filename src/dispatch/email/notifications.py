@@ -193,7 +193,7 @@ def generate_from_events(
     the rows; else another worker took some meanwhile, and the emails are made here."""
     if prepared is not None:
         limit = len(prepared.positions)
-    events = consumers.claim(session, EMAIL, limit=limit)
+    events = consumers.claim(session, EMAIL, limit=limit, data=prepared is None)
     if not events:
         return 0
     if prepared is not None and prepared.positions == tuple(e.position for e in events):
@@ -201,6 +201,8 @@ def generate_from_events(
         for kind in dict.fromkeys(type(row) for row in prepared.rows):
             insert_rows(session, [row for row in prepared.rows if type(row) is kind])
     else:
+        if prepared is not None:
+            consumers.with_data(session, events)
         _make(session, events, resolve(settings))
     consumers.done(session, EMAIL, [e.position for e in events])
     session.flush()
