@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -133,14 +134,28 @@ class Settings(BaseSettings):
         return self.threads if self.threads is not None else REQUEST_THREADS
 
     @property
+    def serve_worker_processes(self) -> int:
+        """Worker processes `dispatch serve` runs: DISPATCH_WORKER_PROCESSES when set, else
+        two on PostgreSQL with two cores or more, one on SQLite. A worker's work is mostly
+        Python, one core's worth per process: inbound email on PostgreSQL processed 83
+        messages/s with one, 113 with two (bench/RESULTS.md, "Write path", sixth stop).
+        SQLite writes one transaction at a time: a second would only queue for its lock."""
+        if self.worker_processes is not None:
+            return self.worker_processes
+        if self.effective_database_url.startswith("sqlite"):
+            return 1
+        return min(2, os.cpu_count() or 1)
+
+    @property
     def rate_limit_enabled(self) -> bool:
         return self.rate_limit.strip() not in ("", "0", "off", "none")
 
     # The worker (webhooks, email, the live stream, periodic jobs). `dispatch serve` runs
-    # one in a process beside the server's (`--no-worker` opts out), `dispatch worker`
-    # runs one alone, and tests embed one in the app (DISPATCH_EMBEDDED_WORKER); any
-    # number can run side by side.
+    # `serve_worker_processes` of them, each a process beside the server's (`--no-worker`
+    # opts out), `dispatch worker` runs one alone, and tests embed one in the app
+    # (DISPATCH_EMBEDDED_WORKER); any number can run side by side.
     embedded_worker: bool = False
+    worker_processes: int | None = Field(default=None, ge=1, le=16)
     # Deliveries in flight at once per worker process, and per endpoint across workers.
     worker_concurrency: int = Field(default=32, ge=1, le=256)
     webhook_max_in_flight_per_endpoint: int = Field(default=16, ge=1, le=256)

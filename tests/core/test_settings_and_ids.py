@@ -72,6 +72,21 @@ def test_invalid_port_is_refused(clean_env: pytest.MonkeyPatch, port: str) -> No
         Settings()
 
 
+def test_serve_runs_two_workers_on_postgresql_one_on_sqlite_unless_told(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setattr(os, "cpu_count", lambda: 8)
+    assert Settings().serve_worker_processes == 1
+    postgres = "postgresql+psycopg://127.0.0.1/dispatch"
+    assert Settings(database_url=postgres).serve_worker_processes == 2
+    assert Settings(database_url=postgres, worker_processes=3).serve_worker_processes == 3
+    clean_env.setenv("DISPATCH_WORKER_PROCESSES", "4")
+    assert Settings().serve_worker_processes == 4
+    clean_env.setattr(os, "cpu_count", lambda: 1)
+    clean_env.delenv("DISPATCH_WORKER_PROCESSES")
+    assert Settings(database_url=postgres).serve_worker_processes == 1
+
+
 def test_ids_are_prefix_and_21_url_safe_characters() -> None:
     ids = {new_id("tkt") for _ in range(2000)}
     assert len(ids) == 2000

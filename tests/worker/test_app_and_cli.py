@@ -100,16 +100,21 @@ def test_dispatch_worker_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     assert "not migrated" in process.output
 
 
-def _serve(tmp_path: Path, name: str, *flags: str) -> tuple[Process, str]:
+def _serve(
+    tmp_path: Path, name: str, *flags: str, env: dict[str, str] | None = None
+) -> tuple[Process, str]:
     data_dir = tmp_path / name
     data_dir.mkdir()
     port = free_port()
-    env = worker_env(
-        f"sqlite:///{data_dir / 'dispatch.db'}",
-        data_dir,
-        port=str(port),
-        smtp_port=str(free_port()),
-    )
+    env = {
+        **worker_env(
+            f"sqlite:///{data_dir / 'dispatch.db'}",
+            data_dir,
+            port=str(port),
+            smtp_port=str(free_port()),
+        ),
+        **(env or {}),
+    }
     env.pop("DISPATCH_EMBEDDED_WORKER", None)
     process = Process(
         ["serve", *flags], env, tmp_path / f"{name}.log", ready="Application startup complete"
@@ -219,6 +224,29 @@ def test_dispatch_serve_runs_one_worker_process_beside_the_server_and_it_ends_wi
     while _alive(orphan) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(orphan), "the worker outlived the server that started it"
+
+
+@pytest.mark.committed
+def test_dispatch_serve_runs_as_many_worker_processes_as_configured(tmp_path: Path) -> None:
+    """DISPATCH_WORKER_PROCESSES: each is watched on its own (one that exits is started
+    again, the others go on) and all stop with the server."""
+    serving, _url = _serve(tmp_path, "two", env={"DISPATCH_WORKER_PROCESSES": "2"})
+    try:
+        deadline = time.monotonic() + 20
+        while len(_workers(serving.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        first, other = _workers(serving.pid)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while first in _workers(serving.pid) or len(_workers(serving.pid)) < 2:
+            assert time.monotonic() < deadline, _workers(serving.pid)
+            time.sleep(0.1)
+        now = _workers(serving.pid)
+        assert other in now
+        assert len(now) == 2
+    finally:
+        serving.stop()
+    assert not any(_alive(pid) for pid in now)
 
 
 def test_dispatch_smtp_stores_mail_for_a_brand_and_stops_on_sigterm(
