@@ -137,8 +137,8 @@ class Settings(BaseSettings):
     def serve_worker_processes(self) -> int:
         """Worker processes `dispatch serve` runs: DISPATCH_WORKER_PROCESSES when set, else
         two on PostgreSQL with two cores or more, one on SQLite. A worker's work is mostly
-        Python, one core's worth per process: inbound email on PostgreSQL processed 83
-        messages/s with one, 113 with two (bench/RESULTS.md, "Write path", sixth stop).
+        Python, one core's worth per process: inbound email on PostgreSQL went from 78/63-74
+        to 91-105 messages/s with two (bench/RESULTS.md, "Write path", sixth stop).
         SQLite writes one transaction at a time: a second would only queue for its lock."""
         if self.worker_processes is not None:
             return self.worker_processes
