@@ -151,26 +151,26 @@ def test_a_crash_between_claim_and_done_leaves_the_events_to_the_next_claim(
     assert _take_all(database, WEBHOOKS, 10) == []
 
 
-def test_a_lean_claim_leaves_payloads_unread_until_asked_for_in_one_statement(
+def test_a_claim_of_events_worked_ahead_reads_only_the_other_payloads(
     database: Database, session: Session
 ) -> None:
     """A batch worked on ahead is only matched by its claim (SQLite's write lock is held
-    meanwhile): the payloads are read again only for the events that need them."""
+    meanwhile): the payloads are read again, in one statement, only for the events not
+    worked on ahead; any other payload still loads when used."""
     emitted = [_emit(session, n, note="x" * 50) for n in range(3)]
     session.commit()
     seen: list[str] = []
 
-    def lean(s: Session) -> list[dict[str, Any]]:
-        claimed = consumers.claim(s, STREAM, limit=10, data=False)
-        assert [e.position for e in claimed] == _positions(emitted)
-        assert all("data" in inspect(e).unloaded for e in claimed)
+    def claim(s: Session) -> list[dict[str, Any]]:
         with _statements(s, seen):
-            consumers.with_data(s, claimed[1:])
+            claimed = consumers.claim_worked_ahead(s, STREAM, limit=10, ahead={emitted[0].id})
+        assert [e.position for e in claimed] == _positions(emitted)
         assert "data" in inspect(claimed[0]).unloaded
-        return [e.data for e in claimed[1:]]
+        assert not any("data" in inspect(e).unloaded for e in claimed[1:])
+        return [e.data for e in claimed]
 
-    assert transaction.run(database, lean) == [{"n": n, "note": "x" * 50} for n in (1, 2)]
-    assert len(seen) == 1
+    assert transaction.run(database, claim) == [{"n": n, "note": "x" * 50} for n in range(3)]
+    assert len(seen) == 2  # the claim, then the payloads it lacked
 
 
 @contextlib.contextmanager

@@ -81,7 +81,7 @@ def _take_number(executor: Session | Connection, brand_id: str) -> int:
 
 
 # Every new ticket takes one: built once, on the table (the ORM's bulk UPDATE path and
-# building the statement anew cost more than running it).
+# building the statement anew cost more than running it), as the brand's other UPDATE.
 _BRANDS = cast(Table, Brand.__table__)
 _TAKE_NUMBER = (
     update(_BRANDS)
@@ -143,8 +143,7 @@ def config_changed(session: Session, brand_id: str) -> None:
 
 
 _BUMP = (
-    update(Brand)
-    .where(Brand.id == bindparam("brand_id"))
+    update(_BRANDS)
+    .where(_BRANDS.c.id == bindparam("brand_id"))
     .values(config_version=bindparam("version"))
-    .execution_options(synchronize_session=False)
 )

@@ -40,11 +40,9 @@ def append(session: Session, *, limit: int = BATCH, bodies: Mapping[str, str] | 
     # The lock before the claim: batches of concurrent workers then follow one another
     # whole, in the order of their events, instead of interleaving.
     head = repository.lock_head(session)
-    events = consumers.claim(session, STREAM, limit=limit, data=not bodies)
+    events = consumers.claim_worked_ahead(session, STREAM, limit=limit, ahead=bodies.keys())
     if not events:
         return 0
-    if bodies:
-        consumers.with_data(session, [event for event in events if event.id not in bodies])
     now = clock.now()
     repository.add(
         session,

@@ -42,15 +42,9 @@ def fan_out(
     commits. `bodies`: events' bodies rendered ahead, by event id (others are rendered
     here)."""
     bodies = bodies or {}
-    events = consumers.claim(session, WEBHOOKS, limit=batch, data=not bodies)
+    events = consumers.claim_worked_ahead(session, WEBHOOKS, limit=batch, ahead=bodies.keys())
     if not events:
         return FanOut(0, 0)
-    if bodies:
-        # A test event's data names its webhook.
-        consumers.with_data(
-            session,
-            [e for e in events if e.id not in bodies or e.type == payloads.TEST_EVENT],
-        )
     now = clock.now()
     by_brand: dict[str, list[Webhook]] = defaultdict(list)
     for webhook in repository.live_webhooks(session, {e.brand_id for e in events}):
