@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +24,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, cast
 import typer
 import uvicorn
 from sqlalchemy.orm import Session
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from dispatch.accounts import repository as accounts_repository
 from dispatch.accounts import service as accounts
@@ -31,8 +34,8 @@ from dispatch.accounts.schemas import NewMember
 from dispatch.accounts.service import IssuedKey
 from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
+from dispatch.core import connection_balance, transaction
 from dispatch.core import migrate as migrations
-from dispatch.core import transaction
 from dispatch.core.db import Database
 from dispatch.core.email_address import InvalidEmailAddress, normalize_email
 from dispatch.core.errors import DomainError
@@ -187,27 +190,52 @@ def serve(
     # single-client writes 15-30% faster on PostgreSQL, the same at 16 clients).
     os.environ["DISPATCH_EMBEDDED_WORKER"] = "false"
     # One SMTP listener and `serve_worker_processes` workers per `serve`, whatever --workers.
-    with _smtp_listener(settings, enabled=smtp), _worker_processes(settings, enabled=worker):
-        uvicorn.run(
-            "dispatch.asgi:app",
-            host=host or settings.host,
-            port=port or settings.port,
-            workers=workers or settings.workers,
-            http=_http_protocol(settings),
-            proxy_headers=True,
-            log_level="info",
-            log_config=_log_config(),
-            access_log=settings.access_log,
+    processes = workers or settings.workers
+    with (
+        _smtp_listener(settings, enabled=smtp),
+        _worker_processes(settings, enabled=worker),
+        connection_balance.shared_by(processes) as shares,
+    ):
+        _run_http(
+            uvicorn.Config(
+                "dispatch.asgi:app",
+                host=host or settings.host,
+                port=port or settings.port,
+                workers=processes,
+                http=_http_protocol(settings, shares),
+                proxy_headers=True,
+                log_level="info",
+                log_config=_log_config(),
+                access_log=settings.access_log,
+            )
         )
 
 
-def _http_protocol(settings: Settings) -> type[asyncio.Protocol]:
-    """uvicorn's fast protocol with request heads bounded by the settings (a partial of a
-    module-level class, so it pickles into uvicorn's worker processes)."""
+def _run_http(config: uvicorn.Config) -> None:
+    """What `uvicorn.run` does, except that each of several processes listens on a
+    socket of its own (`core.connection_balance`)."""
+    if config.workers < 2:
+        server = uvicorn.Server(config)
+        server.run()
+        if not server.started:
+            raise typer.Exit(STARTUP_FAILURE)
+        return
+    checked = config.bind_socket()  # logs where it listens; exits if the address is taken
+    listener = connection_balance.listener_per_process(checked, config.backlog)
+    Multiprocess(config, sockets=[cast(socket.socket, listener)]).run()
+
+
+def _http_protocol(
+    settings: Settings, shares: connection_balance.ConnectionShares | None = None
+) -> type[asyncio.Protocol]:
+    """uvicorn's fast protocol with request heads bounded by the settings and, across
+    several processes, connections kept even between them (a partial of a module-level
+    class, so it pickles into uvicorn's worker processes)."""
     protocol = functools.partial(
         BoundedHttpToolsProtocol,
         max_head_bytes=settings.max_header_bytes,
         max_headers=settings.max_headers,
+        shares=shares,
     )
     return cast("type[asyncio.Protocol]", protocol)
 

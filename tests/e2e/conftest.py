@@ -32,8 +32,9 @@ def free_port() -> int:
 class Server:
     """One `python -m dispatch serve` process on a data directory; output goes to a file."""
 
-    def __init__(self, data_dir: Path, log: Path) -> None:
+    def __init__(self, data_dir: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.env = env or {}
         self.log_path = log
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -50,6 +51,7 @@ class Server:
             DISPATCH_SMTP_PORT=str(free_port()),
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.env)
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dispatch", "serve"],
@@ -102,15 +104,16 @@ class Server:
 
 
 @pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[[str], Server]]:
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """`start_server("first")` runs a server on this test's data directory, logging to
-    first.log; every server started is stopped at the end of the test."""
+    first.log (`env=` adds to its environment); every server started is stopped at the end
+    of the test."""
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     started: list[Server] = []
 
-    def start(name: str) -> Server:
-        server = Server(data_dir, tmp_path / f"{name}.log")
+    def start(name: str, env: dict[str, str] | None = None) -> Server:
+        server = Server(data_dir, tmp_path / f"{name}.log", env)
         started.append(server)
         server.start()
         return server

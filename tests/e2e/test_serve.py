@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import re
 import signal
 import socket
+import struct
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from tests.e2e.conftest import ACCOUNT_LINE, KEY_LINE, Server
 
@@ -137,4 +141,51 @@ def test_live_server_refuses_oversize_request_heads_with_431(
     assert fine.startswith(b"HTTP/1.1 200 "), fine[:300]
     with server.client(key) as api:
         assert api.get("/brands").status_code == 200
+    assert_stopped_cleanly(server)
+
+
+def _connection_counts(directory: Path) -> list[int]:
+    """Open connections per server process, from the file `serve` shares between them."""
+    (path,) = directory.glob("dispatch-connections-*")
+    slots = struct.iter_unpack("<qq", path.read_bytes())
+    return sorted(count for pid, count in slots if pid)
+
+
+def _get_health(connection: http.client.HTTPConnection) -> bool:
+    """One request on the connection; whether the server closed it after answering (the
+    next request then opens a new one)."""
+    connection.request("GET", "/health")
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 200
+    if response.will_close:
+        connection.close()
+    return response.will_close
+
+
+def test_keep_alive_connections_even_out_across_server_processes(
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """A client's pool of keep-alive connections can land on one process while another
+    idles (the busiest accepts them all): each process listens on its own socket, and
+    one over its share closes the extra connections after their response; the client's
+    new connections land anywhere."""
+    shares = tmp_path / "shares"
+    shares.mkdir()
+    server = start_server("balanced", env={"DISPATCH_WORKERS": "2", "TMPDIR": str(shares)})
+    pool = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=10) for _ in range(16)]
+    try:
+        # Under load, as a client's pool sees it: 16 requests at a time.
+        with ThreadPoolExecutor(16) as requests:
+            list(requests.map(lambda c: [_get_health(c) for _ in range(20)], pool))
+        # Then one request per connection at a time, until no connection is closed.
+        for _ in range(20):
+            closed = sum(_get_health(connection) for connection in pool)
+            if not closed:
+                break
+        assert closed == 0
+        assert _connection_counts(shares) == [8, 8]
+    finally:
+        for connection in pool:
+            connection.close()
     assert_stopped_cleanly(server)

@@ -7,6 +7,10 @@ headers pass `max_head_bytes`, or its headers pass `max_headers`. The size is ch
 bytes arrive, so an unfinished head never grows past the limit by more than one read.
 `dispatch serve` passes it to uvicorn (`http=`), configured from the settings.
 
+With `shares` (`dispatch serve` with several processes), it keeps its process's count
+of open connections and closes one after its response when the process holds more than
+its share (`core.connection_balance`).
+
 It also tells the app when the server begins its graceful shutdown (`core.stopping`), so
 that responses which never end by themselves (event streams) end and let it stop.
 """
@@ -19,6 +23,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from dispatch.core import stopping
+from dispatch.core.connection_balance import ConnectionShares
 from dispatch.core.errors import JSON, problem_body
 
 
@@ -28,13 +33,32 @@ class _HeadTooLarge(Exception):
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    def __init__(self, *args: Any, max_head_bytes: int, max_headers: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        max_head_bytes: int,
+        max_headers: int,
+        shares: ConnectionShares | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.max_head_bytes = max_head_bytes
         self.max_headers = max_headers
+        self.shares = shares
+        self._leaving = False  # closes after this response, no longer counted
         self._reading_head = True
         self._head_bytes = 0
         self._refused = False
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        if self.shares is not None:
+            self.shares.opened()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.shares is not None and not self._leaving:
+            self.shares.closed()
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self._reading_head:
@@ -52,6 +76,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._reading_head = False
         super().on_headers_complete()
+        if self.shares is None or self.cycle is None or self._leaving:
+            return
+        if self.shares.over_share():
+            # Answered with `Connection: close`; uncounted at once, so that the requests
+            # arriving meanwhile close only as many connections as the share is over.
+            self.cycle.keep_alive = False
+            self._leaving = True
+            self.shares.closed()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
