@@ -62,6 +62,8 @@ log = logging.getLogger("dispatch")
 T = TypeVar("T")
 # Set for the worker `dispatch serve` starts: the pid of the serve process it belongs to.
 SERVE_PID = "DISPATCH_SERVE_PID"
+# How long uvicorn waits for a server process's health answer before it replaces it.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def _settings() -> Settings:
@@ -207,6 +209,10 @@ def serve(
                 log_level="info",
                 log_config=_log_config(),
                 access_log=settings.access_log,
+                # A process starting on a loaded machine (each imports the app) could
+                # miss uvicorn's 5 s for its first health answer and be killed, again
+                # and again.
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             )
         )
 
@@ -221,7 +227,7 @@ def _run_http(config: uvicorn.Config) -> None:
             raise typer.Exit(STARTUP_FAILURE)
         return
     checked = config.bind_socket()  # logs where it listens; exits if the address is taken
-    listener = connection_balance.listener_per_process(checked, config.backlog)
+    listener = connection_balance.listener_per_process(checked)
     Multiprocess(config, sockets=[cast(socket.socket, listener)]).run()
 
 

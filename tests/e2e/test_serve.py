@@ -9,11 +9,12 @@ import re
 import signal
 import socket
 import struct
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.e2e.conftest import ACCOUNT_LINE, KEY_LINE, Server
+from tests.e2e.conftest import ACCOUNT_LINE, KEY_LINE, START_TIMEOUT, Server
 
 
 def default_key(server: Server) -> tuple[str, str]:
@@ -173,6 +174,11 @@ def test_keep_alive_connections_even_out_across_server_processes(
     shares = tmp_path / "shares"
     shares.mkdir()
     server = start_server("balanced", env={"DISPATCH_WORKERS": "2", "TMPDIR": str(shares)})
+    # The first to start answers already; each listens once its app has started.
+    deadline = time.monotonic() + START_TIMEOUT
+    while server.output.count("Application startup complete") < 2:
+        assert time.monotonic() < deadline, server.output
+        time.sleep(0.1)
     pool = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=10) for _ in range(16)]
     try:
         # Under load, as a client's pool sees it: 16 requests at a time.

@@ -113,29 +113,30 @@ class ConnectionShares:
 class ListenerPerProcess:
     """Stands for the listening socket uvicorn hands each of its processes: unpickled in
     a process, it is a socket of that process's own, bound to the address with
-    `SO_REUSEPORT` beside the others'."""
+    `SO_REUSEPORT` beside the others'. The server makes it listen once its app has
+    started: the kernel hands connections only to listening sockets, so none waits on a
+    process still starting."""
 
-    def __init__(self, family: socket.AddressFamily, address: tuple[Any, ...], backlog: int):
-        self.family, self.address, self.backlog = family, address, backlog
+    def __init__(self, family: socket.AddressFamily, address: tuple[Any, ...]) -> None:
+        self.family, self.address = family, address
 
     def __reduce__(self) -> tuple[Callable[..., socket.socket], tuple[Any, ...]]:
-        return listen, (self.family, self.address, self.backlog)
+        return bind, (self.family, self.address)
 
 
-def listen(family: socket.AddressFamily, address: tuple[Any, ...], backlog: int) -> socket.socket:
+def bind(family: socket.AddressFamily, address: tuple[Any, ...]) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(address)
-    sock.listen(backlog)
     return sock
 
 
-def listener_per_process(checked: socket.socket, backlog: int) -> ListenerPerProcess:
+def listener_per_process(checked: socket.socket) -> ListenerPerProcess:
     """What each process listens on, in place of `checked`: a socket bound (without
     `SO_REUSEPORT`) to prove the address free, closed here so that the processes' own
     sockets can share it."""
-    listener = ListenerPerProcess(checked.family, checked.getsockname(), backlog)
+    listener = ListenerPerProcess(checked.family, checked.getsockname())
     checked.close()
     return listener
 
