@@ -22,6 +22,15 @@ KEY_LINE = re.compile(r"api key: (sk_live_\S+)")
 ACCOUNT_LINE = re.compile(r"account: (acc_\S+)")
 
 
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

@@ -8,13 +8,12 @@ import json
 import re
 import signal
 import socket
-import struct
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.e2e.conftest import ACCOUNT_LINE, KEY_LINE, START_TIMEOUT, Server
+from dispatch.core import connection_balance
+from tests.e2e.conftest import ACCOUNT_LINE, KEY_LINE, START_TIMEOUT, Server, wait_until
 
 
 def default_key(server: Server) -> tuple[str, str]:
@@ -148,7 +147,7 @@ def test_live_server_refuses_oversize_request_heads_with_431(
 def _connection_counts(directory: Path) -> list[int]:
     """Open connections per server process, from the file `serve` shares between them."""
     (path,) = directory.glob("dispatch-connections-*")
-    slots = struct.iter_unpack("<qq", path.read_bytes())
+    slots = connection_balance.SLOT.iter_unpack(path.read_bytes())
     return sorted(count for pid, count in slots if pid)
 
 
@@ -175,10 +174,10 @@ def test_keep_alive_connections_even_out_across_server_processes(
     shares.mkdir()
     server = start_server("balanced", env={"DISPATCH_WORKERS": "2", "TMPDIR": str(shares)})
     # The first to start answers already; each listens once its app has started.
-    deadline = time.monotonic() + START_TIMEOUT
-    while server.output.count("Application startup complete") < 2:
-        assert time.monotonic() < deadline, server.output
-        time.sleep(0.1)
+    started = wait_until(
+        lambda: server.output.count("Application startup complete") == 2, START_TIMEOUT
+    )
+    assert started, server.output
     pool = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=10) for _ in range(16)]
     try:
         # Under load, as a client's pool sees it: 16 requests at a time.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -14,16 +14,7 @@ from fastapi import FastAPI
 
 from dispatch.cli import _http_protocol
 from dispatch.settings import Settings
-from tests.e2e.conftest import START_TIMEOUT, STOP_TIMEOUT, free_port
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+from tests.e2e.conftest import START_TIMEOUT, STOP_TIMEOUT, free_port, wait_until
 
 
 class ThreadServer:

@@ -21,7 +21,8 @@ from dispatch.core.events import Event
 from dispatch.settings import Settings
 from dispatch.webhooks import payloads
 from dispatch.worker.runner import Worker
-from tests.stream.server import Frames, ThreadServer, wait_until
+from tests.e2e.conftest import wait_until
+from tests.stream.server import Frames, ThreadServer
 from tests.worker.helpers import TEST_CONFIG
 
 pytestmark = pytest.mark.committed
