@@ -208,7 +208,9 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str, workers: int, *flags: str) -> None:
+    def __init__(self, url: str, workers: int | None, *flags: str) -> None:
+        """`dispatch serve` on `url`: `workers` processes, or its own layout for the
+        database when None."""
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
@@ -217,9 +219,10 @@ class Server:
             "DISPATCH_RATE_LIMIT": "off",
             "DISPATCH_ACCESS_LOG": "false",
             "DISPATCH_PORT": str(self.port),
-            "DISPATCH_WORKERS": str(workers),
             "DISPATCH_DATA_DIR": tempfile.mkdtemp(),
         }
+        if workers is not None:
+            env["DISPATCH_WORKERS"] = str(workers)
         self.log = open(RESULTS / "server.log", "w")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(  # noqa: S603 - our interpreter, our flags
             [sys.executable, "-m", "dispatch", "serve", *flags],

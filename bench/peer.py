@@ -8,8 +8,9 @@ bench/RESULTS.md.
 
 The peer folder defaults to ../shared/peer/django-helpdesk beside the repository
 (`--peer-dir` or DISPATCH_PEER_DIR to change it); its README says what the stages do.
-Dispatch runs as a user would run it on this machine: `dispatch serve --workers N`
-(its worker process and SMTP listener on). `python -m bench.peer seed` is the driver's
+Dispatch runs as a user would run it on this machine: `dispatch serve` with its own
+process layout for the database (`--workers` to choose one), its worker processes and
+SMTP listener on. `python -m bench.peer seed` is the driver's
 `--seed-cmd`: it tops the brand up to a target with realistic rows.
 """
 
@@ -183,7 +184,7 @@ def run_peer(db: str, stages: str, out: Path) -> list[Path]:
     return [out / f"{db}-{stage}.jsonl" for stage in stages.split(",")]
 
 
-def run_dispatch(db: str, stages: str, workers: int, out: Path) -> list[Path]:
+def run_dispatch(db: str, stages: str, workers: int | None, out: Path) -> list[Path]:
     print(f"[dispatch] {uptime()}", flush=True)
     fixture = prepare(db, "dispatch_bench_peer")
     fixture_file = out / f"dispatch-{db}-fixture.json"
@@ -287,7 +288,9 @@ def main() -> None:
     seeding.add_argument("--target", type=int, required=True)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--stages", default="write,10k")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--workers", type=int, help="Dispatch server processes (default: serve's own layout)"
+    )
     parser.add_argument(
         "--threads", type=int, help="requests per Dispatch process (DISPATCH_THREADS)"
     )

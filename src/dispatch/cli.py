@@ -162,7 +162,13 @@ def _offer_setup_link(settings: Settings, host: str, port: int) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (DISPATCH_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (DISPATCH_PORT)")] = None,
-    workers: Annotated[int | None, typer.Option(help="Processes (DISPATCH_WORKERS)")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Server processes (DISPATCH_WORKERS; by default one per core, at most two, "
+            "on SQLite, and one per two cores on PostgreSQL)"
+        ),
+    ] = None,
     worker: Annotated[
         bool,
         typer.Option(
@@ -192,7 +198,7 @@ def serve(
     # single-client writes 15-30% faster on PostgreSQL, the same at 16 clients).
     os.environ["DISPATCH_EMBEDDED_WORKER"] = "false"
     # One SMTP listener and `serve_worker_processes` workers per `serve`, whatever --workers.
-    processes = workers or settings.workers
+    processes = workers or settings.serve_processes
     with (
         _smtp_listener(settings, enabled=smtp),
         _worker_processes(settings, enabled=worker),

@@ -11,7 +11,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
-REQUEST_THREADS = 2
+# Requests a server process works on at once unless DISPATCH_THREADS says (request_threads).
+REQUEST_THREADS = {"sqlite": 2, "postgresql": 3}
 # The customer portal: a file (the reference's portal limit, or the attachment limit when
 # smaller), and files per form of the hosted portal.
 PORTAL_FILE_MAX_BYTES = 50 * 1024 * 1024
@@ -25,9 +26,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    workers: int = Field(default=1, ge=1, le=64)
-    # Requests each server process works on at once (its thread pool): REQUEST_THREADS
-    # unless set (see request_threads).
+    # Server processes, and requests each works on at once (its thread pool): the layout
+    # measured best for the database unless set (serve_processes, request_threads).
+    workers: int | None = Field(default=None, ge=1, le=64)
     threads: int | None = Field(default=None, ge=1, le=200)
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
@@ -123,15 +124,36 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'dispatch.db').as_posix()}"
 
     @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
     def request_threads(self) -> int:
         """A request's work is mostly Python (the database answers within a fraction of
-        it): past a couple per process, more requests at once only share the interpreter
+        it): past a few per process, more requests at once only share the interpreter
         lock and the CPU, so each takes longer and the tail grows, and on SQLite a write
         waiting its turn competes with the one holding the lock. Measured on both
-        databases (bench/RESULTS.md, "Write path"): 2 per process serve as many writes
-        with a far shorter tail than anyio's 40. A database far away (round trips of a
-        millisecond or more) wants more: DISPATCH_THREADS."""
-        return self.threads if self.threads is not None else REQUEST_THREADS
+        databases (bench/RESULTS.md, "Write path"): 2 per process on SQLite and 3 on
+        PostgreSQL (whose round trips leave the lock to another request) serve as many
+        writes with a far shorter tail than anyio's 40. A database far away (round trips
+        of a millisecond or more) wants more: DISPATCH_THREADS."""
+        if self.threads is not None:
+            return self.threads
+        return REQUEST_THREADS["sqlite" if self.is_sqlite else "postgresql"]
+
+    @property
+    def serve_processes(self) -> int:
+        """Server processes `dispatch serve` runs: DISPATCH_WORKERS (or --workers) when
+        set, else one per core on SQLite, at most two (it writes one transaction at a
+        time: more would only queue for its lock), and one per two cores on PostgreSQL,
+        whose own processes (on the same machine, as measured) and the worker's take
+        the rest. Measured on two cores (bench/RESULTS.md, "Write path", eighth stop):
+        on PostgreSQL one process of three threads served as many writes at 16 clients
+        as two of two, with half the p95; on SQLite two processes served the most."""
+        if self.workers is not None:
+            return self.workers
+        cores = os.cpu_count() or 1
+        return min(2, cores) if self.is_sqlite else max(1, cores // 2)
 
     @property
     def serve_worker_processes(self) -> int:
@@ -142,7 +164,7 @@ class Settings(BaseSettings):
         SQLite writes one transaction at a time: a second would only queue for its lock."""
         if self.worker_processes is not None:
             return self.worker_processes
-        if self.effective_database_url.startswith("sqlite"):
+        if self.is_sqlite:
             return 1
         return min(2, os.cpu_count() or 1)
 

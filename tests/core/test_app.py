@@ -168,8 +168,8 @@ def test_api_is_503_with_retry_after_when_the_database_is_unreachable(tmp_path: 
 @pytest.mark.parametrize(
     ("url", "threads", "expected"),
     [
-        ("", None, REQUEST_THREADS),
-        ("postgresql://u@127.0.0.1/db", None, REQUEST_THREADS),
+        ("", None, REQUEST_THREADS["sqlite"]),
+        ("postgresql://u@127.0.0.1/db", None, REQUEST_THREADS["postgresql"]),
         ("", 7, 7),
     ],
 )

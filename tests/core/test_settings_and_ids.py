@@ -14,6 +14,7 @@ from dispatch.settings import Settings
 ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 ID_SHAPE = re.compile(r"^[a-z]+_[A-Za-z0-9_-]{21}$")
+POSTGRES = "postgresql+psycopg://127.0.0.1/dispatch"
 
 
 @pytest.fixture
@@ -24,6 +25,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         "DISPATCH_HOST",
         "DISPATCH_PORT",
         "DISPATCH_RATE_LIMIT",
+        "DISPATCH_WORKERS",
+        "DISPATCH_WORKER_PROCESSES",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -77,14 +80,28 @@ def test_serve_runs_two_workers_on_postgresql_one_on_sqlite_unless_told(
 ) -> None:
     clean_env.setattr(os, "cpu_count", lambda: 8)
     assert Settings().serve_worker_processes == 1
-    postgres = "postgresql+psycopg://127.0.0.1/dispatch"
-    assert Settings(database_url=postgres).serve_worker_processes == 2
-    assert Settings(database_url=postgres, worker_processes=3).serve_worker_processes == 3
+    assert Settings(database_url=POSTGRES).serve_worker_processes == 2
+    assert Settings(database_url=POSTGRES, worker_processes=3).serve_worker_processes == 3
     clean_env.setenv("DISPATCH_WORKER_PROCESSES", "4")
     assert Settings().serve_worker_processes == 4
     clean_env.setattr(os, "cpu_count", lambda: 1)
     clean_env.delenv("DISPATCH_WORKER_PROCESSES")
-    assert Settings(database_url=postgres).serve_worker_processes == 1
+    assert Settings(database_url=POSTGRES).serve_worker_processes == 1
+
+
+@pytest.mark.parametrize(
+    ("cores", "sqlite", "postgres"),
+    [(1, 1, 1), (2, 2, 1), (3, 2, 1), (8, 2, 4)],
+)
+def test_serve_runs_the_server_processes_measured_best_for_the_database_unless_told(
+    clean_env: pytest.MonkeyPatch, cores: int, sqlite: int, postgres: int
+) -> None:
+    clean_env.setattr(os, "cpu_count", lambda: cores)
+    assert Settings().serve_processes == sqlite
+    assert Settings(database_url=POSTGRES).serve_processes == postgres
+    assert Settings(database_url=POSTGRES, workers=5).serve_processes == 5
+    clean_env.setenv("DISPATCH_WORKERS", "3")
+    assert Settings().serve_processes == 3
 
 
 def test_ids_are_prefix_and_21_url_safe_characters() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 import re
 import signal
 import socket
@@ -161,6 +162,23 @@ def _get_health(connection: http.client.HTTPConnection) -> bool:
     if response.will_close:
         connection.close()
     return response.will_close
+
+
+def test_serve_runs_the_process_layout_measured_best_for_its_database_by_default(
+    start_server: Callable[..., Server],
+) -> None:
+    """On SQLite one process per core, at most two (`Settings.serve_processes`);
+    DISPATCH_WORKERS overrides it."""
+    expected = min(2, os.cpu_count() or 1)
+    server = start_server("default")
+    assert wait_until(
+        lambda: server.output.count("Application startup complete") == expected, START_TIMEOUT
+    ), server.output
+    assert_stopped_cleanly(server)
+    one = start_server("one", env={"DISPATCH_WORKERS": "1"})
+    assert one.output.count("Application startup complete") == 1, one.output
+    assert "Started parent process" not in one.output
+    assert_stopped_cleanly(one)
 
 
 def test_keep_alive_connections_even_out_across_server_processes(
