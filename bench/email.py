@@ -155,9 +155,8 @@ def main() -> None:
     parser.add_argument(
         "--server-workers",
         type=int,
-        default=2,
-        help="`dispatch serve` processes (its worker runs beside them), as the other "
-        "benchmarks run it",
+        help="`dispatch serve` processes (its worker runs beside them); by default its "
+        "own layout for the database, as `bench.peer` runs it",
     )
     args = parser.parse_args()
 

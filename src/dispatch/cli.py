@@ -283,9 +283,9 @@ def _smtp_listener(settings: Settings, *, enabled: bool) -> Iterator[None]:
 @contextlib.contextmanager
 def _worker_processes(settings: Settings, *, enabled: bool) -> Iterator[None]:
     """Run `settings.serve_worker_processes` `dispatch worker` processes beside the HTTP
-    server, as long as it runs: one that exits meanwhile is started again (a second
-    later, so one that keeps failing does not spin). Each also stops by itself should
-    this process die without stopping it (DISPATCH_SERVE_PID)."""
+    server, at `settings.serve_worker_nice`, as long as it runs: one that exits meanwhile
+    is started again (a second later, so one that keeps failing does not spin). Each also
+    stops by itself should this process die without stopping it (DISPATCH_SERVE_PID)."""
     if not enabled:
         yield
         return
@@ -294,7 +294,14 @@ def _worker_processes(settings: Settings, *, enabled: bool) -> Iterator[None]:
     stopping = threading.Event()
 
     def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "dispatch", "worker"], env=env)
+        process = subprocess.Popen([sys.executable, "-m", "dispatch", "worker"], env=env)
+        if settings.serve_worker_nice:
+            # Set while it still imports, so all its work runs at this priority; relative
+            # to the server's own (a server under `nice` keeps its worker below it).
+            niceness = os.getpriority(os.PRIO_PROCESS, 0) + settings.serve_worker_nice
+            with contextlib.suppress(ProcessLookupError):  # gone already: supervised
+                os.setpriority(os.PRIO_PROCESS, process.pid, min(19, niceness))
+        return process
 
     running = [start() for _ in range(settings.serve_worker_processes)]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dispatch.core.ids import new_id, random_token
-from dispatch.settings import Settings
+from dispatch.settings import WORKER_NICE, Settings
 
 ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
@@ -27,6 +27,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         "DISPATCH_RATE_LIMIT",
         "DISPATCH_WORKERS",
         "DISPATCH_WORKER_PROCESSES",
+        "DISPATCH_WORKER_NICE",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -102,6 +103,19 @@ def test_serve_runs_the_server_processes_measured_best_for_the_database_unless_t
     assert Settings(database_url=POSTGRES, workers=5).serve_processes == 5
     clean_env.setenv("DISPATCH_WORKERS", "3")
     assert Settings().serve_processes == 3
+
+
+def test_serve_runs_its_worker_nicer_on_postgresql_only_unless_told(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().serve_worker_nice == 0
+    assert Settings(database_url=POSTGRES).serve_worker_nice == WORKER_NICE
+    assert Settings(database_url=POSTGRES, worker_nice=0).serve_worker_nice == 0
+    clean_env.setenv("DISPATCH_WORKER_NICE", "5")
+    assert Settings().serve_worker_nice == 5
+    clean_env.setenv("DISPATCH_WORKER_NICE", "20")
+    with pytest.raises(ValueError, match="worker_nice"):
+        Settings()
 
 
 def test_ids_are_prefix_and_21_url_safe_characters() -> None:

@@ -249,6 +249,31 @@ def test_dispatch_serve_runs_as_many_worker_processes_as_configured(tmp_path: Pa
     assert not any(_alive(pid) for pid in now)
 
 
+@pytest.mark.committed
+def test_dispatch_serve_runs_its_worker_processes_nicer_than_itself(tmp_path: Path) -> None:
+    """DISPATCH_WORKER_NICE (by default 10 on PostgreSQL, 0 on SQLite): on a busy machine
+    requests come first, a restarted worker too."""
+    serving, _url = _serve(tmp_path, "nice", env={"DISPATCH_WORKER_NICE": "7"})
+    try:
+        own = os.getpriority(os.PRIO_PROCESS, serving.pid)
+        [first] = _workers(serving.pid)
+        assert os.getpriority(os.PRIO_PROCESS, first) == min(19, own + 7)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while _workers(serving.pid) in ([], [first]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [second] = _workers(serving.pid)
+        assert os.getpriority(os.PRIO_PROCESS, second) == min(19, own + 7)
+    finally:
+        serving.stop()
+    plain, _url = _serve(tmp_path, "plain")  # SQLite: the worker may hold its write lock
+    try:
+        [worker] = _workers(plain.pid)
+        assert os.getpriority(os.PRIO_PROCESS, worker) == os.getpriority(os.PRIO_PROCESS, plain.pid)
+    finally:
+        plain.stop()
+
+
 def test_dispatch_smtp_stores_mail_for_a_brand_and_stops_on_sigterm(
     live: Live, database_url: str, tmp_path: Path
 ) -> None:
