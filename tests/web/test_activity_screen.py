@@ -80,6 +80,27 @@ def test_entries_name_their_ticket_by_number_and_title(
     assert '<span class="activity-title">Second</span>' in page
 
 
+def test_entries_name_their_contact_or_company(web: Browser, api: Api, brand: Json) -> None:
+    """Not by its internal id: a contact by name (or address, without one) linked to its
+    page, a company likewise; a deleted one's name stays, unlinked."""
+    base = f"/brands/{brand['id']}"
+    named = api.ok("post", f"{base}/contacts", 201, json={"email": "ana@acme.test", "name": "Ana"})
+    plain = api.ok("post", f"{base}/contacts", 201, json={"email": "bo@acme.test"})
+    gone = api.ok("post", f"{base}/contacts", 201, json={"email": "cy@acme.test", "name": "Cy"})
+    company = api.ok("post", f"{base}/companies", 201, json={"name": "Acme Ltd"})
+    api.ok("delete", f"{base}/contacts/{gone['id']}")
+    page = web.get(log_of(brand)).text
+    assert f'<a class="activity-title" href="{base}/contacts/{named["id"]}">Ana</a>' in page
+    assert f'href="{base}/contacts/{plain["id"]}">bo@acme.test</a>' in page
+    assert f'href="{base}/companies/{company["id"]}">Acme Ltd</a>' in page
+    assert (
+        '<span class="activity-title">Cy</span> <span class="muted small">(deleted)</span>' in page
+    )
+    assert f'href="{base}/contacts/{gone["id"]}"' not in page
+    for shown in (named, plain, gone, company):
+        assert f"<code>{shown['id']}</code>" not in page
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

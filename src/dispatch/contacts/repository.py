@@ -24,7 +24,7 @@ from sqlalchemy.orm.util import identity_key
 
 from dispatch.contacts.models import Company, Contact
 from dispatch.core import transaction
-from dispatch.core.db import per_dialect
+from dispatch.core.db import one_of, per_dialect
 from dispatch.core.pagination import Cursor, after_cursor
 from dispatch.spam.models import BlockedSender
 
@@ -398,6 +398,23 @@ def contact_counts(session: Session, brand_id: str, company_ids: Collection[str]
         .group_by(Contact.company_id)
     )
     return {str(company_id): int(n) for company_id, n in session.execute(stmt)}
+
+
+def names(
+    session: Session, model: type[Contact] | type[Company], brand_id: str, ids: Collection[str]
+) -> dict[str, tuple[str, bool]]:
+    """Each of these contacts (or companies) of the brand: the name it shows (a contact
+    without one, its address) and whether it was deleted (a log outlives what it names).
+    One statement, whatever the number."""
+    if not ids:
+        return {}
+    shown = func.coalesce(Contact.name, Contact.email) if model is Contact else Company.name
+    stmt = select(model.id, shown, model.deleted_at).where(
+        model.brand_id == brand_id, one_of(model.id, ids)
+    )
+    return {
+        str(id_): (name, deleted_at is not None) for id_, name, deleted_at in session.execute(stmt)
+    }
 
 
 def count_live(session: Session, brand_id: str) -> tuple[int, int]:

@@ -49,6 +49,23 @@ from dispatch.core.patch import merge_map
 # ---- contacts: lookups other domains use -------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Label:
+    """How a list that names contacts or companies by id shows one."""
+
+    name: str
+    deleted: bool
+
+
+def labels(
+    session: Session, brand: Brand, model: type[Contact] | type[Company], ids: Collection[str]
+) -> dict[str, Label]:
+    """The labels of these contacts (or companies) of the brand, by id (unknown ids are
+    left out)."""
+    found = repository.names(session, model, brand.id, ids)
+    return {id_: Label(name, deleted) for id_, (name, deleted) in found.items()}
+
+
 def get_contact(session: Session, brand: Brand, contact_id: str) -> Contact:
     """A live contact of the brand (404 `contact_not_found` otherwise)."""
     contact = repository.get_contact(session, brand.id, contact_id)

@@ -22,6 +22,8 @@ from dispatch.accounts import service as accounts
 from dispatch.audit import service as audit
 from dispatch.audit.models import AuditLog
 from dispatch.audit.repository import LogFilter
+from dispatch.contacts import service as contacts
+from dispatch.contacts.models import Company, Contact
 from dispatch.tickets import service as tickets
 from dispatch.web.dashboard.inbox import day_bound
 from dispatch.web.listing import QUERY_MAX, shell
@@ -93,12 +95,19 @@ def _log(screen: Screen, brand_id: str, view: LogQuery) -> dict[str, Any]:
         screen.session, brand.id, view.log_filter(), cursor=view.cursor or None, limit=PAGE_SIZE
     )
     named = {entry.ticket_id for entry in entries if entry.ticket_id}
+
+    def labels(model: type[Contact] | type[Company]) -> dict[str, contacts.Label]:
+        kind = "contact" if model is Contact else "company"
+        ids = {entry.entity_id for entry in entries if entry.entity_type == kind}
+        return contacts.labels(screen.session, brand, model, ids)
+
     return {
         **shell(screen, brand, "activity"),
         "base": BASE.format(brand_id=brand.id),
         "view": view,
         "entries": entries,
         "tickets": tickets.labels(screen.session, screen.actor, brand, named),
+        "people": {"contact": labels(Contact), "company": labels(Company)},
         "next_cursor": next_cursor,
         "team": accounts.list_members(screen.session, screen.actor),
         "performer_types": PERFORMER_TYPES,
