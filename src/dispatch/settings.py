@@ -135,7 +135,7 @@ class Settings(BaseSettings):
         lock and the CPU, so each takes longer and the tail grows, and on SQLite a write
         waiting its turn competes with the one holding the lock. Measured on both
         databases (bench/RESULTS.md, "Write path"): 2 per process on SQLite and 3 on
-        PostgreSQL (whose round trips leave the lock to another request) serve as many
+        PostgreSQL (whose round trips leave the interpreter to another request) serve as many
         writes with a far shorter tail than anyio's 40. A database far away (round trips
         of a millisecond or more) wants more: DISPATCH_THREADS."""
         if self.threads is not None:
