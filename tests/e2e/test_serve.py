@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
 import re
 import signal
 import socket
@@ -14,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dispatch.core import connection_balance
+from dispatch.settings import Settings
 from tests.e2e.conftest import ACCOUNT_LINE, KEY_LINE, START_TIMEOUT, Server, wait_until
 
 
@@ -169,8 +169,9 @@ def test_serve_runs_the_process_layout_measured_best_for_its_database_by_default
 ) -> None:
     """On SQLite one process per core, at most two (`Settings.serve_processes`);
     DISPATCH_WORKERS overrides it."""
-    expected = min(2, os.cpu_count() or 1)
     server = start_server("default")
+    # What the server read: SQLite in its data directory, no DISPATCH_WORKERS.
+    expected = Settings(data_dir=server.data_dir, database_url="", workers=None).serve_processes
     assert wait_until(
         lambda: server.output.count("Application startup complete") == expected, START_TIMEOUT
     ), server.output

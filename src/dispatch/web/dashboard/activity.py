@@ -95,11 +95,15 @@ def _log(screen: Screen, brand_id: str, view: LogQuery) -> dict[str, Any]:
         screen.session, brand.id, view.log_filter(), cursor=view.cursor or None, limit=PAGE_SIZE
     )
     named = {entry.ticket_id for entry in entries if entry.ticket_id}
-
-    def labels(model: type[Contact] | type[Company]) -> dict[str, contacts.Label]:
-        kind = "contact" if model is Contact else "company"
-        ids = {entry.entity_id for entry in entries if entry.entity_type == kind}
-        return contacts.labels(screen.session, brand, model, ids)
+    people = {
+        kind: contacts.labels(
+            screen.session,
+            brand,
+            model,
+            {entry.entity_id for entry in entries if entry.entity_type == kind},
+        )
+        for kind, model in (("contact", Contact), ("company", Company))
+    }
 
     return {
         **shell(screen, brand, "activity"),
@@ -107,7 +111,7 @@ def _log(screen: Screen, brand_id: str, view: LogQuery) -> dict[str, Any]:
         "view": view,
         "entries": entries,
         "tickets": tickets.labels(screen.session, screen.actor, brand, named),
-        "people": {"contact": labels(Contact), "company": labels(Company)},
+        "people": people,
         "next_cursor": next_cursor,
         "team": accounts.list_members(screen.session, screen.actor),
         "performer_types": PERFORMER_TYPES,
