@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import Select, Table, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -194,21 +194,29 @@ def claim(session: Session, worker: str, *, limit: int, lease: timedelta) -> lis
     )
 
 
-def leased(session: Session, message_id: str, worker: str) -> InboundMessage | None:
-    """The message, locked, if `worker` still holds its lease and it is unprocessed.
+class Leased(NamedTuple):
+    message: InboundMessage
+    brand: Brand
+
+
+def leased(session: Session, message_id: str, worker: str) -> Leased | None:
+    """The message, locked, if `worker` still holds its lease and it is unprocessed, with
+    its brand (read in the same statement, not locked).
 
     Read afresh (populate_existing): the claim's UPDATE bypassed the session, so a copy
     already in its identity map would show an old `attempts` (and never reach FAILED)."""
-    return session.scalar(
-        select(InboundMessage)
+    row = session.execute(
+        select(InboundMessage, Brand)
+        .join(Brand, Brand.id == InboundMessage.brand_id)
         .where(
             InboundMessage.id == message_id,
             leases.held_by(InboundMessage, worker),
             InboundMessage.status == RECEIVED,
         )
-        .with_for_update()
+        .with_for_update(of=InboundMessage)
         .execution_options(populate_existing=True)
-    )
+    ).first()
+    return Leased(*row) if row is not None else None
 
 
 def release(session: Session, worker: str, message_ids: Sequence[str]) -> int:

@@ -20,8 +20,8 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from dispatch.brands.models import Brand
-from dispatch.core import clock
-from dispatch.core.db import per_dialect
+from dispatch.core import clock, transaction
+from dispatch.core.db import as_json, json_insert, per_dialect
 from dispatch.core.ids import new_id
 from dispatch.email import addresses
 from dispatch.email.addresses import Mailbox
@@ -165,7 +165,8 @@ def remember(
     direction: str = INBOUND,
 ) -> None:
     """Record a Message-ID as belonging to the ticket (once per brand: one already known
-    keeps its ticket). One statement: every inbound message asks."""
+    keeps its ticket), with the transaction's commit: on PostgreSQL within its one
+    statement, as every inbound message asks (nothing reads it back before)."""
     if not message_id:
         return
     row = {
@@ -177,7 +178,16 @@ def remember(
         "direction": direction,
         "created_at": clock.now(),
     }
-    session.execute(_REMEMBER[session.get_bind().dialect.name], row)
+    transaction.record(session, _REMEMBERED, row)
+
+
+def _write(session: Session, rows: list[dict[str, Any]]) -> None:
+    statement = _REMEMBER[session.get_bind().dialect.name]
+    session.execute(statement, rows[0] if len(rows) == 1 else rows)
+
+
+def _part(rows: list[dict[str, Any]]) -> transaction.CommitPart:
+    return transaction.CommitPart((_REMEMBER_CLAUSE,), {"email_messages": as_json(rows)})
 
 
 def _remember(insert: Any) -> Any:
@@ -188,3 +198,10 @@ def _remember(insert: Any) -> Any:
 
 _MESSAGES = cast(Table, EmailMessage.__table__)
 _REMEMBER = per_dialect(_remember)
+_REMEMBER_CLAUSE = (
+    f"email_messages_in AS ({json_insert(_MESSAGES, 'email_messages')} "
+    "ON CONFLICT (brand_id, message_id) DO NOTHING)"
+)
+_REMEMBERED = transaction.SideState[dict[str, Any]](
+    "remembered message ids", write=_write, part=_part
+)

@@ -80,10 +80,10 @@ def _process_one(database: Database, message_id: str, worker: str) -> int:
 
 def _process_leased(session: Session, message_id: str, worker: str) -> int:
     """Process the message if `worker` still holds its lease (1; else 0)."""
-    message = service.leased(session, message_id, worker)
-    if message is None:
+    found = service.leased(session, message_id, worker)
+    if found is None:
         return 0
-    process_message(session, message)
+    process_message(session, found.message, brand=found.brand)
     return 1
 
 
@@ -95,9 +95,10 @@ def _record_failure(session: Session, message_id: str, worker: str, error: Excep
     """Retry later after a failure that may pass (the database, storage, a bug being
     fixed); mark FAILED, with the reason, after the last attempt or at once when the
     message itself cannot be processed."""
-    message = service.leased(session, message_id, worker)
-    if message is None:
+    found = service.leased(session, message_id, worker)
+    if found is None:
         return
+    message = found.message
     message.error = f"{type(error).__name__}: {error}"[:1000]
     message.leased_by = None
     if message.attempts >= MAX_ATTEMPTS or isinstance(error, PERMANENT_FAILURES):
@@ -110,14 +111,17 @@ def _record_failure(session: Session, message_id: str, worker: str, error: Excep
     message.lease_expires_at = clock.now() + timedelta(seconds=delay)
 
 
-def process_message(session: Session, message: InboundMessage) -> dict[str, Any]:
+def process_message(
+    session: Session, message: InboundMessage, *, brand: Brand | None = None
+) -> dict[str, Any]:
     """Process one stored message (flushes, never commits); its outcome, also stored on
     the row, which becomes PROCESSED. A message already processed is not processed again:
-    its stored outcome is returned."""
+    its stored outcome is returned. `brand`: the message's, when already read."""
     if message.status != service.RECEIVED:
         return dict(message.outcome or {})
     config = current()
-    brand = session.get(Brand, message.brand_id)
+    if brand is None:
+        brand = session.get(Brand, message.brand_id)
     if brand is None or brand.deleted_at is not None:
         outcome: dict[str, Any] = {"action": "ignored", "reason": "brand_deleted"}
     else:
