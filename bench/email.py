@@ -3,6 +3,11 @@ serve`, stored, then threaded into tickets by its worker, for new tickets and fo
 
     python -m bench.email --db postgres --messages 2000 --connections 8 [--workers 1]
 
+The brand starts with a backlog (`--backlog` tickets) and the database as autovacuum
+keeps a live one (`settle`: statistics gathered), again before the replies: each phase
+adds rows faster than autovacuum looks (once a minute), and a table the planner still
+believes empty gets plans no live help desk runs.
+
 Each phase sends `--messages` messages over `--connections` concurrent SMTP sessions
 (several messages per session, as a mail server relaying a queue does) and waits until
 every one is processed. "accepted/s" is the listener's pace (stored before 250);
@@ -28,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.core import RESULTS, Fixture, Server, _free_port, prepare, save_report
+from bench.core import RESULTS, Fixture, Server, _free_port, prepare, save_report, seed, settle
 from dispatch.brands.models import Brand
 from dispatch.comments.models import Comment
 from dispatch.core.db import Database
@@ -64,16 +69,19 @@ def _message(n: int, to: str, *, reply_to: str | None = None) -> EmailMessage:
 
 
 def _send_all(port: int, messages: list[EmailMessage], connections: int) -> float:
-    """Send every message; returns the seconds it took (all accepted with 250)."""
+    """Send every message; returns the seconds it took (all accepted with 250). The
+    messages are rendered before the clock starts, as a relay's queue holds them: the
+    sender shares the machine's cores with what it measures."""
+    rendered = [(str(m["From"]), [str(m["To"])], m.as_bytes()) for m in messages]
     sessions = [
-        messages[i : i + MESSAGES_PER_SESSION]
-        for i in range(0, len(messages), MESSAGES_PER_SESSION)
+        rendered[i : i + MESSAGES_PER_SESSION]
+        for i in range(0, len(rendered), MESSAGES_PER_SESSION)
     ]
 
-    def session(batch: list[EmailMessage]) -> None:
+    def session(batch: list[tuple[str, list[str], bytes]]) -> None:
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-            for message in batch:
-                smtp.send_message(message)
+            for sender, recipients, data in batch:
+                smtp.sendmail(sender, recipients, data)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(connections) as pool:
@@ -82,27 +90,25 @@ def _send_all(port: int, messages: list[EmailMessage], connections: int) -> floa
     return time.perf_counter() - started
 
 
-def _processed(database: Database) -> int:
+def _waiting(database: Database) -> bool:
+    """Whether a stored message is still waiting for the worker (an index lookup: the
+    poll must not load the database it measures)."""
     with database.session(write=False) as session:
-        return int(
+        return bool(
             session.scalar(
-                select(func.count())
-                .select_from(InboundMessage)
-                .where(InboundMessage.status != "RECEIVED")
+                select(InboundMessage.id).where(InboundMessage.status == "RECEIVED").limit(1)
             )
-            or 0
         )
 
 
 def _phase(
     name: str, port: int, database: Database, messages: list[EmailMessage], connections: int
 ) -> dict[str, Any]:
-    before = _processed(database)
+    settle(database)
     started = time.perf_counter()
-    accepted_in = _send_all(port, messages, connections)
-    target = before + len(messages)
+    accepted_in = _send_all(port, messages, connections)  # every message stored on return
     deadline = time.monotonic() + WAIT_SECONDS
-    while _processed(database) < target:
+    while _waiting(database):
         if time.monotonic() > deadline:
             raise SystemExit(f"{name}: not all messages processed in {WAIT_SECONDS}s")
         time.sleep(0.05)
@@ -151,6 +157,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--backlog", type=int, default=1000, help="tickets already there")
     parser.add_argument("--workers", type=int, default=0, help="extra `dispatch worker`s")
     parser.add_argument(
         "--server-workers",
@@ -162,6 +169,7 @@ def main() -> None:
 
     RESULTS.mkdir(exist_ok=True)
     fixture = prepare(args.db)
+    seed(fixture, args.backlog, 0)
     database = Database.from_url(fixture.url, pool_size=2)
     with database.session(write=False) as session:
         slug = session.scalar(select(Brand.slug).where(Brand.id == fixture.brand_id))
@@ -196,6 +204,7 @@ def main() -> None:
     report = {
         "db": args.db,
         "connections": args.connections,
+        "backlog": args.backlog,
         "extra_workers": args.workers,
         "server_workers": args.server_workers,
         "outcome": outcome,
@@ -203,7 +212,11 @@ def main() -> None:
     }
     print(json.dumps(outcome))
     save_report("email", args.db, report)
-    expected = {"failed": 0, "tickets": args.messages, "customer_comments": args.messages}
+    expected = {
+        "failed": 0,
+        "tickets": args.backlog + args.messages,
+        "customer_comments": args.messages,
+    }
     if outcome != expected:
         raise SystemExit(f"unexpected outcome {outcome}, wanted {expected}")
 
