@@ -5,8 +5,8 @@ serve`, stored, then threaded into tickets by its worker, for new tickets and fo
 
 The brand starts with a backlog (`--backlog` tickets) and the database as autovacuum
 keeps a live one (`settle`: statistics gathered), again before the replies: each phase
-adds rows faster than autovacuum looks (once a minute), and a table the planner still
-believes empty gets plans no live help desk runs.
+adds rows faster than autovacuum looks (once a minute; this machine runs without it), and
+a table the planner still believes empty gets plans no live help desk runs.
 
 Each phase sends `--messages` messages over `--connections` concurrent SMTP sessions
 (several messages per session, as a mail server relaying a queue does) and waits until
