@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 from dataclasses import asdict
@@ -237,6 +238,24 @@ def _stage(row: dict[str, Any]) -> str:
     return "write" if row["phase"] == "write" else f"{row['dataset_tickets'] // 1000}k"
 
 
+def medians(rounds: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per cell (stage, op, clients): the median req/s, p50 and p95 over the
+    rounds, errors summed; a single round's rows as they are. This host's pace swings by
+    half within minutes, so one peer run beside one of ours makes the ratio a coin toss."""
+    cells: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for rows in rounds:
+        for row in rows:
+            cells.setdefault((_stage(row), row["op"], row["concurrency"]), []).append(row)
+    return [
+        {
+            **group[0],
+            **{m: statistics.median(r[m] for r in group) for m in ("rps", "p50_ms", "p95_ms")},
+            "error_count": sum(r["error_count"] for r in group),
+        }
+        for group in cells.values()
+    ]
+
+
 def table(db: str, peer: list[dict[str, Any]], ours: list[dict[str, Any]]) -> str:
     """Markdown rows: each Dispatch cell beside the peer's cell for the same work.
     Writes compare req/s; reads (get, list) compare p50, as the peer's README does."""
@@ -266,13 +285,18 @@ HEADER = (
 )
 
 
-def write_report(sections: dict[str, str], uptimes: list[str], command: str) -> None:
+def write_report(
+    sections: dict[str, str], uptimes: list[str], command: str, rounds: int = 1
+) -> None:
     body = "\n".join(section for section in sections.values() if section)
+    turns = (
+        f" ({rounds} rounds in turn; each cell is the median of its rounds)" if rounds > 1 else ""
+    )
     replace_section(
         "bench.peer",
         f"## Beside django-helpdesk — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n\n"
         f"`{command}`: the peer's own benchmark, then Dispatch through the same driver and "
-        "budgets, on this machine in one session. Ratio: req/s Dispatch ÷ peer for writes; "
+        f"budgets{turns}, on this machine in one session. Ratio: req/s Dispatch ÷ peer for writes; "
         "p50 peer ÷ Dispatch for reads (get, list). Dispatch `update` is its audited status "
         "change, beside the peer's audited `update_fu`. Latencies in ms.\n\n"
         f"{HEADER}\n{body}\n\nLoad before each stage (`uptime`):\n\n"
@@ -295,6 +319,12 @@ def main() -> None:
         "--threads", type=int, help="requests per Dispatch process (DISPATCH_THREADS)"
     )
     parser.add_argument("--skip-peer", action="store_true", help="reuse the peer's last files")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="the peer and Dispatch in turn this many times; the table shows medians",
+    )
     args = parser.parse_args()
     if args.command == "seed":
         fixture = Fixture(**json.loads(args.fixture.read_text()))
@@ -309,16 +339,26 @@ def main() -> None:
     sections: dict[str, str] = {}
     uptimes = []
     for db in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
-        if args.skip_peer:
-            peer_files = [out / f"{db}-{stage}.jsonl" for stage in args.stages.split(",")]
-        else:
-            uptimes.append(f"peer {db}: {uptime()}")
-            peer_files = run_peer(db, args.stages, out)
-        uptimes.append(f"Dispatch {db}: {uptime()}")
-        ours = run_dispatch(db, args.stages, args.workers, out)
-        sections[db] = table(db, _results(peer_files), _results(ours))
-        print(f"{HEADER}\n{sections[db]}", flush=True)
-    write_report(sections, uptimes, "python -m bench.peer " + " ".join(sys.argv[1:]))
+        peer_rounds, our_rounds = [], []
+        for n in range(1, args.rounds + 1):
+            turn = f" (round {n})" if args.rounds > 1 else ""
+            where = out / f"round{n}" if args.rounds > 1 else out
+            where.mkdir(exist_ok=True)
+            if args.skip_peer:
+                peer_files = [out / f"{db}-{stage}.jsonl" for stage in args.stages.split(",")]
+            else:
+                uptimes.append(f"peer {db}{turn}: {uptime()}")
+                peer_files = run_peer(db, args.stages, where)
+            uptimes.append(f"Dispatch {db}{turn}: {uptime()}")
+            ours = run_dispatch(db, args.stages, args.workers, where)
+            peer_rounds.append(_results(peer_files))
+            our_rounds.append(_results(ours))
+            print(f"{HEADER}\n{table(db, peer_rounds[-1], our_rounds[-1])}", flush=True)
+        sections[db] = table(db, medians(peer_rounds), medians(our_rounds))
+        if args.rounds > 1:
+            print(f"medians:\n{HEADER}\n{sections[db]}", flush=True)
+    command = "python -m bench.peer " + " ".join(sys.argv[1:])
+    write_report(sections, uptimes, command, args.rounds)
 
 
 if __name__ == "__main__":
