@@ -5,6 +5,7 @@ bench/RESULTS.md.
 
     python -m bench.peer --db sqlite
     python -m bench.peer --db postgres --stages write,10k
+    python -m bench.peer --db both --stages write --rounds 3   # in turn; medians
 
 The peer folder defaults to ../shared/peer/django-helpdesk beside the repository
 (`--peer-dir` or DISPATCH_PEER_DIR to change it); its README says what the stages do.
