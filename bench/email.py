@@ -68,17 +68,23 @@ def _message(n: int, to: str, *, reply_to: str | None = None) -> EmailMessage:
     return message
 
 
-def _send_all(port: int, messages: list[EmailMessage], connections: int) -> float:
-    """Send every message; returns the seconds it took (all accepted with 250). The
-    messages are rendered before the clock starts, as a relay's queue holds them: the
-    sender shares the machine's cores with what it measures."""
-    rendered = [(str(m["From"]), [str(m["To"])], m.as_bytes()) for m in messages]
+# (envelope sender, recipients, bytes): rendered before any clock starts, as a relay's
+# queue holds them (the sender shares the machine's cores with what it measures).
+Rendered = tuple[str, list[str], bytes]
+
+
+def _rendered(message: EmailMessage) -> Rendered:
+    return str(message["From"]), [str(message["To"])], message.as_bytes()
+
+
+def _send_all(port: int, messages: list[Rendered], connections: int) -> float:
+    """Send every message; returns the seconds it took (all accepted with 250)."""
     sessions = [
-        rendered[i : i + MESSAGES_PER_SESSION]
-        for i in range(0, len(rendered), MESSAGES_PER_SESSION)
+        messages[i : i + MESSAGES_PER_SESSION]
+        for i in range(0, len(messages), MESSAGES_PER_SESSION)
     ]
 
-    def session(batch: list[tuple[str, list[str], bytes]]) -> None:
+    def session(batch: list[Rendered]) -> None:
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
             for sender, recipients, data in batch:
                 smtp.sendmail(sender, recipients, data)
@@ -102,7 +108,7 @@ def _waiting(database: Database) -> bool:
 
 
 def _phase(
-    name: str, port: int, database: Database, messages: list[EmailMessage], connections: int
+    name: str, port: int, database: Database, messages: list[Rendered], connections: int
 ) -> dict[str, Any]:
     settle(database)
     started = time.perf_counter()
@@ -186,9 +192,10 @@ def main() -> None:
     workers = _start_workers(fixture, args.workers)
     try:
         count = args.messages
-        new = [_message(n, address) for n in range(count)]
+        new = [_rendered(_message(n, address)) for n in range(count)]
         replies = [
-            _message(n, address, reply_to=f"<new.{n}@bench.example.com>") for n in range(count)
+            _rendered(_message(n, address, reply_to=f"<new.{n}@bench.example.com>"))
+            for n in range(count)
         ]
         results = [
             _phase("new tickets", smtp_port, database, new, args.connections),

@@ -35,10 +35,9 @@ def _part(deltas: list[tuple[str, int]]) -> transaction.CommitPart | None:
     written on their own, row by row in contact order: one UPDATE over a join would lock
     them in no set order (deadlocks with a concurrent transaction)."""
     rows = _rows(deltas)
-    if len(rows) > 1:
-        return None
-    # No row (the deltas cancelled out): a NULL id matches nothing.
-    row = rows[0] if rows else {"cid": None, "delta": 0}
+    if len(rows) != 1:
+        return None  # none (the deltas cancelled out: `_write` writes nothing), or several
+    [row] = rows
     return transaction.CommitPart(
         (_ADD_CLAUSE,), {"contact_count_id": row["cid"], "contact_count_delta": row["delta"]}
     )
