@@ -277,3 +277,50 @@ def test_a_search_is_planned_for_its_own_words(database: Database, api: Api, bra
     # In this order: tests run in one outer transaction, which a SET LOCAL outlives.
     assert mode(None) == "auto"
     assert mode("zipper") == "force_custom_plan"
+
+
+# --- PostgreSQL's stored document (search/models.py), kept by triggers
+
+
+def _scalar(database: Database, sql: str, **params: Any) -> Any:
+    return transaction.run(database, lambda session: session.scalar(text(sql), params), write=False)
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's stored search document")
+def test_a_new_comment_adds_the_words_a_recomputed_document_holds(
+    database: Database, api: Api, brand: Json
+) -> None:
+    """A comment appends its own words (migration 0026) instead of recomputing the whole
+    conversation: the words must be those of a recomputed document, whatever was written."""
+    ticket = make_ticket(api, brand, title="Printer", customerEmail="ann@initech.com")
+    post_comment(api, brand, ticket, body="Mail it to ops.team@initech.com — Café crème")
+    post_comment(api, brand, ticket, body="internal: check the toner", isInternal=True)
+    post_comment(api, brand, ticket, body="It works again", authorType="CUSTOMER")
+    patch_ticket(api, brand, ticket, status="resolved")
+
+    same = _scalar(
+        database,
+        "SELECT strip(search_document) = strip(dispatch_ticket_document(id, title, body, "
+        "customer_email, customer_name, customer_id)) FROM tickets WHERE id = :id",
+        id=ticket["id"],
+    )
+
+    assert same is True
+    assert found(api, brand, "ops team cafe toner works") == [ticket["id"]]
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's row versions")
+def test_a_status_change_writes_its_ticket_row_once(
+    database: Database, api: Api, brand: Json
+) -> None:
+    """The SYSTEM comment recording a status change is not searched, so it leaves the
+    ticket's document alone: one new version of the ticket's row, not two (each rewrites
+    every index of `tickets`)."""
+    ticket = make_ticket(api, brand, title="Printer")
+    # Counted within the test's transaction, which every request of the test joins.
+    updates = "SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'tickets'"
+    before = _scalar(database, updates)
+
+    patch_ticket(api, brand, ticket, status="pending")
+
+    assert _scalar(database, updates) - before == 1
