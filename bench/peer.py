@@ -29,9 +29,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, func, insert, select, update
 
-from bench.core import RESULTS, Fixture, Server, drop_database, prepare, refresh_counts
+from bench.core import (
+    RESULTS,
+    Fixture,
+    Server,
+    drop_database,
+    gather_statistics,
+    prepare,
+    refresh_counts,
+)
 from bench.report import replace_section, uptime
 from dispatch.audit.models import AuditLog
 from dispatch.brands.models import Brand
@@ -161,9 +169,10 @@ def seed(fixture: Fixture, target: int) -> dict[str, Any]:
         )
         total = have + missing
         session.commit()
-    with database.bind.connect() as conn:  # type: ignore[union-attr]
-        conn.execute(text("ANALYZE"))
-        conn.commit()
+    with database.bind.connect().execution_options(  # type: ignore[union-attr]
+        isolation_level="AUTOCOMMIT"
+    ) as conn:
+        gather_statistics(conn)
     database.dispose()
     rng.shuffle(sample)
     return {"total": total, "sample_ids": sample}

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import ColumnElement, Connection, Engine, create_engine, delete, select, text
 from sqlalchemy.orm import Session
 
 from dispatch.accounts import service as accounts
@@ -19,6 +19,7 @@ from dispatch.app import create_app
 from dispatch.core import clock
 from dispatch.core import migrate as migrations
 from dispatch.core.db import Database, make_engine
+from dispatch.core.events import Event, EventInbox
 from dispatch.settings import Settings
 
 BACKEND = os.environ.get("DISPATCH_TEST_DATABASE", "sqlite")
@@ -221,6 +222,14 @@ def statuses(api: Api, brand: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def make_ticket(api: Api, brand: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     body = {"title": "Cannot log in", "body": "The login page spins forever.", **overrides}
     return api.ok("post", f"/brands/{brand['id']}/tickets", 201, json=body)  # type: ignore[no-any-return]
+
+
+def delete_events(conn: Connection | Session, where: ColumnElement[bool]) -> None:
+    """Delete committed events (tests that commit clean up after themselves) and their
+    inbox rows, which have no foreign key to cascade from (migration 0027)."""
+    positions = select(Event.position).where(where)
+    conn.execute(delete(EventInbox).where(EventInbox.position.in_(positions)))
+    conn.execute(delete(Event).where(where))
 
 
 def make_status(api: Api, brand: dict[str, Any], **overrides: Any) -> dict[str, Any]:

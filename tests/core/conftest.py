@@ -9,8 +9,10 @@ from sqlalchemy import Connection, delete, or_, select
 
 from dispatch.brands.models import Brand
 from dispatch.core.db import Database
+from dispatch.core.events import Event
 from dispatch.models import metadata
 from dispatch.tickets.models import Ticket
+from tests.conftest import delete_events
 
 
 def purge_accounts(conn: Connection, account_ids: set[str]) -> None:
@@ -20,6 +22,8 @@ def purge_accounts(conn: Connection, account_ids: set[str]) -> None:
     brand_ids = set(conn.scalars(select(Brand.id).where(Brand.account_id.in_(account_ids))))
     ticket_ids = set(conn.scalars(select(Ticket.id).where(Ticket.brand_id.in_(brand_ids))))
     owned = {"account_id": account_ids, "brand_id": brand_ids, "ticket_id": ticket_ids}
+    if brand_ids:
+        delete_events(conn, Event.brand_id.in_(brand_ids))
     for table in reversed(metadata.sorted_tables):
         conditions = [
             table.c[column].in_(ids) for column, ids in owned.items() if column in table.c and ids

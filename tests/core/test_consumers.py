@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, event, inspect, select
+from sqlalchemy import Engine, event, inspect, select
 from sqlalchemy.orm import Session
 
 from dispatch.core import consumers, events, transaction
 from dispatch.core.db import Database, make_engine
 from dispatch.core.events import CONSUMERS, EMAIL, STREAM, WEBHOOKS, Event, EventInbox
+from tests.conftest import delete_events
 
 BRAND = "br_consumers"
 
@@ -248,8 +249,7 @@ def own_database(database_url: str) -> Iterator[Database]:
     engine: Engine = make_engine(database_url, pool_size=12)
     yield Database(engine)
     with engine.begin() as conn:
-        # Inbox rows go with their events.
-        conn.execute(delete(Event).where(Event.brand_id == BRAND))
+        delete_events(conn, Event.brand_id == BRAND)
     engine.dispose()
 
 

@@ -27,6 +27,7 @@ from dispatch.tickets.schemas import TicketChanges
 from dispatch.worker import timers as worker_timers
 from dispatch.worker.fanout import fan_out
 from dispatch.worker.runner import Worker
+from tests.conftest import delete_events
 from tests.stream.conftest import World
 from tests.worker.helpers import TEST_CONFIG, add_webhook, deliveries_of
 
@@ -177,7 +178,7 @@ def own_database(database_url: str) -> Iterator[Database]:
     engine = make_engine(database_url, pool_size=4)
     yield Database(engine)
     with engine.begin() as conn:
-        conn.execute(delete(events.Event).where(events.Event.brand_id == BRAND))
+        delete_events(conn, events.Event.brand_id == BRAND)
         conn.execute(delete(StreamEvent).where(StreamEvent.brand_id == BRAND))
     engine.dispose()
 

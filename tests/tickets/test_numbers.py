@@ -23,6 +23,7 @@ from dispatch.statuses.models import StatusTicketCount, TicketStatus
 from dispatch.tickets import service as tickets
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.schemas import TicketCreate, TicketUpdate
+from tests.conftest import delete_events
 
 THREADS = 8
 PER_THREAD = 5
@@ -38,7 +39,7 @@ class Committed:
 def _purge(database: Database, account_id: str) -> None:
     with database.session() as s:
         brand_ids = list(s.scalars(select(Brand.id).where(Brand.account_id == account_id)))
-        s.execute(delete(Event).where(Event.brand_id.in_(brand_ids)))
+        delete_events(s, Event.brand_id.in_(brand_ids))
         s.execute(delete(AuditLog).where(AuditLog.account_id == account_id))
         s.execute(delete(Ticket).where(Ticket.account_id == account_id))
         s.execute(delete(StatusTicketCount).where(StatusTicketCount.brand_id.in_(brand_ids)))

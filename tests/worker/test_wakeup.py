@@ -7,14 +7,13 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from dispatch.core import events, transaction
 from dispatch.core.db import Database, make_engine
 from dispatch.core.events import NOTIFY_CHANNEL, Event
 from dispatch.worker.wakeup import libpq_url
-from tests.conftest import BACKEND
+from tests.conftest import BACKEND, delete_events
 
 pytestmark = [
     pytest.mark.skipif(BACKEND != "postgres", reason="NOTIFY is PostgreSQL's"),
@@ -28,7 +27,7 @@ def own_database(database_url: str) -> Iterator[Database]:
     engine = make_engine(database_url, pool_size=2)
     yield Database(engine)
     with engine.begin() as conn:
-        conn.execute(delete(Event).where(Event.brand_id == BRAND))
+        delete_events(conn, Event.brand_id == BRAND)
     engine.dispose()
 
 
