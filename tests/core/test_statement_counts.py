@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 
 from dispatch.settings import Settings
 from tests.conftest import BACKEND, Api, make_ticket
@@ -87,3 +87,21 @@ def test_adding_a_public_reply(
     with statements(connection) as seen:
         api.ok("post", path, 201, json={"body": "On it.", "authorType": "AGENT"})
     assert len(seen) <= PUBLIC_REPLY, "\n".join(seen)
+
+
+def test_a_writes_events_are_not_read_back(
+    api: Api, brand: dict[str, Any], warm: dict[str, Any], connection: Connection
+) -> None:
+    """An event's inbox rows (one per consumer) are written with it and check nothing
+    against it: a foreign key's check was a lookup and a row lock per row, and a plan
+    cached while `events` was nearly empty scanned the whole table (migration 0027)."""
+    scans = text(
+        "SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables "
+        "WHERE relname = 'events'"
+    )
+    before = connection.scalar(scans)
+
+    path = f"/brands/{brand['id']}/tickets/{warm['id']}/comments"
+    api.ok("post", path, 201, json={"body": "On it.", "authorType": "AGENT"})
+
+    assert connection.scalar(scans) == before
