@@ -23,7 +23,7 @@ from dispatch.core.events import Event
 from dispatch.statuses import counts
 from dispatch.tickets import repository as tickets_repository
 from dispatch.tickets.models import Ticket
-from tests.conftest import Api
+from tests.conftest import Api, delete_events
 
 T = TypeVar("T")
 
@@ -162,6 +162,7 @@ def committed_brand(database_url: str) -> Iterator[tuple[Database, Actor, str]]:
         yield database, actor, brand_id
     finally:
         with database.session() as s:
+            delete_events(s, Event.brand_id == brand_id)
             tables = list(reversed(Base.metadata.sorted_tables))
             for table in tables:
                 if "brand_id" in table.c:
