@@ -34,7 +34,7 @@ from dispatch.accounts.schemas import NewMember
 from dispatch.accounts.service import IssuedKey
 from dispatch.attachments import config as attachment_config
 from dispatch.attachments import service as attachments
-from dispatch.core import connection_balance, transaction
+from dispatch.core import connection_balance, parent, transaction
 from dispatch.core import migrate as migrations
 from dispatch.core.db import Database
 from dispatch.core.email_address import InvalidEmailAddress, normalize_email
@@ -60,8 +60,6 @@ app.add_typer(users_app, name="users")
 
 log = logging.getLogger("dispatch")
 T = TypeVar("T")
-# Set for the worker `dispatch serve` starts: the pid of the serve process it belongs to.
-SERVE_PID = "DISPATCH_SERVE_PID"
 # How long uvicorn waits for a server process's health answer before it replaces it.
 WORKER_HEALTHCHECK_SECONDS = 30
 
@@ -234,6 +232,8 @@ def _run_http(config: uvicorn.Config) -> None:
         return
     checked = config.bind_socket()  # logs where it listens; exits if the address is taken
     listener = connection_balance.listener_per_process(checked)
+    # The server processes inherit it, and stop should this process die (`core.parent`).
+    os.environ[parent.SERVE_PID] = str(os.getpid())
     Multiprocess(config, sockets=[cast(socket.socket, listener)]).run()
 
 
@@ -289,7 +289,7 @@ def _worker_processes(settings: Settings, *, enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    env = {**os.environ, SERVE_PID: str(os.getpid())}
+    env = {**os.environ, parent.SERVE_PID: str(os.getpid())}
     lock = threading.Lock()
     stopping = threading.Event()
 
@@ -405,9 +405,9 @@ def run_worker(
     settings = _standalone(_settings())
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
-    serving = os.environ.get(SERVE_PID)
+    serving = parent.started_by_serve()
     Worker.from_settings(settings).run_until_signalled(
-        alive=(lambda: os.getppid() == int(serving)) if serving else None
+        alive=(lambda: os.getppid() == serving) if serving is not None else None
     )
 
 

@@ -216,14 +216,18 @@ def test_dispatch_serve_runs_one_worker_process_beside_the_server_and_it_ends_wi
         serving.stop()
     assert not _alive(second)
 
-    serving, _url = _serve(tmp_path, "killed")
+    # Its server processes too: uvicorn's do not watch their parent (`core.parent`).
+    serving, _url = _serve(tmp_path, "killed", env={"DISPATCH_WORKERS": "2"})
     [orphan] = _workers(serving.pid)
+    servers = [child for child, command in _children(serving.pid) if "spawn_main" in command]
+    assert len(servers) == 2
     os.kill(serving.pid, signal.SIGKILL)
     serving.process.wait(timeout=10)
     deadline = time.monotonic() + 20
-    while _alive(orphan) and time.monotonic() < deadline:
+    while any(_alive(pid) for pid in [orphan, *servers]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(orphan), "the worker outlived the server that started it"
+    assert not any(_alive(pid) for pid in servers), "server processes outlived `serve`"
 
 
 @pytest.mark.committed
