@@ -8,8 +8,7 @@ from dispatch.core import parent
 app = create_app()
 
 # One of several server processes of `dispatch serve`: it stops when `serve` is gone.
-if (serving := parent.started_by_serve()) is not None:
-    parent.stop_with(serving)
+parent.stop_with_serve()
 
 # What is loaded by now (modules, the app, its routes and models) lives as long as the
 # process: the collector need not walk it again at each full collection. Measured on the

@@ -405,10 +405,8 @@ def run_worker(
     settings = _standalone(_settings())
     if concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
-    serving = parent.started_by_serve()
-    Worker.from_settings(settings).run_until_signalled(
-        alive=(lambda: os.getppid() == serving) if serving is not None else None
-    )
+    parent.stop_with_serve()
+    Worker.from_settings(settings).run_until_signalled()
 
 
 def _standalone(settings: Settings) -> Settings:

@@ -1,36 +1,37 @@
 """A process `dispatch serve` started stops once `serve` is gone.
 
-uvicorn's server processes do not watch the process that started them: when `serve` dies
-without stopping them (SIGKILL, the OOM killer), they went on answering on its port,
-beside whatever `serve` started next, for as long as the machine ran.
+Neither uvicorn's server processes nor `dispatch worker` watch the process that started
+them: when `serve` died without stopping them (SIGKILL, the OOM killer), the server
+processes went on answering on its port, beside whatever `serve` started next.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
 import time
 
+log = logging.getLogger("dispatch")
+
 # Set by `dispatch serve` for the processes it starts: its own pid.
 SERVE_PID = "DISPATCH_SERVE_PID"
 
 
-def started_by_serve() -> int | None:
-    """The pid of the `dispatch serve` that started this process (None: none did)."""
+def stop_with_serve(*, every: float = 1.0) -> threading.Thread | None:
+    """In a process `dispatch serve` started: watch it, and once it is gone send this
+    process SIGTERM, its own graceful stop (orphans are handed to another process, so the
+    parent pid changes). None (nothing watched) in any other process."""
     serving = os.environ.get(SERVE_PID)
     if not serving or int(serving) == os.getpid():
         return None
-    return int(serving)
-
-
-def stop_with(parent: int, *, every: float = 1.0) -> threading.Thread:
-    """Send this process SIGTERM (its own graceful stop) once `parent` is no longer its
-    parent: orphans are handed to another process, so the parent pid changes."""
+    parent = int(serving)
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(every)
+        log.warning("dispatch serve (pid %s) is gone: stopping", parent)
         os.kill(os.getpid(), signal.SIGTERM)
 
     watcher = threading.Thread(target=watch, name="dispatch-parent-watch", daemon=True)

@@ -193,9 +193,9 @@ class Worker:
     def _release(self, session: Session) -> int:
         return delivery.release(session, worker=self.name) + timers.release(session, self.name)
 
-    def run_until_signalled(self, *, alive: Callable[[], bool] | None = None) -> None:
-        """Run until SIGTERM or SIGINT (or until `alive()` turns false: the process that
-        started this one is gone), then stop cleanly (the standalone process)."""
+    def run_until_signalled(self) -> None:
+        """Run until SIGTERM or SIGINT, then stop cleanly (the standalone process; one
+        that `dispatch serve` started is sent SIGTERM once `serve` is gone, `core.parent`)."""
         stop = threading.Event()
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -205,10 +205,8 @@ class Worker:
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             self.start()
-            while not stop.wait(0.5):
-                if alive is not None and not alive():
-                    log.info("the serving process is gone, stopping")
-                    break
+            while not stop.wait(0.5):  # timed: the signal handler runs between waits
+                pass
         finally:
             self.stop()
             for sig, handler in previous.items():
