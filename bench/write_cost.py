@@ -5,12 +5,17 @@ time to `dispatch serve` as a user runs it (worker and SMTP listener on).
 
     python -m bench.write_cost --db postgres --requests 400
     python -m bench.write_cost --db sqlite
+    python -m bench.write_cost --db sqlite --tickets 100000 --ops comment,update
 
 Throughput at many clients on two cores is bounded by this figure, so it moves before
 req/s does and with less noise; it is what a change to the write path is judged by
 between runs of `bench.peer`. Each phase ends when the worker has drained the events
 its requests wrote (their cost is part of the write's). CPU is read from /proc
 (utime + stime, in clock ticks: 10 ms, so a phase needs a few hundred requests).
+
+`--tickets N` first seeds the brand as `bench.peer`'s scale stages do (N tickets, one
+requester owning 1,000); replies and status changes then go to its newest open and
+pending tickets, as that stage's do.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.core import Fixture, Server, drop_database, prepare
+from bench.peer import seed
 from bench.report import uptime
 from dispatch.core.db import Database
 from dispatch.core.events import EventInbox
@@ -100,7 +106,9 @@ def phase(
     return {"req/s": requests / elapsed, **cost}
 
 
-def measure(fixture: Fixture, requests: int, ops: list[str]) -> dict[str, dict[str, float]]:
+def measure(
+    fixture: Fixture, requests: int, ops: list[str], targets: list[str]
+) -> dict[str, dict[str, float]]:
     server = Server(fixture.url, 2)
     database = Database.from_url(fixture.url, pool_size=1)
     client = httpx.Client(
@@ -137,7 +145,9 @@ def measure(fixture: Fixture, requests: int, ops: list[str]) -> dict[str, dict[s
     sends = {"create": create, "comment": comment, "update": update}
     try:
         phase(server, database, create, 50)  # warm-up: caches, prepared statements
-        if "create" in ops:
+        if targets:
+            created[:] = targets
+        elif "create" in ops:
             created.clear()
         return {name: phase(server, database, sends[name], requests) for name in ops}
     finally:
@@ -156,14 +166,19 @@ def main() -> None:
         help="comment and update use the tickets "
         "created before them (the warm-up's 50 without create)",
     )
+    parser.add_argument(
+        "--tickets", type=int, default=0, help="seed the brand to this many tickets first"
+    )
     args = parser.parse_args()
     print(uptime())
     fixture = prepare(args.db, "dispatch_bench_cost")
     try:
-        results = measure(fixture, args.requests, args.ops.split(","))
+        targets = seed(fixture, args.tickets)["sample_ids"] if args.tickets else []
+        results = measure(fixture, args.requests, args.ops.split(","), targets)
     finally:
         drop_database(args.db, "dispatch_bench_cost")
-    print(f"{args.db}, {args.requests} sequential requests each; CPU ms per request")
+    on = f" on {args.tickets:,} tickets" if args.tickets else ""
+    print(f"{args.db}{on}, {args.requests} sequential requests each; CPU ms per request")
     print("| op | req/s | server | worker | postgres | total |")
     print("|---|--:|--:|--:|--:|--:|")
     for name, row in results.items():

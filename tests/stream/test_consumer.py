@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from dispatch.core import events, transaction
+from dispatch.core import consumers, events, transaction
 from dispatch.core.db import Database, make_engine
-from dispatch.core.events import STREAM, EventInbox
+from dispatch.core.events import STREAM, WEBHOOKS, EventInbox
 from dispatch.settings import Settings
 from dispatch.stream import consumer, repository
 from dispatch.stream.models import StreamEvent
@@ -34,8 +34,8 @@ from tests.worker.helpers import TEST_CONFIG, add_webhook, deliveries_of
 URL = "http://127.0.0.1:9/hook"
 
 
-def _stream_inbox(session: Session) -> list[int]:
-    stmt = select(EventInbox.position).where(EventInbox.consumer == STREAM)
+def _inbox_of(session: Session, consumer_name: str) -> list[int]:
+    stmt = select(EventInbox.position).where(EventInbox.consumer == consumer_name)
     return list(session.scalars(stmt))
 
 
@@ -63,7 +63,7 @@ def test_events_are_appended_once_in_order_with_the_body_a_webhook_receives(
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     assert repository.head_seq(world.session) == seqs[-1]
     # Consumed: nothing is left to append, and appending again adds nothing.
-    assert _stream_inbox(world.session) == []
+    assert _inbox_of(world.session, STREAM) == []
     assert world.append() == 0
     assert len(world.streamed(world.brand)) == len(emitted)
 
@@ -72,7 +72,7 @@ def test_internal_events_are_never_streamed(world: World) -> None:
     events.emit(world.session, "notification.requested", world.brand.id, {"reason": "comment"})
     events.emit(world.session, "ticket.updated", world.brand.id, {"id": "tkt_1"})
     world.session.commit()
-    assert len(_stream_inbox(world.session)) == 1  # the outbox wrote no row for it
+    assert len(_inbox_of(world.session, STREAM)) == 1  # the outbox wrote no row for it
     world.append()
     assert [row.type for row in world.streamed(world.brand)] == ["ticket.updated"]
 
@@ -89,6 +89,34 @@ def test_the_worker_appends_pending_events_to_the_stream(world: World, database:
     assert [row.event_id for row in world.streamed(world.brand)] == [
         e.id for e in world.events(world.brand)
     ]
+
+
+def test_on_sqlite_a_pass_takes_at_most_a_small_batch_per_consumer_transaction(
+    world: World, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: each consumer's transaction holds the write lock that every API write
+    waits behind, so a pass takes at most `consumers.SQLITE_BATCH` events (and asks for
+    the next pass at once); PostgreSQL takes its whole batch."""
+    monkeypatch.setattr(consumers, "SQLITE_BATCH", 2)
+    for title in ("One", "Two", "Three"):
+        world.ticket(title=title)
+    world.session.commit()
+    pending = len(world.events(world.brand))
+    assert pending > 2
+    worker = Worker(database, TEST_CONFIG, name="stream-test")
+    try:
+        more = worker._pass()
+        streamed = len(world.streamed(world.brand))
+        fanned_out = pending - len(_inbox_of(world.session, WEBHOOKS))
+        while worker._pass():
+            pass
+    finally:
+        worker.close()
+    if database.dialect == "sqlite":
+        assert (streamed, fanned_out, more) == (2, 2, True)
+    else:
+        assert (streamed, fanned_out, more) == (pending, pending, False)
+    assert len(world.streamed(world.brand)) == pending
 
 
 # --- Retention -------------------------------------------------------------------------------

@@ -47,6 +47,10 @@ class MailJobs:
     _pool: ThreadPoolExecutor | None = field(default=None, init=False)
 
     @property
+    def event_batch(self) -> int:
+        return consumers.batch_size(self.database, EVENT_BATCH)
+
+    @property
     def inbound_threads(self) -> int:
         return INBOUND_THREADS if self.database.dialect == "postgresql" else 1
 
@@ -64,7 +68,7 @@ class MailJobs:
         processed = self._process_inbound() if received else 0
         considered = self._generate() if events else 0
         sent = send_due(self.database, limit=SEND_BATCH, settings=self.settings, worker=self.worker)
-        return processed >= INBOUND_BATCH or considered >= EVENT_BATCH or sent >= SEND_BATCH
+        return processed >= INBOUND_BATCH or considered >= self.event_batch or sent >= SEND_BATCH
 
     def _waiting(self) -> tuple[bool, bool]:
         """Whether received mail, and events for emails, wait: one read statement first.
@@ -82,23 +86,24 @@ class MailJobs:
         # SQLite: the emails are made first in a reading transaction, so the write lock,
         # which every API write waits behind, is held only to write them (rendering a
         # batch held it up to 150 ms). PostgreSQL locks only the rows claimed.
-        prepared = self._prepare() if self.database.dialect == "sqlite" else None
+        limit = self.event_batch
+        prepared = self._prepare(limit) if self.database.dialect == "sqlite" else None
         considered = consumers.run(
             self.database,
             EMAIL,
             lambda session: generate_from_events(
-                session, limit=EVENT_BATCH, settings=self.settings, prepared=prepared
+                session, limit=limit, settings=self.settings, prepared=prepared
             ),
-            limit=EVENT_BATCH,
+            limit=limit,
             worker=self.worker,
         )
         return considered or 0
 
-    def _prepare(self) -> Prepared | None:
+    def _prepare(self, limit: int) -> Prepared | None:
         try:
             return transaction.run(
                 self.database,
-                lambda session: prepare_next(session, limit=EVENT_BATCH, settings=self.settings),
+                lambda session: prepare_next(session, limit=limit, settings=self.settings),
                 write=False,
             )
         except (OperationalError, InterfaceError):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from dispatch.brands.models import Brand
 from dispatch.comments.schemas import NewComment
 from dispatch.comments.service import create_comment
-from dispatch.core import transaction
+from dispatch.core import consumers, transaction
 from dispatch.core.db import Database
 from dispatch.core.events import EMAIL, EventInbox
 from dispatch.email import notifications
@@ -122,7 +122,7 @@ def test_on_sqlite_the_worker_makes_emails_while_another_transaction_holds_the_w
         holder = database.session()
         holder.execute(text("SELECT 1"))  # a writing session takes the lock at once
         try:
-            thread = threading.Thread(target=lambda: made.append(jobs._prepare()))
+            thread = threading.Thread(target=lambda: made.append(jobs._prepare(jobs.event_batch)))
             thread.start()
             thread.join(timeout=15)
             assert made, "making the emails waited for the write lock"
@@ -164,4 +164,27 @@ def test_a_mail_pass_asks_for_the_next_at_once_only_after_a_full_batch(
 
     assert jobs.run_pass() is True  # a full batch: more may wait
     assert jobs.run_pass() is False  # the one event left: the loop may pause
+    assert len(emails(session, ticket_id=ticket["id"])) == 3
+
+
+def test_on_sqlite_a_mail_pass_makes_at_most_a_small_batch(
+    api: Api,
+    brand: Json,
+    database: Database,
+    session: Session,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SQLite: the emails are written in the write lock every API write waits behind, at
+    most `consumers.SQLITE_BATCH` events a pass; PostgreSQL takes its whole batch."""
+    monkeypatch.setattr(MailJobs, "inbound_threads", property(lambda _jobs: 1))
+    monkeypatch.setattr(consumers, "SQLITE_BATCH", 2)
+    ticket = make_ticket(api, brand, customerEmail="jane@example.com")
+    for body in ("One", "Two", "Three"):
+        post_comment(api, brand, ticket, body=body)
+    jobs = MailJobs(database, settings, worker="test")
+
+    assert jobs.run_pass() is (database.dialect == "sqlite")
+    while jobs.run_pass():
+        pass
     assert len(emails(session, ticket_id=ticket["id"])) == 3

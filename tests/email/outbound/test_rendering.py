@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import jinja2.loaders
 import pytest
 
+from dispatch.email import rendering
 from dispatch.email.rendering import (
     attachment_ids,
     body_html,
@@ -111,3 +113,17 @@ def test_templates_escape_what_they_are_given_in_html_but_not_in_text() -> None:
 def test_a_template_missing_a_value_fails_loudly() -> None:
     with pytest.raises(Exception, match="undefined"):
         render("watcher_status", brand_name="x")
+
+
+def test_a_template_is_read_once_and_not_checked_for_changes_on_every_email(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The templates ship with the package; each email rendered looked at their files."""
+    environment = rendering.environment()
+    first = environment.get_template("comment.html")
+
+    def looked_at(_path: str) -> bool:
+        raise AssertionError("a template file was looked at again")
+
+    monkeypatch.setattr(jinja2.loaders.os.path, "isfile", looked_at)
+    assert environment.get_template("comment.html") is first
