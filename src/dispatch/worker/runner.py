@@ -115,8 +115,8 @@ class Worker:
         self._next_due_at: datetime | None = None
         self._next_timer_at: datetime | None = None
         self._scheduled = False
-        self._fanout_batch = consumers.batch_size(database, config.fanout_batch)
-        self._stream_batch_size = consumers.batch_size(database, stream.BATCH)
+        self._fanout_limit = consumers.batch_size(database, config.fanout_batch)
+        self._stream_limit = consumers.batch_size(database, stream.BATCH)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, name: str | None = None) -> Worker:
@@ -285,9 +285,7 @@ class Worker:
         events, streamable, due = self._probe()
         bodies = self._render_ahead() if streamable else {}
         more_events, created = self._fan_out_batch(bodies) if events else (False, 0)
-        more_streamable = (
-            self._stream_batch(bodies) >= self._stream_batch_size if streamable else False
-        )
+        more_streamable = self._stream_batch(bodies) >= self._stream_limit if streamable else False
         if self._timer_due():
             self.timer_kinds.fire_due(self.database, worker=self.name)
         if self._stopping.is_set():
@@ -339,7 +337,7 @@ class Worker:
         (PostgreSQL locks only the rows claimed: they render as they go)."""
         if self.database.dialect != "sqlite":
             return {}
-        limit = self._stream_batch_size
+        limit = self._stream_limit
         return transaction.run(
             self.database, lambda session: stream.render_ahead(session, limit=limit), write=False
         )
@@ -347,7 +345,7 @@ class Worker:
     def _fan_out_batch(self, bodies: dict[str, str]) -> tuple[bool, int]:
         """One fan-out transaction: (whether a full batch was taken, so more may wait;
         how many deliveries it created)."""
-        batch = self._fanout_batch
+        batch = self._fanout_limit
         result = consumers.run(
             self.database,
             WEBHOOKS,
@@ -361,7 +359,7 @@ class Worker:
 
     def _stream_batch(self, bodies: dict[str, str]) -> int:
         """One append to the live stream; how many events it took (0 if it failed)."""
-        limit = self._stream_batch_size
+        limit = self._stream_limit
         appended = consumers.run(
             self.database,
             STREAM,
